@@ -1,0 +1,742 @@
+"""Stage 3, check: validate documents into a :class:`CheckedPolicy`, collecting every problem.
+
+``check`` only reads its input. It validates each file against the policy format, merges the
+files, parses and type-checks every expression against the fact schema, resolves every
+reference, and builds the dependency graph; all problems are returned together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import networkx as nx
+from pydantic import ValidationError
+
+from riskgrade.diagnostics import Diagnostic, did_you_mean
+from riskgrade.facts import Enterprise
+from riskgrade.load import Document, Path_
+from riskgrade.model import (
+    Countermeasure,
+    Derived,
+    FactDecl,
+    Header,
+    Override,
+    PolicyFile,
+    Rule,
+    Scoring,
+    TestCase,
+    Text,
+)
+from riskgrade.rules import graph as graphs
+from riskgrade.rules.expr import ExprSyntaxError, Node, names_in, parse
+from riskgrade.rules.satisfiable import never_true
+from riskgrade.rules.typecheck import AS_OF, typecheck
+from riskgrade.rules.types import BOOL, NUMBER, Schema, Type, schema_of_model, type_from_name
+from riskgrade.scoring import DUTY_METHODS, RISK_METHODS, RiskMethod
+
+BASE_SCHEMA: Schema = schema_of_model(Enterprise)
+SCORING_FACTS: Schema = {
+    "findings_major": NUMBER,
+    "findings_serious": NUMBER,
+    "findings_minor": NUMBER,
+    "findings_total": NUMBER,
+    "data_gaps": NUMBER,
+    "duty_score": NUMBER,
+}
+MAX_RULES = 2000
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class DerivedFact:
+    name: str
+    type: Type
+    cases: tuple[tuple[Node, Node], ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    rule: Rule
+    condition: Node
+    reads: frozenset[str]
+    unknown: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class CheckedOverride:
+    override: Override
+    condition: Node
+    location: Location
+
+
+@dataclass(frozen=True)
+class FactorRow:
+    condition: Node
+    value: Decimal
+    note: Text | None
+    location: Location
+
+
+@dataclass
+class CheckedPolicy:
+    """A policy that checked clean: every expression parsed and typed, every reference resolved."""
+
+    header: Header
+    schema: Schema
+    extra_facts: dict[str, FactDecl]
+    derived: list[DerivedFact]
+    rules: list[CheckedRule]
+    bases: dict[str, Text]
+    duties: dict[str, Text]
+    catalogue: dict[str, Countermeasure]
+    scoring: Scoring
+    risk_method: RiskMethod
+    factors: dict[str, list[FactorRow]]
+    overrides: list[CheckedOverride]
+    tests: list[tuple[TestCase, Location]]
+    graph: nx.DiGraph
+    content_hash: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+class _Where:
+    """An item together with the document and path it came from."""
+
+    def __init__(self, document: Document, path: Path_) -> None:
+        self.document = document
+        self.path = path
+
+    def at(self, *more: str | int) -> Path_:
+        return (*self.path, *more)
+
+    def location(self, *more: str | int) -> Location:
+        line, column = self.document.position(self.at(*more))
+        return Location(self.document.file, line, column)
+
+    def diagnostic(
+        self, code: str, message: str, *more: str | int, hint: str | None = None
+    ) -> Diagnostic:
+        return self.document.diagnostic(code, message, self.at(*more), hint)
+
+
+class _Checker:
+    def __init__(self, documents: list[Document]) -> None:
+        self.documents = documents
+        self.problems: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+
+    # ------------------------------------------------------------------ structure
+
+    def validate(self) -> list[tuple[PolicyFile, Document]]:
+        files = []
+        for document in self.documents:
+            data = document.data
+            if not isinstance(data, dict):
+                self.problems.append(
+                    document.diagnostic("RG010", "a policy file must be a mapping of sections", ())
+                )
+                continue
+            try:
+                files.append((PolicyFile.model_validate(data), document))
+            except ValidationError as exc:
+                self.problems.extend(_structure_problems(exc, document))
+        return files
+
+    def merge(self, files: list[tuple[PolicyFile, Document]]) -> dict[str, Any]:
+        merged: dict[str, Any] = {
+            "facts": {},
+            "derived": {},
+            "bases": {},
+            "duties": {},
+            "catalogue": {},
+            "rules": {},
+            "tests": [],
+        }
+        singles: dict[str, tuple[Any, _Where]] = {}
+        for policy_file, document in files:
+            for section in ("policy", "scoring"):
+                value = getattr(policy_file, section)
+                if value is None:
+                    continue
+                if section in singles:
+                    self.problems.append(
+                        document.diagnostic(
+                            "RG102", f"section {section!r} appears twice", (section,)
+                        )
+                    )
+                singles[section] = (value, _Where(document, (section,)))
+            for section in ("facts", "derived", "bases", "duties", "catalogue"):
+                for key, value in getattr(policy_file, section).items():
+                    self.add(merged[section], section, key, value, _Where(document, (section, key)))
+            for index, rule in enumerate(policy_file.rules):
+                self.add(merged["rules"], "rule", rule.id, rule, _Where(document, ("rules", index)))
+            for index, case in enumerate(policy_file.tests):
+                merged["tests"].append((case, _Where(document, ("tests", index))))
+        for section in ("policy", "scoring"):
+            if section not in singles:
+                file = self.documents[0].file if self.documents else "<policy>"
+                self.problems.append(
+                    Diagnostic("RG101", f"the policy has no {section!r} section", file, 1, 1)
+                )
+        merged.update(singles)
+        return merged
+
+    def add(self, table: dict[str, Any], what: str, key: str, value: Any, where: _Where) -> None:
+        if key in table:
+            first = table[key][1]
+            self.problems.append(
+                where.diagnostic(
+                    "RG102", f"duplicate {what} id {key!r} (first at {first.location()})"
+                )
+            )
+            return
+        table[key] = (value, where)
+
+    # ------------------------------------------------------------------ expressions
+
+    def expression(self, text: str, schema: Schema, where: _Where, *path: str | int) -> Node | None:
+        """Parse and type-check one boolean or value expression; None if it failed."""
+        line, column = where.document.position(where.at(*path))
+        file = where.document.file
+        if not isinstance(text, str):
+            text = json.dumps(text) if not isinstance(text, bool) else str(text).lower()
+        try:
+            node = parse(text)
+        except ExprSyntaxError as exc:
+            self.problems.append(Diagnostic("RG201", exc.message, file, line, column + exc.column))
+            return None
+        _, found = typecheck(node, schema)
+        for problem in found:
+            self.problems.append(
+                Diagnostic(
+                    problem.code, problem.message, file, line, column + problem.pos, problem.hint
+                )
+            )
+        return None if found else node
+
+    def condition(self, text: str, schema: Schema, where: _Where, *path: str | int) -> Node | None:
+        node = self.expression(text, schema, where, *path)
+        if node is None:
+            return None
+        typ, _ = typecheck(node, schema)
+        if typ.kind not in ("bool", "any"):
+            self.problems.append(
+                where.diagnostic("RG202", f"a condition must be bool, got {typ}", *path)
+            )
+            return None
+        return node
+
+    # ------------------------------------------------------------------ sections
+
+    def schema(self, merged: dict[str, Any]) -> tuple[Schema, dict[str, FactDecl]]:
+        schema = dict(BASE_SCHEMA)
+        extra: dict[str, FactDecl] = {}
+        for name, (decl, where) in merged["facts"].items():
+            if name in schema or name == AS_OF:
+                self.problems.append(
+                    where.diagnostic("RG102", f"fact {name!r} is already in the schema")
+                )
+                continue
+            schema[name] = _declared_type(decl.type, decl.values)
+            extra[name] = decl
+        for name, (decl, where) in merged["derived"].items():
+            if name in schema or name == AS_OF:
+                self.problems.append(
+                    where.diagnostic("RG102", f"derived fact {name!r} shadows a fact")
+                )
+                continue
+            schema[name] = _declared_type(decl.type, decl.values)
+        return schema, extra
+
+    def derived(
+        self, merged: dict[str, Any], schema: Schema
+    ) -> tuple[list[DerivedFact], dict[str, set[str]]]:
+        facts: dict[str, DerivedFact] = {}
+        reads: dict[str, set[str]] = {}
+        for name, (decl, where) in merged["derived"].items():
+            decl: Derived  # type: ignore[no-redef]
+            if (decl.expr is None) == (decl.cases is None):
+                self.problems.append(
+                    where.diagnostic(
+                        "RG101", f"derived fact {name!r} needs exactly one of 'expr' or 'cases'"
+                    )
+                )
+                continue
+            raw = (
+                [("true", decl.expr, ("expr",), ("expr",))]
+                if decl.expr is not None
+                else [
+                    (case.when, case.value, ("cases", i, "when"), ("cases", i, "value"))
+                    for i, case in enumerate(decl.cases or [])
+                ]
+            )
+            cases = []
+            ok = True
+            for when, value, when_path, value_path in raw:
+                when_node = self.condition(when, schema, where, *when_path)
+                value_node = self.expression(value, schema, where, *value_path)
+                if when_node is None or value_node is None:
+                    ok = False
+                    continue
+                typ, _ = typecheck(value_node, schema)
+                want = schema[name]
+                if typ.kind not in (want.kind, "null", "any") and not (
+                    typ.is_textual and want.is_textual
+                ):
+                    self.problems.append(
+                        where.diagnostic(
+                            "RG202",
+                            f"{name!r} is declared {want} but this value is {typ}",
+                            *value_path,
+                        )
+                    )
+                    ok = False
+                cases.append((when_node, value_node))
+            if ok:
+                facts[name] = DerivedFact(name, schema[name], tuple(cases), where.location())
+                reads[name] = set().union(*(names_in(w) | names_in(v) for w, v in cases)) & set(
+                    schema
+                )
+        cycles = graphs.derived_cycles(graphs.build_graph((), reads, {}, {}, {}, {}))
+        for cycle in cycles:
+            where = merged["derived"][cycle[0]][1]
+            self.problems.append(
+                where.diagnostic(
+                    "RG301", "derived facts form a cycle: " + " -> ".join([*cycle, cycle[0]])
+                )
+            )
+        if cycles:
+            return [], reads
+        return [facts[name] for name in graphs.derived_order(reads) if name in facts], reads
+
+    def rules(
+        self, merged: dict[str, Any], schema: Schema, header: Header | None
+    ) -> list[CheckedRule]:
+        default_unknown = header.defaults.unknown if header else "finding"
+        checked = []
+        if len(merged["rules"]) > MAX_RULES:
+            self.problems.append(
+                Diagnostic("RG601", f"more than {MAX_RULES} rules", self.documents[0].file, 1, 1)
+            )
+        for rule_id, (rule, where) in merged["rules"].items():
+            rule: Rule  # type: ignore[no-redef]
+            self.references(rule.basis, merged["bases"], "legal basis", "RG306", where, "basis")
+            self.references([rule.duty], merged["duties"], "duty", "RG307", where, "duty")
+            self.references(
+                rule.recommend, merged["catalogue"], "recommendation", "RG304", where, "recommend"
+            )
+            for i, name in enumerate(rule.evidence or []):
+                if name not in schema:
+                    self.problems.append(
+                        where.diagnostic(
+                            "RG203",
+                            f"unknown fact {name!r} in evidence",
+                            "evidence",
+                            i,
+                            hint=did_you_mean(name, schema),
+                        )
+                    )
+            node = self.condition(rule.when, schema, where, "when")
+            if node is None:
+                continue
+            if never_true(node):
+                self.problems.append(
+                    where.diagnostic(
+                        "RG302",
+                        f"rule {rule_id!r} can never fire: its condition is never true",
+                        "when",
+                    )
+                )
+                continue
+            checked.append(
+                CheckedRule(
+                    rule,
+                    node,
+                    frozenset(names_in(node) & set(schema)),
+                    rule.unknown or default_unknown,
+                    where.location(),
+                )
+            )
+        return checked
+
+    def references(
+        self,
+        ids: list[str],
+        table: dict[str, Any],
+        what: str,
+        code: str,
+        where: _Where,
+        *path: str | int,
+    ) -> None:
+        for i, ref in enumerate(ids):
+            if ref not in table:
+                at = (
+                    (*path, i)
+                    if len(ids) > 1 or path[-1] in ("basis", "recommend", "supersedes")
+                    else path
+                )
+                self.problems.append(
+                    where.diagnostic(
+                        code, f"unknown {what} {ref!r}", *at, hint=did_you_mean(ref, table)
+                    )
+                )
+
+    def scoring(
+        self, merged: dict[str, Any], schema: Schema
+    ) -> tuple[RiskMethod | None, dict[str, list[FactorRow]], list[CheckedOverride]]:
+        if "scoring" not in merged:
+            return None, {}, []
+        scoring, where = merged["scoring"]
+        scoring: Scoring  # type: ignore[no-redef]
+        score_schema = {**schema, **SCORING_FACTS}
+        if scoring.duty.method not in DUTY_METHODS:
+            self.problems.append(
+                where.diagnostic(
+                    "RG401",
+                    f"unknown duty scoring method {scoring.duty.method!r}",
+                    "duty",
+                    "method",
+                    hint=DUTY_METHODS.hint(scoring.duty.method),
+                )
+            )
+        missing = {"A", "B", "C", "D"} - set(scoring.duty.bands)
+        if missing:
+            self.problems.append(
+                where.diagnostic(
+                    "RG403",
+                    "duty bands lack grade(s) " + ", ".join(sorted(missing)),
+                    "duty",
+                    "bands",
+                )
+            )
+        missing = {"blue", "yellow", "orange", "red"} - set(scoring.risk.bands)
+        if missing:
+            self.problems.append(
+                where.diagnostic(
+                    "RG403",
+                    "risk bands lack level(s) " + ", ".join(sorted(missing)),
+                    "risk",
+                    "bands",
+                )
+            )
+        for table, order, path in (
+            (scoring.duty.bands, ["A", "B", "C", "D"], "duty"),
+            (scoring.risk.bands, ["red", "orange", "yellow", "blue"], "risk"),
+        ):
+            mins = [table[k].min for k in order if k in table]
+            if mins != sorted(mins, reverse=True):
+                self.problems.append(
+                    where.diagnostic(
+                        "RG402",
+                        f"{path} bands must fall from {order[0]} to {order[-1]}",
+                        path,
+                        "bands",
+                    )
+                )
+        method: RiskMethod | None = None
+        if scoring.risk.method not in RISK_METHODS:
+            self.problems.append(
+                where.diagnostic(
+                    "RG401",
+                    f"unknown risk method {scoring.risk.method!r}",
+                    "risk",
+                    "method",
+                    hint=RISK_METHODS.hint(scoring.risk.method),
+                )
+            )
+        else:
+            method = RISK_METHODS.get(scoring.risk.method)
+            values = {
+                name: [Decimal(str(row.value)) for row in rows]
+                for name, rows in scoring.risk.factors.items()
+            }
+            for message in method.problems(values):
+                self.problems.append(where.diagnostic("RG402", message, "risk", "factors"))
+        factors: dict[str, list[FactorRow]] = {}
+        for name, rows in scoring.risk.factors.items():
+            factors[name] = []
+            if not rows or rows[-1].when.strip() != "true":
+                self.problems.append(
+                    where.diagnostic(
+                        "RG402",
+                        f"factor {name!r} needs a last row without a condition (the default)",
+                        "risk",
+                        "factors",
+                        name,
+                    )
+                )
+            for i, row in enumerate(rows):
+                node = self.condition(
+                    row.when, score_schema, where, "risk", "factors", name, i, "when"
+                )
+                if node is not None:
+                    factors[name].append(
+                        FactorRow(
+                            node,
+                            Decimal(str(row.value)),
+                            row.note,
+                            where.location("risk", "factors", name, i),
+                        )
+                    )
+        overrides = []
+        for i, override in enumerate(scoring.risk.overrides):
+            self.references(
+                override.basis,
+                merged["bases"],
+                "legal basis",
+                "RG306",
+                where,
+                "risk",
+                "overrides",
+                i,
+                "basis",
+            )
+            self.references(
+                override.recommend,
+                merged["catalogue"],
+                "recommendation",
+                "RG304",
+                where,
+                "risk",
+                "overrides",
+                i,
+                "recommend",
+            )
+            node = self.condition(
+                override.when, score_schema, where, "risk", "overrides", i, "when"
+            )
+            if node is not None:
+                overrides.append(
+                    CheckedOverride(override, node, where.location("risk", "overrides", i))
+                )
+        for level, ids in scoring.risk.recommend.items():
+            self.references(
+                ids,
+                merged["catalogue"],
+                "recommendation",
+                "RG304",
+                where,
+                "risk",
+                "recommend",
+                level,
+            )
+        return method, factors, overrides
+
+    def catalogue(self, merged: dict[str, Any]) -> dict[str, list[str]]:
+        supersedes = {}
+        for rec_id, (entry, where) in merged["catalogue"].items():
+            self.references(entry.basis, merged["bases"], "legal basis", "RG306", where, "basis")
+            self.references(
+                entry.supersedes,
+                merged["catalogue"],
+                "recommendation",
+                "RG304",
+                where,
+                "supersedes",
+            )
+            supersedes[rec_id] = [s for s in entry.supersedes if s in merged["catalogue"]]
+        for cycle in nx.simple_cycles(graphs.supersession_graph(supersedes)):
+            where = merged["catalogue"][cycle[0]][1]
+            self.problems.append(
+                where.diagnostic(
+                    "RG305",
+                    "supersession forms a cycle: " + " -> ".join([*cycle, cycle[0]]),
+                    "supersedes",
+                )
+            )
+        return supersedes
+
+    def tests(self, merged: dict[str, Any]) -> list[tuple[TestCase, Location]]:
+        out = []
+        known_rules = set(merged["rules"])
+        for case, where in merged["tests"]:
+            expect = case.expect
+            for field_name in ("findings", "includes_findings", "excludes_findings"):
+                for ref in getattr(expect, field_name) or []:
+                    if ref not in known_rules and ref not in {
+                        o.id for o in self._overrides(merged)
+                    }:
+                        self.problems.append(
+                            where.diagnostic(
+                                "RG501",
+                                f"test {case.name!r} names unknown rule {ref!r}",
+                                "expect",
+                                field_name,
+                                hint=did_you_mean(ref, known_rules),
+                            )
+                        )
+            for field_name in (
+                "recommendations",
+                "includes_recommendations",
+                "excludes_recommendations",
+            ):
+                for ref in getattr(expect, field_name) or []:
+                    if ref not in merged["catalogue"]:
+                        self.problems.append(
+                            where.diagnostic(
+                                "RG501",
+                                f"test {case.name!r} names unknown recommendation {ref!r}",
+                                "expect",
+                                field_name,
+                                hint=did_you_mean(ref, merged["catalogue"]),
+                            )
+                        )
+            out.append((case, where.location()))
+        return out
+
+    @staticmethod
+    def _overrides(merged: dict[str, Any]) -> list[Override]:
+        return merged["scoring"][0].risk.overrides if "scoring" in merged else []
+
+
+def _declared_type(name: str, values: list[str] | None) -> Type:
+    typ = type_from_name(name, values)
+    assert typ is not None  # the model only admits known names
+    return typ
+
+
+def _structure_problems(exc: ValidationError, document: Document) -> list[Diagnostic]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = tuple(
+            part
+            for part in loc
+            if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))
+        )
+        message = err["msg"]
+        hint = None
+        if err["type"] == "extra_forbidden":
+            message = f"unknown key {path[-1]!r}"
+            hint = _key_hint(path, document)
+        elif err["type"] == "missing":
+            message = f"missing required key {path[-1]!r}"
+        where = ".".join(str(p) for p in path)
+        out.append(
+            document.diagnostic(
+                "RG101",
+                f"{where}: {message}" if err["type"] != "extra_forbidden" else message,
+                path,
+                hint,
+            )
+        )
+    return out
+
+
+def _key_hint(path: tuple[Any, ...], document: Document) -> str | None:
+    """ "Did you mean" for a misspelt key, looked up in the model that refused it."""
+    from pydantic import BaseModel
+
+    model: Any = PolicyFile
+    for part in path[:-1]:
+        if isinstance(part, int):
+            continue
+        annotation = None
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            info = model.model_fields.get(part) or next(
+                (f for f in model.model_fields.values() if f.alias == part), None
+            )
+            annotation = info.annotation if info else None
+        if annotation is None:
+            break
+        model = _innermost_model(annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        names = [f.alias or n for n, f in model.model_fields.items()]
+        return did_you_mean(str(path[-1]), names)
+    return None
+
+
+def _innermost_model(annotation: Any) -> Any:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _innermost_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
+    """Check loaded documents; returns the checked policy (None on errors) and all diagnostics."""
+    checker = _Checker(documents)
+    files = checker.validate()
+    merged = checker.merge(files)
+    header: Header | None = merged["policy"][0] if "policy" in merged else None
+    schema, extra = checker.schema(merged)
+    derived, derived_reads = checker.derived(merged, schema)
+    rules = checker.rules(merged, schema, header)
+    method, factors, overrides = checker.scoring(merged, schema)
+    supersedes = checker.catalogue(merged)
+    tests = checker.tests(merged)
+    graph = graphs.build_graph(
+        schema.keys() - derived_reads.keys(),
+        derived_reads,
+        {r.rule.id: (set(r.reads), r.rule.recommend) for r in rules},
+        {
+            o.override.id: (names_in(o.condition) & set(schema), o.override.recommend)
+            for o in overrides
+        },
+        merged["scoring"][0].risk.recommend if "scoring" in merged else {},
+        supersedes,
+    )
+    for rec_id, (_, where) in merged["catalogue"].items():
+        node = graphs.node("recommendation", rec_id)
+        triggered = any(
+            graph.nodes[pred].get("kind") in ("finding", "level")
+            for pred in (graph.predecessors(node) if node in graph else [])
+        )
+        if not triggered:
+            checker.problems.append(
+                where.diagnostic(
+                    "RG303",
+                    f"recommendation {rec_id!r} is never reached: no rule, override or level triggers it",
+                )
+            )
+    problems = checker.problems
+    if problems or header is None or method is None:
+        return None, problems + checker.warnings
+    canonical = json.dumps(
+        [d.data for d in documents], sort_keys=True, default=str, ensure_ascii=False
+    )
+    policy = CheckedPolicy(
+        header=header,
+        schema=schema,
+        extra_facts=extra,
+        derived=derived,
+        rules=rules,
+        bases={k: v for k, (v, _) in merged["bases"].items()},
+        duties={k: v for k, (v, _) in merged["duties"].items()},
+        catalogue={k: v for k, (v, _) in merged["catalogue"].items()},
+        scoring=merged["scoring"][0],
+        risk_method=method,
+        factors=factors,
+        overrides=overrides,
+        tests=tests,
+        graph=graph,
+        content_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        warnings=checker.warnings,
+    )
+    return policy, checker.warnings
+
+
+__all__ = ["BASE_SCHEMA", "SCORING_FACTS", "CheckedPolicy", "CheckedRule", "Location", "check"]
+_ = (BOOL, Countermeasure, TestCase)

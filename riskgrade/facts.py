@@ -1,0 +1,219 @@
+"""Fact schema v1: what riskgrade knows about an enterprise.
+
+Every field but ``id``, ``industry`` and ``employees`` is optional; ``None`` means unknown,
+and unknown facts are reported by the policy, never read as "no".
+
+>>> Enterprise.model_validate({"id": "91310000X", "industry": "retail", "employees": 8}).size is None
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from riskgrade.errors import FactError
+
+Ownership = Literal["state", "private", "foreign", "collective", "individual"]
+Industry = Literal[
+    "mining",
+    "metal_smelting",
+    "construction",
+    "transport",
+    "hazardous_chemicals",
+    "fireworks",
+    "manufacturing",
+    "warehousing",
+    "wholesale",
+    "retail",
+    "catering",
+    "hospitality",
+    "property_management",
+    "entertainment",
+    "other",
+]
+Size = Literal["large", "medium", "small", "micro"]
+HazardLevel = Literal["general", "major"]
+
+
+def _iso_date(value: Any) -> Any:
+    """Accept a date or an ISO ``YYYY-MM-DD`` string; nothing else (no timestamps)."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return dt.date.fromisoformat(text[:10] if "T" in text else text)
+        except ValueError as exc:
+            raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
+    raise ValueError(f"expected an ISO date string, got {type(value).__name__}")
+
+
+Date = Annotated[dt.date | None, BeforeValidator(_iso_date)]
+Count = Annotated[int | None, Field(ge=0)]
+
+
+def _alias(name: str, *chinese: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(name, *chinese))
+
+
+class _Facts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Hazard(_Facts):
+    """An identified hazard (事故隐患)."""
+
+    id: str | None = None
+    level: HazardLevel | None = None
+    found_on: Date = None
+    deadline: Date = None
+    rectified_on: Date = None
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> Hazard:
+        if self.found_on and self.deadline and self.deadline < self.found_on:
+            raise ValueError("deadline is before found_on")
+        if self.found_on and self.rectified_on and self.rectified_on < self.found_on:
+            raise ValueError("rectified_on is before found_on")
+        return self
+
+
+class Building(_Facts):
+    """A building the unit runs or occupies (high-rise fire safety)."""
+
+    id: str | None = None
+    height_m: Annotated[float | None, Field(ge=0, le=1000)] = None
+    residential: bool | None = None
+    fire_alarm_ok: bool | None = None
+    sprinklers_ok: bool | None = None
+    fire_water_ok: bool | None = None
+    smoke_control_ok: bool | None = None
+    last_fire_test: Date = None
+    control_room_staffed: bool | None = None
+
+
+class Elevator(_Facts):
+    """An elevator the unit is responsible for (使用单位)."""
+
+    id: str | None = None
+    registered: bool | None = None
+    commissioned_year: Annotated[int | None, Field(ge=1900, le=2100)] = None
+    last_maintenance: Date = None
+    last_inspection: Date = None
+    inspection_passed: bool | None = None
+
+
+class Enterprise(_Facts):
+    """Facts about one production or business unit (生产经营单位)."""
+
+    id: str = Field(min_length=1, validation_alias=AliasChoices("id", "统一社会信用代码", "编号"))
+    name: str | None = _alias("name", "企业名称", "单位名称")
+    street: str | None = _alias("street", "街道", "镇街")
+    community: str | None = _alias("community", "社区")
+    ownership: Ownership | None = _alias("ownership", "所有制")
+    industry: Industry = Field(validation_alias=AliasChoices("industry", "行业"))
+    size: Size | None = _alias("size", "规模")
+    above_scale: bool | None = _alias("above_scale", "规上", "限上")
+    employees: int = Field(ge=0, validation_alias=AliasChoices("employees", "从业人员数"))
+    migrant_workers: Count = _alias("migrant_workers", "农民工人数")
+    annual_revenue: Annotated[float | None, Field(ge=0)] = _alias("annual_revenue", "营业收入")
+    safety_department: bool | None = _alias("safety_department", "安全生产管理机构")
+    full_time_safety_staff: Count = _alias("full_time_safety_staff", "专职安全员")
+    part_time_safety_staff: Count = _alias("part_time_safety_staff", "兼职安全员")
+    responsibility_system: bool | None = _alias("responsibility_system", "全员安全生产责任制")
+    safety_rules: bool | None = _alias("safety_rules", "规章制度和操作规程")
+    principal_certified: bool | None = _alias("principal_certified", "主要负责人考核合格")
+    safety_staff_certified: bool | None = _alias("safety_staff_certified", "安全管理人员考核合格")
+    workers_trained: Count = _alias("workers_trained", "已培训人数")
+    migrant_workers_trained: Count = _alias("migrant_workers_trained", "已培训农民工人数")
+    special_workers: Count = _alias("special_workers", "特种作业人员数")
+    special_workers_certified: Count = _alias("special_workers_certified", "持证特种作业人员数")
+    ppe_provided: bool | None = _alias("ppe_provided", "劳动防护用品")
+    risk_register: bool | None = _alias("risk_register", "风险分级管控清单")
+    self_inspections_90d: Count = _alias("self_inspections_90d", "近90天隐患自查次数")
+    hazards: tuple[Hazard, ...] | None = _alias("hazards", "隐患")
+    emergency_plan: bool | None = _alias("emergency_plan", "应急预案")
+    last_drill: Date = _alias("last_drill", "最近演练日期")
+    uses_gas: bool | None = _alias("uses_gas", "使用燃气")
+    gas_alarm: bool | None = _alias("gas_alarm", "燃气报警装置")
+    buildings: tuple[Building, ...] | None = _alias("buildings", "建筑")
+    elevators: tuple[Elevator, ...] | None = _alias("elevators", "电梯")
+    confined_spaces: bool | None = _alias("confined_spaces", "有限空间")
+    combustible_dust: bool | None = _alias("combustible_dust", "粉尘涉爆")
+    liability_insurance: bool | None = _alias("liability_insurance", "安全生产责任保险")
+    third_party_service: bool | None = _alias("third_party_service", "第三方服务")
+    accidents_3y: Count = _alias("accidents_3y", "近三年事故数")
+    fatalities_3y: Count = _alias("fatalities_3y", "近三年死亡人数")
+    violations_12m: Count = _alias("violations_12m", "近12月违法次数")
+    penalties_12m: Count = _alias("penalties_12m", "近12月处罚次数")
+    last_inspection: Date = _alias("last_inspection", "最近监管检查日期")
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Enterprise:
+        problems = []
+        pairs = [
+            ("migrant_workers", self.migrant_workers, "employees", self.employees),
+            ("workers_trained", self.workers_trained, "employees", self.employees),
+            (
+                "migrant_workers_trained",
+                self.migrant_workers_trained,
+                "migrant_workers",
+                self.migrant_workers,
+            ),
+            (
+                "special_workers_certified",
+                self.special_workers_certified,
+                "special_workers",
+                self.special_workers,
+            ),
+            ("special_workers", self.special_workers, "employees", self.employees),
+        ]
+        for name, value, total_name, total in pairs:
+            if value is not None and total is not None and value > total:
+                problems.append(f"{name} ({value}) exceeds {total_name} ({total})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def fact_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """Turn pydantic's errors into ``(field path, message)`` pairs."""
+    out: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or "(enterprise)"
+        message = err["msg"]
+        if loc == "(enterprise)" or not err["loc"]:
+            # A cross-field check: name each field it mentions.
+            for problem in message.removeprefix("Value error, ").split("; "):
+                out.append((problem.split(" ", 1)[0], problem))
+            continue
+        out.append((loc, message.removeprefix("Value error, ")))
+    return out
+
+
+def parse_enterprise(facts: dict[str, Any] | Enterprise) -> Enterprise:
+    """Validate raw facts into an :class:`Enterprise`, raising :class:`FactError` on bad input."""
+    if isinstance(facts, Enterprise):
+        return facts
+    if not isinstance(facts, dict):
+        raise FactError([("(enterprise)", f"expected a mapping, got {type(facts).__name__}")])
+    try:
+        return Enterprise.model_validate(facts)
+    except ValidationError as exc:
+        entity = facts.get("id") if isinstance(facts.get("id"), str) else None
+        raise FactError(fact_errors(exc), entity_id=entity) from exc

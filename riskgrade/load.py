@@ -1,0 +1,177 @@
+"""Stage 1, load: YAML text -> :class:`Document` (plain data + the position of every node).
+
+Only a hardened safe loader is used: unknown tags (``!!python/...``), aliases, duplicate keys,
+oversized files and deeply nested documents are refused with a located diagnostic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from riskgrade.diagnostics import Diagnostic
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_NODES = 200_000
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """One YAML file's data with the 1-based ``(line, column)`` of every node by path."""
+
+    file: str
+    data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path_) -> tuple[int, int]:
+        """The position of ``path`` or of its nearest located ancestor."""
+        path = tuple(path)
+        while path not in self.positions and path:
+            path = path[:-1]
+        return self.positions.get(path, (1, 1))
+
+    def diagnostic(
+        self, code: str, message: str, path: Path_, hint: str | None = None
+    ) -> Diagnostic:
+        line, column = self.position(path)
+        return Diagnostic(code, message, self.file, line, column, hint)
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, mark: yaml.Mark | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.mark = mark
+
+
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self.count = 0
+        self.duplicates: list[tuple[str, yaml.Mark]] = []
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _Refused("RG005", f"document has more than {MAX_NODES} nodes", node.start_mark)
+        if len(path) > MAX_DEPTH:
+            raise _Refused("RG007", f"document nested deeper than {MAX_DEPTH}", node.start_mark)
+        if node.tag not in _SAFE_TAGS:
+            raise _Refused("RG003", f"tag {node.tag!r} is not allowed", node.start_mark)
+        self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node)
+                if not isinstance(key, str | int | float | bool):
+                    raise _Refused("RG101", "mapping keys must be plain text", key_node.start_mark)
+                key = str(key)
+                if key in result:
+                    self.duplicates.append((key, key_node.start_mark))
+                    continue
+                self.positions[(*path, key)] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+                result[key] = self.build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.ScalarNode) and node.style in ('"', "'"):
+            # Point inside the quotes, so expression columns line up.
+            self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 2)
+        return self.loader.construct_object(node)
+
+
+def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Load one YAML document, returning it (or None) and every problem found."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        return None, [Diagnostic("RG005", f"file larger than {MAX_FILE_BYTES} bytes", file, 1, 1)]
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                return None, [
+                    Diagnostic(
+                        "RG004",
+                        f"alias *{event.anchor} is not allowed (write the value out)",
+                        file,
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+                ]
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                return Document(file, None), []
+            builder = _Builder(loader)
+            data = builder.build(root, ())
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        line, column = (exc.mark.line + 1, exc.mark.column + 1) if exc.mark else (1, 1)
+        return None, [Diagnostic(exc.code, exc.message, file, line, column)]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        return None, [Diagnostic("RG002", message or "invalid YAML", file, line, column)]
+    except yaml.YAMLError as exc:
+        return None, [Diagnostic("RG002", str(exc), file, 1, 1)]
+    except (ValueError, OverflowError) as exc:  # e.g. a timestamp out of range
+        return None, [Diagnostic("RG002", str(exc), file, 1, 1)]
+    problems = [
+        Diagnostic("RG006", f"duplicate key {key!r}", file, mark.line + 1, mark.column + 1)
+        for key, mark in builder.duplicates
+    ]
+    return Document(file, data, builder.positions), problems
+
+
+def load_path(path: str | Path) -> tuple[list[Document], list[Diagnostic]]:
+    """Load a policy file, or every ``*.yaml``/``*.yml`` file of a folder in name order."""
+    root = Path(path)
+    if root.is_dir():
+        files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            return [], [Diagnostic("RG001", "folder holds no .yaml files", str(root), 0, 0)]
+    elif root.is_file():
+        files = [root]
+    else:
+        return [], [Diagnostic("RG001", "no such file or folder", str(root), 0, 0)]
+    documents: list[Document] = []
+    problems: list[Diagnostic] = []
+    for file in files:
+        try:
+            if file.stat().st_size > MAX_FILE_BYTES:
+                problems.append(
+                    Diagnostic("RG005", f"file larger than {MAX_FILE_BYTES} bytes", str(file), 1, 1)
+                )
+                continue
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Diagnostic("RG001", f"cannot read: {exc}", str(file), 0, 0))
+            continue
+        document, found = load_text(text, str(file))
+        problems.extend(found)
+        if document is not None:
+            documents.append(document)
+    return documents, problems

@@ -1,0 +1,169 @@
+"""Stage 2, parse: the policy format as pydantic models.
+
+The same models validate YAML and generate the policy format's JSON Schema. A policy is one
+file or a folder of files; each file may hold any of the top-level sections below and the
+sections are merged (rules concatenated, named entries joined; a repeated id is an error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+SeverityName = Literal["minor", "serious", "major"]
+LevelName = Literal["blue", "yellow", "orange", "red"]
+GradeName = Literal["A", "B", "C", "D"]
+UnknownMode = Literal["finding", "gap"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Model):
+    """A message in Chinese and English."""
+
+    zh: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+
+class Defaults(_Model):
+    unknown: UnknownMode = "finding"
+    """What a rule does when its condition cannot be decided for missing facts:
+    ``finding`` reports a data gap *and* counts the rule as breached (pessimistic);
+    ``gap`` reports the data gap only."""
+
+
+class Header(_Model):
+    name: str
+    version: str
+    title: Text | None = None
+    defaults: Defaults = Defaults()
+
+
+class FactDecl(_Model):
+    """A fact a policy adds to the schema."""
+
+    type: Literal["bool", "int", "number", "str", "date", "enum"]
+    values: list[str] | None = None
+    description: Text | None = None
+
+
+class Case(_Model):
+    when: str = "true"
+    value: str
+
+
+class Derived(_Model):
+    """A derived fact: ``expr``, or ``cases`` tried in order (the first that holds wins)."""
+
+    type: Literal["bool", "int", "number", "str", "date", "enum"]
+    values: list[str] | None = None
+    expr: str | None = None
+    cases: list[Case] | None = None
+    description: Text | None = None
+
+
+class Rule(_Model):
+    """A duty check: when ``when`` holds, the unit breaches ``duty``."""
+
+    id: Id
+    duty: Id
+    when: str
+    severity: SeverityName
+    deduction: Annotated[float, Field(ge=0, le=100)]
+    basis: list[Id]
+    message: Text
+    evidence: list[str] | None = None
+    unknown: UnknownMode | None = None
+    recommend: list[Id] = []
+
+
+class Countermeasure(_Model):
+    """A catalogue entry: what to do, who does it, by when, under which law."""
+
+    title: Text
+    text: Text
+    responsible: Literal["enterprise", "regulator", "industry_department", "third_party"]
+    priority: Annotated[int, Field(ge=1, le=9)]
+    deadline_days: Annotated[int, Field(ge=0, le=3650)]
+    basis: list[Id] = []
+    supersedes: list[Id] = []
+
+
+class Band(_Model):
+    min: float
+    exclusive: bool = False
+
+
+class DutyScoring(_Model):
+    method: str = "checklist"
+    start: Annotated[float, Field(gt=0, le=1000)] = 100
+    bands: dict[GradeName, Band]
+    caps: dict[SeverityName, GradeName] = {}
+
+
+class FactorRow(_Model):
+    when: str = "true"
+    value: float
+    note: Text | None = None
+
+
+class Override(_Model):
+    id: Id
+    when: str
+    at_least: LevelName
+    basis: list[Id]
+    message: Text
+    recommend: list[Id] = []
+
+
+class RiskScoring(_Model):
+    method: str
+    factors: dict[str, list[FactorRow]]
+    bands: dict[LevelName, Band]
+    overrides: list[Override] = []
+    recommend: dict[LevelName, list[Id]] = {}
+
+
+class Scoring(_Model):
+    duty: DutyScoring
+    risk: RiskScoring
+
+
+class Expect(_Model):
+    risk_level: LevelName | None = None
+    duty_grade: GradeName | None = None
+    findings: list[Id] | None = None
+    includes_findings: list[Id] = []
+    excludes_findings: list[Id] = []
+    recommendations: list[Id] | None = None
+    includes_recommendations: list[Id] = []
+    excludes_recommendations: list[Id] = []
+
+
+class TestCase(_Model):
+    name: str
+    as_of: dt.date
+    facts: dict[str, Any]
+    expect: Expect
+
+
+class PolicyFile(_Model):
+    """One YAML file of a policy; every section is optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_: str | None = Field(default=None, alias="$schema")
+    policy: Header | None = None
+    facts: dict[Id, FactDecl] = {}
+    derived: dict[Id, Derived] = {}
+    bases: dict[Id, Text] = {}
+    duties: dict[Id, Text] = {}
+    rules: list[Rule] = []
+    catalogue: dict[Id, Countermeasure] = {}
+    scoring: Scoring | None = None
+    tests: list[TestCase] = []

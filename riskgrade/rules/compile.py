@@ -1,0 +1,273 @@
+"""Stage 4, compile: checked rule conditions -> durable_rules ruleset definitions (plain data).
+
+Each condition ``c`` becomes two engine rules over one flat fact per enterprise: ``T(c)``
+(certainly true) and ``U(c)`` (undecided for missing facts), built with Kleene's logic so that
+"false" is simply "neither fired". Every disjunction is emitted with mutually exclusive branches,
+because durable_rules runs an action once per satisfied ``$or`` branch.
+
+Fact layout: ``v_<name>`` holds a known value (dates as ordinal days) and ``k_<name>`` is 1 when
+the value is known, 0 when not; missing values are never sent. The engine's ``$nex``/``$ex``
+are avoided: ``$or`` over ``$nex`` hangs durable_rules 2.0.28. Operands the engine cannot
+compare natively (aggregates, arithmetic, function calls) are computed in Python before the
+fact is asserted and sent as *slots* ``s<n>``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from riskgrade.rules.expr import BoolOp, Call, Compare, Const, In, Name, Node, Not
+from riskgrade.rules.interpret import evaluate
+
+RULES_PER_RULESET = 8
+MAX_RULE_JSON = 48_000
+SEEN = "seen"
+
+Formula = tuple[Any, ...]  # ("true",) | ("false",) | ("atom", dict) | ("and"|"or", [Formula])
+TRUE: Formula = ("true",)
+FALSE: Formula = ("false",)
+
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+@dataclass
+class DurableProgram:
+    """What the durable adapter needs: ruleset definitions and how to read their firings."""
+
+    rulesets: list[dict[str, Any]]
+    leaves: list[str]
+    slots: list[tuple[str, Node]]
+    outcomes: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Engine rule name -> (policy rule index, "true" | "unknown")."""
+
+
+def _and(parts: list[Formula]) -> Formula:
+    flat: list[Formula] = []
+    for part in parts:
+        if part == FALSE:
+            return FALSE
+        if part == TRUE:
+            continue
+        flat.extend(part[1] if part[0] == "and" else [part])
+    if not flat:
+        return TRUE
+    return flat[0] if len(flat) == 1 else ("and", flat)
+
+
+def _or(parts: list[Formula]) -> Formula:
+    """A disjunction; callers guarantee the parts are mutually exclusive."""
+    flat: list[Formula] = []
+    for part in parts:
+        if part == TRUE:
+            return TRUE
+        if part == FALSE:
+            continue
+        flat.extend(part[1] if part[0] == "or" else [part])
+    if not flat:
+        return FALSE
+    return flat[0] if len(flat) == 1 else ("or", flat)
+
+
+@dataclass(frozen=True)
+class _Three:
+    true: Formula
+    false: Formula
+    unknown: Formula
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.leaves: dict[str, None] = {}
+        self.slots: dict[Node, str] = {}
+
+    def slot(self, node: Node) -> str:
+        if node not in self.slots:
+            self.slots[node] = f"s{len(self.slots)}"
+        name = self.slots[node]
+        self.leaves[name] = None
+        return name
+
+    def operand(self, node: Node) -> tuple[str, Any]:
+        """("const", value) or ("field", leaf name)."""
+        if isinstance(node, Const):
+            return "const", node.value
+        if isinstance(node, Name):
+            self.leaves[node.name] = None
+            return "field", node.name
+        return "field", self.slot(node)
+
+    def known(self, leaf: str, value: int) -> Formula:
+        return ("atom", {f"k_{leaf}": value})
+
+    def unknown_of(self, leaves: list[str]) -> Formula:
+        parts: list[Formula] = []
+        prefix: list[Formula] = []
+        for leaf in leaves:
+            parts.append(_and([*prefix, self.known(leaf, 0)]))
+            prefix.append(self.known(leaf, 1))
+        return _or(parts)
+
+    def compare(self, op: str, leaf: str, other: tuple[str, Any]) -> Formula:
+        kind, value = other
+        rhs = {"$m": f"v_{leaf_of(value)}"} if kind == "field" else _wire(value)
+        if op == "==":
+            return ("atom", {f"v_{leaf}": rhs})
+        return ("atom", {_OPS[op]: {f"v_{leaf}": rhs}})
+
+    def three(self, node: Node) -> _Three:  # noqa: PLR0911 - one return per node kind
+        if isinstance(node, Const):
+            if node.value is None:
+                return _Three(FALSE, FALSE, TRUE)
+            return _Three(TRUE, FALSE, FALSE) if node.value else _Three(FALSE, TRUE, FALSE)
+        if isinstance(node, Not):
+            inner = self.three(node.operand)
+            return _Three(inner.false, inner.true, inner.unknown)
+        if isinstance(node, BoolOp):
+            return self.bool_op(node.op, list(node.operands))
+        if isinstance(node, Compare):
+            return self.comparison(node)
+        if isinstance(node, In):
+            kind, leaf = self.operand(node.operand)
+            if kind == "const":
+                return self.constant(evaluate(node, {}))
+            values = list(dict.fromkeys(option.value for option in node.options))
+            hits = _or([("atom", {f"v_{leaf}": _wire(v)}) for v in values])
+            misses = _and([("atom", {"$neq": {f"v_{leaf}": _wire(v)}}) for v in values])
+            true, false = (misses, hits) if node.negated else (hits, misses)
+            return _Three(true, false, self.known(leaf, 0))
+        # A bool fact, or a bool-valued call computed in Python.
+        kind, leaf = self.operand(node)
+        return _Three(
+            ("atom", {f"v_{leaf}": True}), ("atom", {f"v_{leaf}": False}), self.known(leaf, 0)
+        )
+
+    def constant(self, value: Any) -> _Three:
+        if value is None:
+            return _Three(FALSE, FALSE, TRUE)
+        return _Three(TRUE, FALSE, FALSE) if value else _Three(FALSE, TRUE, FALSE)
+
+    def comparison(self, node: Compare) -> _Three:
+        left, right = node.left, node.right
+        if _is_null(left) or _is_null(right):
+            other = right if _is_null(left) else left
+            kind, leaf = self.operand(other)
+            if kind == "const":
+                return self.constant(evaluate(node, {}))
+            missing, present = self.known(leaf, 0), self.known(leaf, 1)
+            if node.op == "==":
+                return _Three(missing, present, FALSE)
+            return _Three(present, missing, FALSE)
+        lhs, rhs = self.operand(left), self.operand(right)
+        op = node.op
+        if lhs[0] == "const" and rhs[0] == "const":
+            return self.constant(evaluate(node, {}))
+        if lhs[0] == "const":
+            lhs, rhs, op = rhs, lhs, _FLIP[op]  # type: ignore[assignment]
+        leaf = lhs[1]
+        fields = [leaf] + ([rhs[1]] if rhs[0] == "field" else [])
+        return _Three(
+            self.compare(op, leaf, rhs),
+            self.compare(_NEGATE[op], leaf, rhs),
+            self.unknown_of(fields),
+        )
+
+    def bool_op(self, op: str, operands: list[Node]) -> _Three:
+        first = self.three(operands[0])
+        if len(operands) == 1:
+            return first
+        rest = self.bool_op(op, operands[1:])
+        if op == "and":
+            return _Three(
+                true=_and([first.true, rest.true]),
+                false=_or([first.false, _and([_or([first.true, first.unknown]), rest.false])]),
+                unknown=_or(
+                    [
+                        _and([first.unknown, _or([rest.true, rest.unknown])]),
+                        _and([first.true, rest.unknown]),
+                    ]
+                ),
+            )
+        return _Three(
+            true=_or([first.true, _and([_or([first.false, first.unknown]), rest.true])]),
+            false=_and([first.false, rest.false]),
+            unknown=_or(
+                [
+                    _and([first.unknown, _or([rest.false, rest.unknown])]),
+                    _and([first.false, rest.unknown]),
+                ]
+            ),
+        )
+
+
+def leaf_of(name: str) -> str:
+    return name
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, Const) and node.value is None
+
+
+def _wire(value: Any) -> Any:
+    """A constant as the engine sees it (dates as ordinal days)."""
+    if hasattr(value, "toordinal"):
+        return value.toordinal()
+    return value
+
+
+def to_durable(formula: Formula) -> dict[str, Any]:
+    kind = formula[0]
+    if kind == "true":
+        return {"rg": 1}
+    if kind == "atom":
+        return formula[1]  # type: ignore[no-any-return]
+    return {f"${kind}": [to_durable(part) for part in formula[1]]}
+
+
+def compile_durable(conditions: list[Node]) -> DurableProgram:
+    """Compile rule conditions (in policy order) to durable_rules ruleset definitions."""
+    compiler = _Compiler()
+    definitions: list[tuple[str, dict[str, Any], int, str]] = []
+    for index, condition in enumerate(conditions):
+        three = compiler.three(condition)
+        too_big = any(
+            len(json.dumps(to_durable(f))) > MAX_RULE_JSON or _widest_or(f) > 64
+            for f in (three.true, three.unknown)
+            if f != FALSE
+        )
+        if too_big:  # fall back to a slot holding the condition's three-valued truth
+            leaf = compiler.slot(condition)
+            three = _Three(
+                ("atom", {f"v_{leaf}": True}), ("atom", {f"v_{leaf}": False}), compiler.known(leaf, 0)
+            )
+        for outcome, formula in (("true", three.true), ("unknown", three.unknown)):
+            if formula != FALSE:
+                name = f"r{index}_{outcome[0]}"
+                definitions.append((name, to_durable(_and([("atom", {"rg": 1}), formula])), index, outcome))
+    program = DurableProgram(
+        rulesets=[],
+        leaves=list(compiler.leaves),
+        slots=[(name, node) for node, name in compiler.slots.items()],
+    )
+    per_set = RULES_PER_RULESET * 2
+    for start in range(0, max(len(definitions), 1), per_set):
+        ruleset: dict[str, Any] = {SEEN: {"all": [{"m": {"rg": 1}}]}}
+        for name, condition, index, outcome in definitions[start : start + per_set]:
+            ruleset[name] = {"all": [{"m": condition}]}
+            program.outcomes[name] = (index, outcome)
+        program.rulesets.append(ruleset)
+    return program
+
+
+def _widest_or(formula: Formula) -> int:
+    if formula[0] in ("and", "or"):
+        own = len(formula[1]) if formula[0] == "or" else 0
+        return max([own, *(_widest_or(part) for part in formula[1])])
+    return 0
+
+
+__all__ = ["DurableProgram", "compile_durable"]
+_ = Call

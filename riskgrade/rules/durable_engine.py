@@ -1,0 +1,152 @@
+"""The durable_rules adapter: the only module that imports ``durable``.
+
+One :class:`DurableEngine` per policy version owns its own ``Host`` (background timer threads
+switched off) and evaluates one enterprise at a time in a single reused session: assert the
+fact, drain every pending action, then delete the session. Actions are never Python callbacks
+on this path (durable_rules swallows exceptions raised inside actions); the adapter reads each
+fired rule's name from the engine and maps every engine failure to :class:`EngineError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from riskgrade.errors import EngineError
+from riskgrade.rules.compile import SEEN, DurableProgram
+from riskgrade.rules.interpret import evaluate
+
+try:  # durable-rules 2.0.28 builds from source and fails to import on Python 3.13+
+    import durable_rules_engine as _native
+    from durable.engine import Host as _Host
+except Exception as exc:  # pragma: no cover - depends on the interpreter
+    _IMPORT_ERROR: Exception | None = exc
+    _Host = object  # type: ignore[assignment,misc]
+else:
+    _IMPORT_ERROR = None
+
+_SID = "rg"
+_names = itertools.count()
+
+
+def available() -> bool:
+    """Whether durable_rules imported on this interpreter."""
+    return _IMPORT_ERROR is None
+
+
+class _QuietHost(_Host):  # type: ignore[misc,valid-type]
+    """A Host without the two re-arming 0.2 s dispatch timers (they crash under load)."""
+
+    def _run(self) -> None:
+        return None
+
+    def get_action(self, action_name: str) -> Any:
+        # Never called on the lean path; a Python action would swallow its own exceptions.
+        def refuse(_closure: Any) -> None:
+            raise EngineError(f"unexpected durable_rules action {action_name!r}")
+
+        return refuse
+
+
+def _require() -> None:
+    if _IMPORT_ERROR is not None:
+        raise EngineError(
+            "the durable_rules engine is not available on Python "
+            f"{sys.version_info.major}.{sys.version_info.minor} "
+            f"({type(_IMPORT_ERROR).__name__}: {_IMPORT_ERROR}); durable-rules 2.0.28 needs "
+            "Python 3.11 or 3.12 and a C compiler"
+        ) from _IMPORT_ERROR
+
+
+def _wire(value: Any) -> Any:
+    if hasattr(value, "toordinal"):
+        return value.toordinal()
+    return value
+
+
+class DurableEngine:
+    """Evaluates compiled conditions for one enterprise at a time on durable_rules."""
+
+    def __init__(self, program: DurableProgram, label: str) -> None:
+        _require()
+        self.program = program
+        self.host = _QuietHost()
+        self.handles: list[Any] = []
+        base = "".join(ch if ch.isalnum() else "_" for ch in label)[:40]
+        definitions = {}
+        for ruleset in program.rulesets:
+            name = f"riskgrade_{base}_{next(_names)}"
+            # durable deletes "run" from the dict it is given: hand it a deep copy.
+            rules = copy.deepcopy(ruleset)
+            for rule in rules.values():
+                rule["run"] = "noop"
+            definitions[name] = rules
+        try:
+            self.host.set_rulesets(definitions)
+        except Exception as exc:
+            raise EngineError(f"durable_rules refused the compiled policy: {exc}") from exc
+        self.handles = [self.host.get_ruleset(name)._handle for name in definitions]
+        self.fact_ids = itertools.count()
+
+    def fact(self, env: Mapping[str, Any]) -> dict[str, Any]:
+        """The flat fact the engine sees for one enterprise."""
+        fact: dict[str, Any] = {"sid": _SID, "rg": 1}
+        slots = {name: evaluate(node, env) for name, node in self.program.slots}
+        for leaf in self.program.leaves:
+            value = slots[leaf] if leaf in slots else env.get(leaf)
+            if value is None:
+                fact[f"k_{leaf}"] = 0
+            else:
+                fact[f"k_{leaf}"] = 1
+                fact[f"v_{leaf}"] = _wire(value)
+        return fact
+
+    def run(self, env: Mapping[str, Any]) -> list[str]:
+        """Names of the engine rules that fired for ``env``, in firing order."""
+        fact = self.fact(env)
+        fired: list[str] = []
+        for handle in self.handles:
+            fact["id"] = str(next(self.fact_ids))
+            fired.extend(self._assert(handle, json.dumps(fact, ensure_ascii=False)))
+        names = [name for name in fired if name != SEEN]
+        if len(set(names)) != len(names):
+            raise EngineError(f"an engine rule fired twice (non-exclusive branches): {names}")
+        return names
+
+    def _assert(self, handle: Any, payload: str) -> list[str]:
+        try:
+            result = _native.assert_fact(handle, payload)
+        except Exception as exc:
+            raise EngineError(f"durable_rules rejected the fact: {exc}") from exc
+        code = result[0] if isinstance(result, tuple | list) else 0
+        if code == 1:  # no rule matched; cannot happen, the "seen" rule matches every fact
+            raise EngineError("durable_rules handled no rule for the fact")
+        if code == 2:
+            raise EngineError("durable_rules saw the fact as a duplicate")
+        state_handle = result[1]
+        fired: list[str] = []
+        try:
+            started = _native.start_action_for_state(handle, state_handle)
+            message = started[1] if started else None
+            while message:
+                fired.append(_action_name(message))
+                message = _native.complete_and_start_action(handle, state_handle)
+        except Exception as exc:
+            raise EngineError(f"durable_rules failed while running actions: {exc}") from exc
+        finally:
+            # Only delete a drained session: deleting one with pending actions crashes.
+            try:
+                _native.delete_state(handle, _SID)
+            except Exception as exc:
+                raise EngineError(f"durable_rules could not delete its session: {exc}") from exc
+        return fired
+
+
+def _action_name(message: str) -> str:
+    """The rule name from an action message ``{"<rule>": {...}}`` without decoding it all."""
+    start = message.index('"') + 1
+    return message[start : message.index('"', start)]

@@ -1,0 +1,77 @@
+"""The policy's dependency graph: facts -> derived facts -> rules -> findings -> countermeasures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import networkx as nx
+
+
+def node(kind: str, name: str) -> str:
+    return f"{kind}:{name}"
+
+
+def build_graph(
+    facts: Iterable[str],
+    derived: Mapping[str, set[str]],
+    rules: Mapping[str, tuple[set[str], list[str]]],
+    overrides: Mapping[str, tuple[set[str], list[str]]],
+    level_recommendations: Mapping[str, list[str]],
+    supersedes: Mapping[str, list[str]],
+) -> nx.DiGraph:
+    """Build the graph. ``rules`` and ``overrides`` map an id to (names read, recommendations)."""
+    graph = nx.DiGraph()
+    derived_names = set(derived)
+    for fact in facts:
+        graph.add_node(node("fact", fact), kind="fact")
+
+    def source(name: str) -> str:
+        return node("derived" if name in derived_names else "fact", name)
+
+    for name, reads in derived.items():
+        graph.add_node(node("derived", name), kind="derived")
+        for read in reads:
+            graph.add_edge(source(read), node("derived", name))
+    for kind, table in (("rule", rules), ("override", overrides)):
+        for rule_id, (reads, recommends) in table.items():
+            graph.add_node(node(kind, rule_id), kind=kind)
+            graph.add_node(node("finding", rule_id), kind="finding")
+            graph.add_edge(node(kind, rule_id), node("finding", rule_id))
+            for read in reads:
+                graph.add_edge(source(read), node(kind, rule_id))
+            for rec in recommends:
+                graph.add_edge(node("finding", rule_id), node("recommendation", rec))
+    for level, recommends in level_recommendations.items():
+        graph.add_node(node("level", level), kind="level")
+        for rec in recommends:
+            graph.add_edge(node("level", level), node("recommendation", rec))
+    for rec, superseded in supersedes.items():
+        graph.add_node(node("recommendation", rec), kind="recommendation")
+        for other in superseded:
+            graph.add_edge(
+                node("recommendation", rec), node("recommendation", other), supersedes=True
+            )
+    return graph
+
+
+def derived_cycles(graph: nx.DiGraph) -> list[list[str]]:
+    """Cycles among derived facts, each as a list of names."""
+    sub = graph.subgraph(n for n, d in graph.nodes(data=True) if d.get("kind") == "derived")
+    return [[n.split(":", 1)[1] for n in cycle] for cycle in nx.simple_cycles(sub)]
+
+
+def supersession_graph(supersedes: Mapping[str, list[str]]) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(supersedes)
+    for rec, superseded in supersedes.items():
+        graph.add_edges_from((rec, other) for other in superseded)
+    return graph
+
+
+def derived_order(derived: Mapping[str, set[str]]) -> list[str]:
+    """Derived facts in an order where each comes after the derived facts it reads."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(sorted(derived))
+    for name, reads in derived.items():
+        graph.add_edges_from((read, name) for read in reads if read in derived)
+    return list(nx.lexicographical_topological_sort(graph))
