@@ -1,0 +1,32 @@
+"""riskgrade: grade enterprises' work-safety duty fulfilment and risk level from YAML policies.
+
+>>> import riskgrade, datetime
+>>> policy = riskgrade.load_policy()
+>>> a = policy.grade({"id": "u1", "industry": "retail", "employees": 8}, as_of=datetime.date(2026, 11, 28))
+>>> a.risk_level in riskgrade.RiskLevel
+True
+"""
+
+from riskgrade.assessment import Assessment, DutyGrade, Finding, Recommendation, RiskLevel
+from riskgrade.diagnostics import Diagnostic
+from riskgrade.errors import EngineError, FactError, GradeError, PolicyError, RiskgradeError
+from riskgrade.facts import Enterprise
+from riskgrade.policy import Policy, load_policy
+
+__all__ = [
+    "Assessment",
+    "Diagnostic",
+    "DutyGrade",
+    "EngineError",
+    "Enterprise",
+    "FactError",
+    "Finding",
+    "GradeError",
+    "Policy",
+    "PolicyError",
+    "Recommendation",
+    "RiskLevel",
+    "RiskgradeError",
+    "load_policy",
+]
+__version__ = "0.1.0"

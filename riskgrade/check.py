@@ -90,6 +90,7 @@ class FactorRow:
     value: Decimal
     note: Text | None
     location: Location
+    unknown: str = "match"
 
 
 @dataclass
@@ -491,6 +492,7 @@ class _Checker:
                             Decimal(str(row.value)),
                             row.note,
                             where.location("risk", "factors", name, i),
+                            row.unknown,
                         )
                     )
         overrides = []

@@ -110,6 +110,10 @@ class FactorRow(_Model):
     when: str = "true"
     value: float
     note: Text | None = None
+    unknown: Literal["match", "skip"] = "match"
+    """When ``when`` is undecided for missing facts: ``match`` takes this row (pessimistic,
+    the default) or ``skip`` goes on to the next row (for facts that only matter where they
+    apply, such as buildings)."""
 
 
 class Override(_Model):
@@ -119,6 +123,9 @@ class Override(_Model):
     basis: list[Id]
     message: Text
     recommend: list[Id] = []
+    unknown: Literal["apply", "ignore"] = "ignore"
+    """When the condition is undecided for missing facts: ``apply`` the override anyway
+    (pessimistic) or ``ignore`` it; either way a data gap is reported."""
 
 
 class RiskScoring(_Model):
@@ -147,6 +154,8 @@ class Expect(_Model):
 
 class TestCase(_Model):
     name: str
+    extends: str | None = None
+    """Start from the named case's facts; ``facts`` then changes only what it lists."""
     as_of: dt.date
     facts: dict[str, Any]
     expect: Expect

@@ -21,8 +21,9 @@ from typing import Any
 from riskgrade.rules.expr import BoolOp, Call, Compare, Const, In, Name, Node, Not
 from riskgrade.rules.interpret import evaluate
 
-RULES_PER_RULESET = 8
-MAX_RULE_JSON = 48_000
+ENGINE_RULES_PER_RULESET = 24
+MAX_NESTED_COST = 36
+MAX_SIBLINGS = 64
 SEEN = "seen"
 
 Formula = tuple[Any, ...]  # ("true",) | ("false",) | ("atom", dict) | ("and"|"or", [Formula])
@@ -228,38 +229,57 @@ def to_durable(formula: Formula) -> dict[str, Any]:
 
 
 def compile_durable(conditions: list[Node]) -> DurableProgram:
-    """Compile rule conditions (in policy order) to durable_rules ruleset definitions."""
+    """Compile rule conditions (in policy order) to durable_rules ruleset definitions.
+
+    A formula whose top is a disjunction becomes one engine rule per (exclusive) branch.
+    durable_rules allows about 31 nested expressions per rule (error 113) and hangs on wide
+    sibling lists; a condition too large for that is computed in Python instead and sent to
+    the engine as a three-valued slot.
+    """
     compiler = _Compiler()
     definitions: list[tuple[str, dict[str, Any], int, str]] = []
     for index, condition in enumerate(conditions):
         three = compiler.three(condition)
-        too_big = any(
-            len(json.dumps(to_durable(f))) > MAX_RULE_JSON or _widest_or(f) > 64
-            for f in (three.true, three.unknown)
-            if f != FALSE
-        )
-        if too_big:  # fall back to a slot holding the condition's three-valued truth
+        parts = {outcome: _branches(f) for outcome, f in (("true", three.true), ("unknown", three.unknown))}
+        if any(_cost(p) > MAX_NESTED_COST or _widest_or(p) > MAX_SIBLINGS for ps in parts.values() for p in ps):
             leaf = compiler.slot(condition)
-            three = _Three(
-                ("atom", {f"v_{leaf}": True}), ("atom", {f"v_{leaf}": False}), compiler.known(leaf, 0)
-            )
-        for outcome, formula in (("true", three.true), ("unknown", three.unknown)):
-            if formula != FALSE:
-                name = f"r{index}_{outcome[0]}"
-                definitions.append((name, to_durable(_and([("atom", {"rg": 1}), formula])), index, outcome))
+            parts = {
+                "true": [("atom", {f"v_{leaf}": True})],
+                "unknown": [compiler.known(leaf, 0)],
+            }
+        for outcome, branches in parts.items():
+            for j, branch in enumerate(branches):
+                name = f"r{index}_{outcome[0]}{j}"
+                condition_json = to_durable(_and([("atom", {"rg": 1}), branch]))
+                definitions.append((name, condition_json, index, outcome))
     program = DurableProgram(
         rulesets=[],
         leaves=list(compiler.leaves),
         slots=[(name, node) for node, name in compiler.slots.items()],
     )
-    per_set = RULES_PER_RULESET * 2
-    for start in range(0, max(len(definitions), 1), per_set):
+    for start in range(0, max(len(definitions), 1), ENGINE_RULES_PER_RULESET):
         ruleset: dict[str, Any] = {SEEN: {"all": [{"m": {"rg": 1}}]}}
-        for name, condition, index, outcome in definitions[start : start + per_set]:
-            ruleset[name] = {"all": [{"m": condition}]}
+        for name, condition_json, index, outcome in definitions[start : start + ENGINE_RULES_PER_RULESET]:
+            ruleset[name] = {"all": [{"m": condition_json}]}
             program.outcomes[name] = (index, outcome)
         program.rulesets.append(ruleset)
     return program
+
+
+def _branches(formula: Formula) -> list[Formula]:
+    if formula == FALSE:
+        return []
+    return list(formula[1]) if formula[0] == "or" else [formula]
+
+
+def _cost(formula: Formula) -> int:
+    """Nested expressions the engine must hold for one rule (atoms at the top level are free)."""
+    def nodes(f: Formula) -> int:
+        return 1 + sum(nodes(part) for part in f[1]) if f[0] in ("and", "or") else 1
+
+    if formula[0] == "and":
+        return sum(nodes(part) - 1 if part[0] == "atom" else nodes(part) for part in formula[1])
+    return nodes(formula) - 1 if formula[0] == "atom" else nodes(formula)
 
 
 def _widest_or(formula: Formula) -> int:

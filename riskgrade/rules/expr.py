@@ -150,13 +150,19 @@ class Call:
 Node: TypeAlias = Const | Name | Not | Neg | Arith | Compare | In | BoolOp | Call
 
 
-def names_in(node: Node) -> set[str]:
-    """Every fact name the expression reads (item fields inside aggregates included)."""
+AGGREGATE_FUNCTIONS = ("any", "all", "count")
+
+
+def names_in(node: Node, *, item_fields: bool = False) -> set[str]:
+    """The fact names the expression reads; with ``item_fields``, also the list-item fields
+    read inside aggregates (``level`` in ``count(hazards, level == "major")``)."""
     found: set[str] = set()
     stack: list[Node] = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, Name):
+        if isinstance(current, Call) and current.func in AGGREGATE_FUNCTIONS and not item_fields:
+            stack.append(current.args[0])
+        elif isinstance(current, Name):
             found.add(current.name)
         elif isinstance(current, Not | Neg):
             stack.append(current.operand)

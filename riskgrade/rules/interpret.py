@@ -104,6 +104,9 @@ def _call(node: Call, env: Env) -> Any:
         return evaluate(args[0], env) is not None
     if func == "date":
         return dt.date.fromisoformat(str(evaluate(args[0], env)))
+    if func == "year":
+        value = evaluate(args[0], env)
+        return None if value is None else value.year
     if func == "days_since":
         value = evaluate(args[0], env)
         return None if value is None else (env[AS_OF] - value).days

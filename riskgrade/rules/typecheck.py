@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from riskgrade.diagnostics import did_you_mean
-from riskgrade.rules.expr import Arith, BoolOp, Call, Compare, Const, In, Name, Neg, Node, Not
+from riskgrade.rules.expr import AGGREGATE_FUNCTIONS, Arith, BoolOp, Call, Compare, Const, In, Name, Neg, Node, Not
 from riskgrade.rules.types import ANY, BOOL, DATE, NULL, NUMBER, STR, Schema, Type, comparable
 
-AGGREGATES = ("any", "all", "count")
-FUNCTIONS = (*AGGREGATES, "known", "days_since", "min", "max", "date")
+AGGREGATES = AGGREGATE_FUNCTIONS
+FUNCTIONS = (*AGGREGATES, "known", "days_since", "year", "min", "max", "date")
 AS_OF = "as_of"
 
 
@@ -123,14 +123,14 @@ class _Checker:
             )
         if func in AGGREGATES:
             return self.aggregate(node)
-        arity = {"known": 1, "days_since": 1, "min": 2, "max": 2, "date": 1}[func]
+        arity = {"known": 1, "days_since": 1, "year": 1, "min": 2, "max": 2, "date": 1}[func]
         if len(args) != arity:
             return self.fail("RG202", f"{func}() takes {arity} argument(s), got {len(args)}", node)
         if func == "known":
             self.check(args[0])
             return BOOL
-        if func == "days_since":
-            self.expect(args[0], DATE, "days_since()")
+        if func in ("days_since", "year"):
+            self.expect(args[0], DATE, f"{func}()")
             return NUMBER
         if func == "date":
             value = args[0].value if isinstance(args[0], Const) else None

@@ -1,0 +1,148 @@
+"""The result types: :class:`Assessment` and what it is made of."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import IntEnum, StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class RiskLevel(IntEnum):
+    """The four-colour risk level (安全风险四色分级), ordered from low to high."""
+
+    BLUE = 1
+    YELLOW = 2
+    ORANGE = 3
+    RED = 4
+
+    @property
+    def label_zh(self) -> str:
+        return _LEVEL_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return _LEVEL_LABELS[self][1]
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+    @classmethod
+    def from_name(cls, name: str) -> RiskLevel:
+        return cls[name.upper()]
+
+
+_LEVEL_LABELS = {
+    RiskLevel.BLUE: ("蓝/低风险", "blue/low risk"),
+    RiskLevel.YELLOW: ("黄/一般风险", "yellow/general risk"),
+    RiskLevel.ORANGE: ("橙/较大风险", "orange/higher risk"),
+    RiskLevel.RED: ("红/重大风险", "red/major risk"),
+}
+
+
+class DutyGrade(StrEnum):
+    """A duty-fulfilment grade, "A" (best) to "D" (worst); ``DutyGrade.A == "A"``."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+    @property
+    def rank(self) -> int:
+        """0 for A (best) to 3 for D (worst)."""
+        return "ABCD".index(self.value)
+
+
+SeverityName = Literal["info", "minor", "serious", "major"]
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "minor": 1, "serious": 2, "major": 3}
+GRADES = ("A", "B", "C", "D")
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Finding(_Result):
+    """A breached duty (``kind="violation"``) or a fact the policy needed but lacked
+    (``kind="data_gap"``), with its legal basis and the facts used as evidence."""
+
+    rule: str
+    kind: Literal["violation", "data_gap", "override"] = "violation"
+    duty: str
+    severity: SeverityName
+    deduction: float = 0
+    basis: str
+    bases: list[str]
+    message: str
+    messages: dict[str, str]
+    evidence: dict[str, Any]
+    missing: list[str] = []
+    assumed: bool = False
+    """True when the violation was assumed because facts were unknown (pessimistic rule)."""
+    source: str = ""
+
+
+class Recommendation(_Result):
+    """A targeted countermeasure from the policy's catalogue."""
+
+    id: str
+    priority: int
+    deadline_days: int
+    responsible: str
+    because: list[str]
+    title: str
+    titles: dict[str, str]
+    message: str
+    messages: dict[str, str]
+    basis: str = ""
+
+
+class TraceEvent(_Result):
+    """One step of an evaluation: a rule that fired, with its YAML location."""
+
+    stage: Literal["rule", "override", "factor"]
+    id: str
+    outcome: Literal["true", "unknown"]
+    source: str
+
+
+class Score(_Result):
+    """The numbers behind the grades."""
+
+    duty_score: float
+    duty_start: float
+    deductions: dict[str, float]
+    risk_method: str
+    factors: dict[str, float]
+    risk_score: float
+    band_level: str
+    overrides: list[str]
+    tier: str | None = None
+
+
+class Assessment(_Result):
+    """How one enterprise fulfils its duties and how risky it is, with what to do about it."""
+
+    entity_id: str
+    name: str | None = None
+    as_of: dt.date
+    risk_level: RiskLevel
+    duty_grade: DutyGrade
+    score: Score
+    findings: list[Finding]
+    recommendations: list[Recommendation]
+    trace: list[TraceEvent]
+    policy_name: str
+    policy_version: str
+    policy_hash: str
+    engine: str
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == "violation"]
+
+    @property
+    def data_gaps(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == "data_gap"]

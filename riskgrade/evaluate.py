@@ -1,0 +1,72 @@
+"""Stage 5, evaluate: facts -> the outcome of every rule (true / unknown / false) + trace.
+
+Two paths give the same outcomes: the durable_rules engine (``engine="durable"``) and a direct
+three-valued interpretation of the same checked expressions (``engine="python"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from riskgrade.check import CheckedPolicy
+from riskgrade.facts import Enterprise
+from riskgrade.rules.interpret import evaluate
+from riskgrade.rules.typecheck import AS_OF
+
+Outcome = Literal["true", "unknown", "false"]
+ENGINES = ("durable", "python")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every rule's outcome in policy order, the facts it saw, and the order rules fired in."""
+
+    env: Mapping[str, Any]
+    outcomes: list[Outcome]
+    fired: list[int]
+
+
+def environment(
+    policy: CheckedPolicy, enterprise: Enterprise, extras: Mapping[str, Any], as_of: dt.date
+) -> dict[str, Any]:
+    """The facts rules read: the enterprise's, the policy's extra facts, ``as_of`` and the
+    derived facts (computed in dependency order; the first case that holds wins, an undecided
+    case before it makes the value unknown)."""
+    env: dict[str, Any] = enterprise.model_dump(mode="python")
+    for name in policy.extra_facts:
+        env[name] = extras.get(name)
+    env[AS_OF] = as_of
+    for derived in policy.derived:
+        value = None
+        for when, value_node in derived.cases:
+            holds = evaluate(when, env)
+            if holds is None:
+                value = None
+                break
+            if holds:
+                value = evaluate(value_node, env)
+                break
+        env[derived.name] = value
+    return env
+
+
+def evaluate_python(policy: CheckedPolicy, env: Mapping[str, Any]) -> Evaluation:
+    outcomes: list[Outcome] = []
+    for rule in policy.rules:
+        value = evaluate(rule.condition, env)
+        outcomes.append("unknown" if value is None else "true" if value else "false")
+    fired = [i for i, outcome in enumerate(outcomes) if outcome != "false"]
+    return Evaluation(env, outcomes, fired)
+
+
+def evaluate_durable(engine: Any, policy: CheckedPolicy, env: Mapping[str, Any]) -> Evaluation:
+    outcomes: list[Outcome] = ["false"] * len(policy.rules)
+    fired: list[int] = []
+    for name in engine.run(env):
+        index, outcome = engine.program.outcomes[name]
+        outcomes[index] = outcome
+        fired.append(index)
+    return Evaluation(env, outcomes, fired)

@@ -1,0 +1,141 @@
+"""Rule outcomes -> findings (violations and data gaps) with evidence and legal basis."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import networkx as nx
+
+from riskgrade.assessment import SEVERITY_ORDER, Finding, TraceEvent
+from riskgrade.check import CheckedPolicy, CheckedRule
+from riskgrade.evaluate import Evaluation
+from riskgrade.model import Text
+from riskgrade.rules.graph import node as graph_node
+
+_KIND_ORDER = {"override": 0, "violation": 1, "data_gap": 2}
+
+
+def jsonable(value: Any) -> Any:
+    """A fact value as JSON-ready data (dates as ISO text)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def missing_facts(policy: CheckedPolicy, names: Iterable[str], env: Mapping[str, Any]) -> list[str]:
+    """The unknown facts behind ``names``, following derived facts back to what they read."""
+    missing: set[str] = set()
+    for name in names:
+        value = env.get(name)
+        is_derived = graph_node("derived", name) in policy.graph
+        if is_derived and value is None:
+            for ancestor in nx.ancestors(policy.graph, graph_node("derived", name)):
+                kind, fact = ancestor.split(":", 1)
+                if kind == "fact" and env.get(fact) is None:
+                    missing.add(fact)
+        elif value is None:
+            missing.add(name)
+        elif isinstance(value, list | tuple) and not is_derived:
+            if any(v is None for item in value for v in item.values()):
+                missing.add(name)  # some item lacks a field the rule may need
+    return sorted(missing)
+
+
+def basis_text(policy: CheckedPolicy, ids: Iterable[str], lang: str = "zh") -> str:
+    return "；".join(getattr(policy.bases[b], lang) for b in ids) if lang == "zh" else "; ".join(
+        getattr(policy.bases[b], lang) for b in ids
+    )
+
+
+def _messages(text: Text) -> dict[str, str]:
+    return {"zh": text.zh, "en": text.en}
+
+
+def _finding(
+    policy: CheckedPolicy, rule: CheckedRule, env: Mapping[str, Any], **extra: Any
+) -> Finding:
+    spec = rule.rule
+    evidence_names = spec.evidence or sorted(rule.reads)
+    return Finding(
+        rule=spec.id,
+        duty=spec.duty,
+        basis=basis_text(policy, spec.basis),
+        bases=list(spec.basis),
+        evidence={name: jsonable(env.get(name)) for name in evidence_names},
+        source=str(rule.location),
+        **extra,
+    )
+
+
+def rule_findings(policy: CheckedPolicy, evaluation: Evaluation) -> tuple[list[Finding], list[TraceEvent]]:
+    """Violations and data gaps for every rule that did not come out plainly false."""
+    findings: list[Finding] = []
+    env = evaluation.env
+    for rule, outcome in zip(policy.rules, evaluation.outcomes, strict=True):
+        spec = rule.rule
+        if outcome == "false":
+            continue
+        if outcome == "true" or rule.unknown == "finding":
+            assumed = outcome == "unknown"
+            findings.append(
+                _finding(
+                    policy,
+                    rule,
+                    env,
+                    kind="violation",
+                    severity=spec.severity,
+                    deduction=spec.deduction,
+                    message=spec.message.zh,
+                    messages=_messages(spec.message),
+                    assumed=assumed,
+                    missing=missing_facts(policy, rule.reads, env) if assumed else [],
+                )
+            )
+        if outcome == "unknown":
+            missing = missing_facts(policy, rule.reads, env)
+            findings.append(
+                _finding(
+                    policy,
+                    rule,
+                    env,
+                    kind="data_gap",
+                    severity="info",
+                    message=f"数据缺失，无法判定：{spec.message.zh}（缺少：{'、'.join(missing)}）",
+                    messages={
+                        "zh": f"数据缺失，无法判定：{spec.message.zh}（缺少：{'、'.join(missing)}）",
+                        "en": f"Missing data, cannot decide: {spec.message.en} "
+                        f"(missing: {', '.join(missing)})",
+                    },
+                    missing=missing,
+                )
+            )
+    trace = [
+        TraceEvent(
+            stage="rule",
+            id=policy.rules[i].rule.id,
+            outcome=evaluation.outcomes[i],  # type: ignore[arg-type]
+            source=str(policy.rules[i].location),
+        )
+        for i in evaluation.fired
+    ]
+    return findings, trace
+
+
+def order_findings(policy: CheckedPolicy, findings: list[Finding]) -> list[Finding]:
+    """Overrides first, then violations by severity, then data gaps; ties in policy order."""
+    position = {rule.rule.id: i for i, rule in enumerate(policy.rules)}
+    return sorted(
+        findings,
+        key=lambda f: (
+            _KIND_ORDER[f.kind],
+            -SEVERITY_ORDER[f.severity],
+            position.get(f.rule, -1),
+            f.rule,
+        ),
+    )

@@ -1,0 +1,187 @@
+"""The public entry points: :func:`load_policy` and :class:`Policy`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from riskgrade.assessment import Assessment
+from riskgrade.check import CheckedPolicy, check
+from riskgrade.compile_policy import compile_policy
+from riskgrade.diagnostics import Diagnostic
+from riskgrade.errors import EngineError, FactError, GradeError, PolicyError
+from riskgrade.evaluate import ENGINES, environment, evaluate_durable, evaluate_python
+from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
+from riskgrade.findings import order_findings, rule_findings
+from riskgrade.load import load_path
+from riskgrade.recommend import recommend
+from riskgrade.scoring.grade import grade as score
+
+EngineName = Literal["durable", "python"]
+
+
+def default_policy_path() -> Path:
+    """Where the bundled default policy lives (inside the installed package)."""
+    return Path(str(resources.files("riskgrade") / "policies" / "default"))
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load, check and compile a policy: a YAML file or a folder of YAML files.
+
+    With no argument, the bundled default policy. Raises :class:`PolicyError` holding every
+    problem found, each located as ``file:line:col``::
+
+        policy = riskgrade.load_policy()
+        assessment = policy.grade({"id": "u1", "industry": "retail", "employees": 8})
+    """
+    documents, problems = load_path(default_policy_path() if path is None else path)
+    checked, found = check(documents) if documents else (None, [])
+    problems = problems + found
+    if checked is None or any(d.severity == "error" for d in problems):
+        raise PolicyError([d for d in problems if d.severity == "error"] or problems)
+    return Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
+
+
+class Policy:
+    """A checked policy, ready to grade enterprises."""
+
+    def __init__(self, checked: CheckedPolicy, warnings: list[Diagnostic] | None = None) -> None:
+        self.checked = checked
+        self.warnings = warnings or []
+        self._engine: Any = None
+
+    @property
+    def name(self) -> str:
+        return self.checked.header.name
+
+    @property
+    def version(self) -> str:
+        return self.checked.header.version
+
+    @property
+    def content_hash(self) -> str:
+        return self.checked.content_hash
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.name} {self.version} ({len(self.checked.rules)} rules)>"
+
+    def engine(self) -> Any:
+        """The durable_rules engine for this policy (built on first use)."""
+        if self._engine is None:
+            from riskgrade.rules.durable_engine import DurableEngine
+
+            self._engine = DurableEngine(compile_policy(self.checked), f"{self.name}_{self.content_hash[:8]}")
+        return self._engine
+
+    def validate(self, facts: Mapping[str, Any] | Enterprise) -> tuple[Enterprise, dict[str, Any]]:
+        """Validate facts into the schema plus this policy's extra facts; raises FactError."""
+        if isinstance(facts, Enterprise):
+            return facts, {}
+        if not isinstance(facts, Mapping):
+            raise FactError([("(enterprise)", f"expected a mapping, got {type(facts).__name__}")])
+        extras_decl = self.checked.extra_facts
+        base = {k: v for k, v in facts.items() if k not in extras_decl}
+        errors: list[tuple[str, str]] = []
+        extras: dict[str, Any] = {}
+        for name, decl in extras_decl.items():
+            value = facts.get(name)
+            try:
+                extras[name] = _extra_value(value, decl.type, decl.values)
+            except ValueError as exc:
+                errors.append((name, str(exc)))
+        try:
+            enterprise = parse_enterprise(dict(base))
+        except FactError as exc:
+            raise FactError(exc.errors + errors, exc.entity_id) from exc
+        if errors:
+            raise FactError(errors, enterprise.id)
+        return enterprise, extras
+
+    def grade(
+        self,
+        facts: Mapping[str, Any] | Enterprise,
+        *,
+        as_of: dt.date | None = None,
+        engine: EngineName = "durable",
+    ) -> Assessment:
+        """Grade one enterprise. ``facts`` is a dict (or an :class:`Enterprise`); ``as_of`` is
+        the evaluation date (default: today). Raises :class:`FactError` for bad facts."""
+        if engine not in ENGINES:
+            raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        when = as_of or dt.date.today()
+        enterprise, extras = self.validate(facts)
+        env = environment(self.checked, enterprise, extras, when)
+        if engine == "durable":
+            evaluation = evaluate_durable(self.engine(), self.checked, env)
+        else:
+            evaluation = evaluate_python(self.checked, env)
+        findings, trace = rule_findings(self.checked, evaluation)
+        grades = score(self.checked, env, findings)
+        findings = order_findings(self.checked, findings + grades.findings)
+        return Assessment(
+            entity_id=enterprise.id,
+            name=enterprise.name,
+            as_of=when,
+            risk_level=grades.risk_level,
+            duty_grade=grades.duty_grade,
+            score=grades.score,
+            findings=findings,
+            recommendations=recommend(self.checked, findings, grades.risk_level),
+            trace=trace + grades.trace,
+            policy_name=self.name,
+            policy_version=self.version,
+            policy_hash=self.content_hash,
+            engine=engine,
+        )
+
+    def grade_many(
+        self,
+        rows: Iterable[Mapping[str, Any] | Enterprise],
+        *,
+        as_of: dt.date | None = None,
+        engine: EngineName = "durable",
+    ) -> Iterator[Assessment | GradeError]:
+        """Grade rows lazily, in input order: one :class:`Assessment` or one
+        :class:`GradeError` (returned, not raised) per row, so nothing is dropped."""
+        when = as_of or dt.date.today()
+        for index, row in enumerate(rows):
+            try:
+                yield self.grade(row, as_of=when, engine=engine)
+            except FactError as exc:
+                yield GradeError(index, exc.entity_id or _row_id(row), exc.errors, exc)
+            except EngineError as exc:
+                yield GradeError(index, _row_id(row), [("(engine)", str(exc))], exc)
+
+
+def _row_id(row: Any) -> str | None:
+    if isinstance(row, Enterprise):
+        return row.id
+    if isinstance(row, Mapping):
+        value = row.get("id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _extra_value(value: Any, kind: str, values: list[str] | None) -> Any:
+    if value is None:
+        return None
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if kind in ("int", "number"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {value!r}")
+        if kind == "int" and not float(value).is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return value
+    if kind == "date":
+        return _iso_date(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    if kind == "enum" and values is not None and value not in values:
+        raise ValueError(f"expected one of {', '.join(values)}, got {value!r}")
+    return value

@@ -1,0 +1,167 @@
+"""Stage 6, score: findings -> duty score and grade; facts + findings -> risk score and level.
+
+All arithmetic is decimal, so a score lands on the same side of a band boundary on every
+platform. Factor tables are read top to bottom and the first row whose condition holds gives
+the factor; a row whose condition is undecided for missing facts also counts as holding
+(pessimistic), so that unknown facts never lower a risk score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, Finding, RiskLevel, Score, TraceEvent
+from riskgrade.check import SCORING_FACTS, CheckedPolicy
+from riskgrade.findings import basis_text, jsonable, missing_facts
+from riskgrade.model import Band
+from riskgrade.rules.expr import names_in
+from riskgrade.rules.interpret import evaluate
+
+_LEVEL_SEVERITY = {"red": "major", "orange": "serious", "yellow": "minor", "blue": "minor"}
+
+
+@dataclass(frozen=True)
+class Grades:
+    score: Score
+    duty_grade: DutyGrade
+    risk_level: RiskLevel
+    findings: list[Finding]
+    trace: list[TraceEvent]
+
+
+def _in_band(value: Decimal, band: Band) -> bool:
+    edge = Decimal(str(band.min))
+    return value > edge if band.exclusive else value >= edge
+
+
+def duty_grade(policy: CheckedPolicy, findings: list[Finding]) -> tuple[Decimal, dict[str, float], DutyGrade]:
+    """Checklist deductions: start minus each breached rule's deduction, graded by bands and
+    capped by the worst violation's severity."""
+    spec = policy.scoring.duty
+    deductions: dict[str, float] = {}
+    for finding in findings:
+        if finding.kind == "violation" and finding.rule not in deductions:
+            deductions[finding.rule] = finding.deduction
+    total = sum((Decimal(str(d)) for d in deductions.values()), Decimal(0))
+    score = max(Decimal(str(spec.start)) - total, Decimal(0))
+    grade = next((g for g in "ABCD" if g in spec.bands and _in_band(score, spec.bands[g])), "D")
+    for finding in findings:
+        if finding.kind == "violation" and finding.severity in spec.caps:
+            cap = spec.caps[finding.severity]
+            grade = max(grade, cap)  # "A" < "D": the worse grade wins
+    return score, deductions, DutyGrade(grade)
+
+
+def scoring_env(env: Mapping[str, Any], findings: list[Finding], duty_score: Decimal) -> dict[str, Any]:
+    """The facts factor tables and overrides read: the enterprise's plus counts of findings."""
+    violations = [f for f in findings if f.kind == "violation"]
+    counts = {
+        "findings_major": sum(1 for f in violations if f.severity == "major"),
+        "findings_serious": sum(1 for f in violations if f.severity == "serious"),
+        "findings_minor": sum(1 for f in violations if f.severity == "minor"),
+        "findings_total": len(violations),
+        "data_gaps": sum(1 for f in findings if f.kind == "data_gap"),
+        "duty_score": float(duty_score),
+    }
+    assert counts.keys() == SCORING_FACTS.keys()
+    return {**env, **counts}
+
+
+def grade(policy: CheckedPolicy, env: Mapping[str, Any], findings: list[Finding]) -> Grades:
+    """Score one enterprise: duty grade, risk score, band level and overrides."""
+    duty_score, deductions, duty = duty_grade(policy, findings)
+    senv = scoring_env(env, findings, duty_score)
+    trace: list[TraceEvent] = []
+    factors: dict[str, Decimal] = {}
+    extra_findings: list[Finding] = []
+    for name, rows in policy.factors.items():
+        for row in rows:
+            holds = evaluate(row.condition, senv)
+            if holds is None and row.unknown == "skip":
+                continue
+            if holds is None or holds:
+                factors[name] = row.value
+                trace.append(
+                    TraceEvent(
+                        stage="factor",
+                        id=f"{name}={row.value}",
+                        outcome="true" if holds else "unknown",
+                        source=str(row.location),
+                    )
+                )
+                break
+    risk_score = policy.risk_method.combine(factors)
+    risk = policy.scoring.risk
+    band = next(
+        (lvl for lvl in ("red", "orange", "yellow", "blue") if lvl in risk.bands and _in_band(risk_score, risk.bands[lvl])),
+        "blue",
+    )
+    level = RiskLevel.from_name(band)
+    applied: list[str] = []
+    for checked in policy.overrides:
+        override = checked.override
+        holds = evaluate(checked.condition, senv)
+        if holds is False:
+            continue
+        reads = sorted(names_in(checked.condition) & set(policy.schema))
+        trace.append(
+            TraceEvent(stage="override", id=override.id, outcome="true" if holds else "unknown", source=str(checked.location))
+        )
+        if holds is None:
+            missing = missing_facts(policy, reads, env)
+            extra_findings.append(
+                Finding(
+                    rule=override.id,
+                    kind="data_gap",
+                    duty="risk",
+                    severity="info",
+                    basis=basis_text(policy, override.basis),
+                    bases=list(override.basis),
+                    message=f"数据缺失，无法判定：{override.message.zh}",
+                    messages={
+                        "zh": f"数据缺失，无法判定：{override.message.zh}",
+                        "en": f"Missing data, cannot decide: {override.message.en}",
+                    },
+                    evidence={n: jsonable(env.get(n)) for n in reads},
+                    missing=missing,
+                    source=str(checked.location),
+                )
+            )
+            if override.unknown == "ignore":
+                continue
+        floor = RiskLevel.from_name(override.at_least)
+        applied.append(override.id)
+        extra_findings.append(
+            Finding(
+                rule=override.id,
+                kind="override",
+                duty="risk",
+                severity=_LEVEL_SEVERITY[override.at_least],  # type: ignore[arg-type]
+                basis=basis_text(policy, override.basis),
+                bases=list(override.basis),
+                message=override.message.zh,
+                messages={"zh": override.message.zh, "en": override.message.en},
+                evidence={n: jsonable(env.get(n)) for n in reads},
+                assumed=holds is None,
+                source=str(checked.location),
+            )
+        )
+        level = max(level, floor)
+    score = Score(
+        duty_score=float(duty_score),
+        duty_start=float(policy.scoring.duty.start),
+        deductions=deductions,
+        risk_method=policy.risk_method.name,
+        factors={k: float(v) for k, v in factors.items()},
+        risk_score=float(risk_score),
+        band_level=band,
+        overrides=applied,
+        tier=env.get("tier") if isinstance(env.get("tier"), str) else None,
+    )
+    return Grades(score, duty, level, extra_findings, trace)
+
+
+__all__ = ["SEVERITY_ORDER", "Grades", "duty_grade", "grade"]
