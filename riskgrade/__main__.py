@@ -1,0 +1,3 @@
+from riskgrade.cli import main
+
+main()
