@@ -466,8 +466,9 @@ class _Checker:
                 name: [Decimal(str(row.value)) for row in rows]
                 for name, rows in scoring.risk.factors.items()
             }
-            for message in method.problems(values):
-                self.problems.append(where.diagnostic("RG402", message, "risk", "factors"))
+            for factor, index, message in method.problems(values):
+                at = [p for p in (factor, index, "value" if index is not None else None) if p is not None]
+                self.problems.append(where.diagnostic("RG402", message, "risk", "factors", *at))
         factors: dict[str, list[FactorRow]] = {}
         for name, rows in scoring.risk.factors.items():
             factors[name] = []
@@ -552,8 +553,10 @@ class _Checker:
                 "supersedes",
             )
             supersedes[rec_id] = [s for s in entry.supersedes if s in merged["catalogue"]]
+        order = list(merged["catalogue"])
         for cycle in nx.simple_cycles(graphs.supersession_graph(supersedes)):
-            where = merged["catalogue"][cycle[0]][1]
+            # Report where reading top-down closes the cycle: its last entry in file order.
+            where = merged["catalogue"][max(cycle, key=order.index)][1]
             self.problems.append(
                 where.diagnostic(
                     "RG305",

@@ -76,7 +76,9 @@ class _Builder:
             raise _Refused("RG007", f"document nested deeper than {MAX_DEPTH}", node.start_mark)
         if node.tag not in _SAFE_TAGS:
             raise _Refused("RG003", f"tag {node.tag!r} is not allowed", node.start_mark)
-        self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode) or path not in self.positions:
+            # A block (mapping or list) is located at its key; a scalar at its value.
+            self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:

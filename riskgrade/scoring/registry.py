@@ -51,22 +51,24 @@ class RiskMethod:
     allowed: dict[str, frozenset[Decimal]]
     combine: Callable[[dict[str, Decimal]], Decimal]
 
-    def problems(self, factors: dict[str, list[Decimal]]) -> list[str]:
-        """What is wrong with a policy's factor tables for this method."""
-        out = []
+    def problems(self, factors: dict[str, list[Decimal]]) -> list[tuple[str | None, int | None, str]]:
+        """What is wrong with a policy's factor tables: ``(factor, row index, message)``."""
+        out: list[tuple[str | None, int | None, str]] = []
         for name in self.factors:
             if name not in factors:
-                out.append(f"{self.name} needs factor {name!r}")
+                out.append((None, None, f"{self.name} needs factor {name!r}"))
         for name, values in factors.items():
             if name not in self.factors:
                 hint = did_you_mean(name, self.factors)
-                out.append(f"{self.name} has no factor {name!r}" + (f" ({hint})" if hint else ""))
+                message = f"{self.name} has no factor {name!r}" + (f" ({hint})" if hint else "")
+                out.append((name, None, message))
                 continue
             allowed = self.allowed.get(name)
-            for value in values:
+            for index, value in enumerate(values):
                 if allowed is not None and value not in allowed:
                     choices = ", ".join(str(v) for v in sorted(allowed, reverse=True))
-                    out.append(f"{name} = {value} is not a {self.name} value ({choices})")
+                    message = f"{name} = {value.normalize():f} is not a {self.name} value ({choices})"
+                    out.append((name, index, message))
         return out
 
 

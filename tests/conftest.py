@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import riskgrade
+
+FIXTURES = Path(__file__).parent / "fixtures"
+AS_OF = dt.date(2026, 11, 28)
+
+
+@pytest.fixture(scope="session")
+def default_policy() -> riskgrade.Policy:
+    return riskgrade.load_policy()
+
+
+@pytest.fixture(scope="session")
+def mini_policy() -> riskgrade.Policy:
+    return riskgrade.load_policy(FIXTURES / "mini.yaml")
+
+
+@pytest.fixture
+def compliant() -> dict[str, object]:
+    """A retail shop that meets every duty of the default policy."""
+    return {
+        "id": "C-1",
+        "name": "合规便利店",
+        "industry": "retail",
+        "ownership": "private",
+        "employees": 8,
+        "migrant_workers": 2,
+        "annual_revenue": 150,
+        "part_time_safety_staff": 1,
+        "responsibility_system": True,
+        "safety_rules": True,
+        "workers_trained": 8,
+        "migrant_workers_trained": 2,
+        "special_workers": 0,
+        "special_workers_certified": 0,
+        "ppe_provided": True,
+        "risk_register": True,
+        "self_inspections_90d": 6,
+        "hazards": [],
+        "emergency_plan": True,
+        "last_drill": "2026-09-01",
+        "uses_gas": False,
+        "buildings": [],
+        "elevators": [],
+        "accidents_3y": 0,
+        "fatalities_3y": 0,
+        "violations_12m": 0,
+        "penalties_12m": 0,
+    }
