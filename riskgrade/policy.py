@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 from riskgrade.assessment import Assessment
 from riskgrade.check import CheckedPolicy, check
-from riskgrade.compile_policy import compile_policy
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import EngineError, FactError, GradeError, PolicyError
 from riskgrade.evaluate import ENGINES, environment, evaluate_durable, evaluate_python
@@ -73,7 +72,9 @@ class Policy:
         if self._engine is None:
             from riskgrade.rules.durable_engine import DurableEngine
 
-            self._engine = DurableEngine(compile_policy(self.checked), f"{self.name}_{self.content_hash[:8]}")
+            conditions = [rule.condition for rule in self.checked.rules]
+            label = f"{self.name}_{self.content_hash[:8]}"
+            self._engine = DurableEngine.for_conditions(conditions, label)
         return self._engine
 
     def validate(self, facts: Mapping[str, Any] | Enterprise) -> tuple[Enterprise, dict[str, Any]]:

@@ -53,3 +53,9 @@ def compliant() -> dict[str, object]:
         "violations_12m": 0,
         "penalties_12m": 0,
     }
+
+
+from hypothesis import settings  # noqa: E402
+
+# `pytest --hypothesis-profile=long` runs the property tests much harder, on demand.
+settings.register_profile("long", max_examples=3000, deadline=None)

@@ -22,7 +22,9 @@ from riskgrade.rules.expr import BoolOp, Call, Compare, Const, In, Name, Node, N
 from riskgrade.rules.interpret import evaluate
 
 ENGINE_RULES_PER_RULESET = 24
-MAX_NESTED_COST = 36
+MAX_NESTED_COST = 30
+FALLBACK_COSTS = (MAX_NESTED_COST, 16, 0)
+"""Limits tried in turn when the engine refuses a rule as too large (error 113)."""
 MAX_SIBLINGS = 64
 SEEN = "seen"
 
@@ -170,9 +172,11 @@ class _Compiler:
             lhs, rhs, op = rhs, lhs, _FLIP[op]  # type: ignore[assignment]
         leaf = lhs[1]
         fields = [leaf] + ([rhs[1]] if rhs[0] == "field" else [])
+        # A reference to a missing field compares as if present: guard it explicitly.
+        guard = [self.known(rhs[1], 1)] if rhs[0] == "field" else []
         return _Three(
-            self.compare(op, leaf, rhs),
-            self.compare(_NEGATE[op], leaf, rhs),
+            _and([*guard, self.compare(op, leaf, rhs)]),
+            _and([*guard, self.compare(_NEGATE[op], leaf, rhs)]),
             self.unknown_of(fields),
         )
 
@@ -228,7 +232,7 @@ def to_durable(formula: Formula) -> dict[str, Any]:
     return {f"${kind}": [to_durable(part) for part in formula[1]]}
 
 
-def compile_durable(conditions: list[Node]) -> DurableProgram:
+def compile_durable(conditions: list[Node], max_cost: int | None = None) -> DurableProgram:
     """Compile rule conditions (in policy order) to durable_rules ruleset definitions.
 
     A formula whose top is a disjunction becomes one engine rule per (exclusive) branch.
@@ -236,12 +240,13 @@ def compile_durable(conditions: list[Node]) -> DurableProgram:
     sibling lists; a condition too large for that is computed in Python instead and sent to
     the engine as a three-valued slot.
     """
+    limit = MAX_NESTED_COST if max_cost is None else max_cost
     compiler = _Compiler()
     definitions: list[tuple[str, dict[str, Any], int, str]] = []
     for index, condition in enumerate(conditions):
         three = compiler.three(condition)
         parts = {outcome: _branches(f) for outcome, f in (("true", three.true), ("unknown", three.unknown))}
-        if any(_cost(p) > MAX_NESTED_COST or _widest_or(p) > MAX_SIBLINGS for ps in parts.values() for p in ps):
+        if any(_cost(p) > limit or _widest_or(p) > MAX_SIBLINGS for ps in parts.values() for p in ps):
             leaf = compiler.slot(condition)
             parts = {
                 "true": [("atom", {f"v_{leaf}": True})],

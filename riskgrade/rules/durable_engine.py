@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from riskgrade.errors import EngineError
-from riskgrade.rules.compile import SEEN, DurableProgram
+from riskgrade.rules.compile import FALLBACK_COSTS, SEEN, DurableProgram, compile_durable
+from riskgrade.rules.expr import Node
 from riskgrade.rules.interpret import evaluate
 
 try:  # durable-rules 2.0.28 builds from source and fails to import on Python 3.13+
@@ -91,6 +92,22 @@ class DurableEngine:
             raise EngineError(f"durable_rules refused the compiled policy: {exc}") from exc
         self.handles = [self.host.get_ruleset(name)._handle for name in definitions]
         self.fact_ids = itertools.count()
+
+    @classmethod
+    def for_conditions(cls, conditions: list[Node], label: str) -> DurableEngine:
+        """Compile and load ``conditions``; where durable_rules refuses a rule as too large
+        (error 113: at most ~31 nested expressions), recompile with more of each condition
+        computed in Python."""
+        last: EngineError | None = None
+        for cost in FALLBACK_COSTS:
+            try:
+                return cls(compile_durable(conditions, max_cost=cost), label)
+            except EngineError as exc:
+                if "error code: 113" not in str(exc):
+                    raise
+                last = exc
+        assert last is not None
+        raise last
 
     def fact(self, env: Mapping[str, Any]) -> dict[str, Any]:
         """The flat fact the engine sees for one enterprise."""

@@ -1,0 +1,177 @@
+"""The durable_rules path and the Python path must agree; the adapter maps every failure."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import pathlib
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import riskgrade
+from riskgrade.rules.compile import compile_durable
+from riskgrade.rules.durable_engine import DurableEngine
+from riskgrade.rules.expr import parse
+from riskgrade.rules.interpret import evaluate
+from riskgrade.rules.typecheck import typecheck
+from riskgrade.rules.types import BOOL, DATE, NUMBER, Type, enum
+from tests.strategies import AS_OF, enterprises
+
+ITEM = {"x": NUMBER, "f": BOOL}
+SCHEMA: dict[str, Type] = {
+    "n1": NUMBER,
+    "n2": NUMBER,
+    "b1": BOOL,
+    "b2": BOOL,
+    "e1": enum("a", "b", "c"),
+    "d1": DATE,
+    "items": Type("list", item=ITEM),
+}
+
+# ----------------------------------------------------------------------------- random conditions
+
+numbers = st.sampled_from(["n1", "n2", "1", "2.5", "n1 + 1", "n2 * 2", "days_since(d1)", "count(items)",
+                           "count(items, f)", "count(items, x > 1)"])
+atoms = st.one_of(
+    st.sampled_from(["b1", "b2", "true", "false", "b1 == null", "n1 != null", "known(d1)",
+                     'e1 in ["a", "b"]', 'e1 not in ["c"]', 'e1 == "a"', "any(items, f)",
+                     "all(items, x >= 1)", "any(items, x > n1)", "d1 < as_of - 30"]),
+    st.builds(lambda a, op, b: f"{a} {op} {b}", numbers, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), numbers),
+)
+conditions = st.recursive(
+    atoms,
+    lambda inner: st.one_of(
+        st.builds(lambda a: f"not ({a})", inner),
+        st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
+        st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
+    ),
+    max_leaves=5,
+)
+values = st.fixed_dictionaries(
+    {
+        "n1": st.one_of(st.none(), st.sampled_from([0, 1, 2, 2.5, 3])),
+        "n2": st.one_of(st.none(), st.sampled_from([0, 1, 1.25, 5])),
+        "b1": st.one_of(st.none(), st.booleans()),
+        "b2": st.one_of(st.none(), st.booleans()),
+        "e1": st.one_of(st.none(), st.sampled_from(["a", "b", "c"])),
+        "d1": st.one_of(st.none(), st.dates(dt.date(2026, 9, 1), AS_OF)),
+        "items": st.one_of(
+            st.none(),
+            st.lists(st.fixed_dictionaries({"x": st.one_of(st.none(), st.sampled_from([0, 1, 2])),
+                                            "f": st.one_of(st.none(), st.booleans())}), max_size=3),
+        ),
+    }
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(conditions, min_size=1, max_size=4), st.lists(values, min_size=1, max_size=6))
+def test_compiled_conditions_agree_with_the_interpreter(texts: list[str], envs: list[dict[str, Any]]) -> None:
+    nodes = [parse(text) for text in texts]
+    for node, text in zip(nodes, texts, strict=True):
+        assert typecheck(node, SCHEMA)[1] == [], text
+    engine = DurableEngine.for_conditions(nodes, "prop")
+    for env in envs:
+        env = {**env, "as_of": AS_OF}
+        fired = engine.run(env)
+        for index, (node, text) in enumerate(zip(nodes, texts, strict=True)):
+            outcomes = {engine.program.outcomes[name][1] for name in fired if engine.program.outcomes[name][0] == index}
+            got = True if "true" in outcomes else None if "unknown" in outcomes else False
+            assert len(outcomes) <= 1, (text, env, outcomes)
+            assert got is evaluate(node, env), (text, env)
+
+
+# ----------------------------------------------------------------------------- default policy
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(enterprises())
+def test_both_engines_grade_the_default_policy_identically(facts: dict[str, Any]) -> None:
+    policy = _default()
+    durable = policy.grade(facts, as_of=AS_OF, engine="durable").model_dump(mode="json")
+    python = policy.grade(facts, as_of=AS_OF, engine="python").model_dump(mode="json")
+    assert durable.pop("engine") == "durable"
+    assert python.pop("engine") == "python"
+    assert durable == python
+
+
+_POLICY: list[riskgrade.Policy] = []
+
+
+def _default() -> riskgrade.Policy:
+    if not _POLICY:
+        _POLICY.append(riskgrade.load_policy())
+    return _POLICY[0]
+
+
+def test_large_conditions_fall_back_to_slots_and_still_agree() -> None:
+    text = " or ".join(f"(n1 > {i} and b1 and not b2)" for i in range(12))
+    node = parse(text)
+    program = compile_durable([node])
+    assert program.slots, "a condition this large should be computed in Python"
+    engine = DurableEngine(program, "big")
+    for env in ({"n1": 5, "b1": True, "b2": False}, {"n1": None, "b1": True, "b2": False}, {"n1": 0}):
+        fired = engine.run({**env, "as_of": AS_OF})
+        got = True if "r0_t0" in fired else None if "r0_u0" in fired else False
+        assert got is evaluate(node, env)
+
+
+def test_engine_refuses_a_program_it_cannot_build() -> None:
+    program = compile_durable([parse("n1 > 1")])
+    program.rulesets[0]["r0_t0"]["all"][0]["m"] = {"$in": {"v_n1": [1]}}  # no such operator
+    with pytest.raises(riskgrade.EngineError, match="refused"):
+        DurableEngine(program, "broken")
+
+
+def test_non_exclusive_branches_are_detected() -> None:
+    program = compile_durable([parse("n1 > 1")])
+    rule = program.rulesets[0]["r0_t0"]
+    rule["all"][0]["m"] = {"$or": [{"$gt": {"v_n1": 1}}, {"$gt": {"v_n1": 2}}]}
+    engine = DurableEngine(program, "dup")
+    with pytest.raises(riskgrade.EngineError, match="fired twice"):
+        engine.run({"n1": 5})
+    assert engine.run({"n1": 0}) == []  # the next enterprise grades normally
+
+
+def test_engine_errors_become_grade_errors_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = riskgrade.load_policy(pathlib.Path(__file__).parent / "fixtures" / "mini.yaml")
+    engine = policy.engine()
+    original = engine.run
+    calls = {"n": 0}
+
+    def flaky(env: Any) -> list[str]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise riskgrade.EngineError("boom")
+        return original(env)
+
+    monkeypatch.setattr(engine, "run", flaky)
+    rows = [{"id": f"u{i}", "industry": "retail", "employees": 5} for i in range(3)]
+    results = list(policy.grade_many(rows, as_of=AS_OF))
+    assert [type(r).__name__ for r in results] == ["Assessment", "GradeError", "Assessment"]
+    assert results[1].index == 1 and results[1].entity_id == "u1"
+
+
+def test_only_the_adapter_imports_durable() -> None:
+    root = pathlib.Path(riskgrade.__file__).parent
+    importers = []
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n.split(".")[0] in ("durable", "durable_rules_engine") for n in names):
+                importers.append(path.relative_to(root).as_posix())
+    assert sorted(set(importers)) == ["rules/durable_engine.py"]
+
+
+def test_each_policy_version_gets_its_own_host(mini_policy: riskgrade.Policy) -> None:
+    other = riskgrade.load_policy(pathlib.Path(__file__).parent / "fixtures" / "mini.yaml")
+    assert mini_policy.engine().host is not other.engine().host
+    assert mini_policy.engine().host is mini_policy.engine().host
