@@ -113,6 +113,10 @@ class CheckedPolicy:
     graph: nx.DiGraph
     content_hash: str
     warnings: list[Diagnostic] = field(default_factory=list)
+    supersedes_closure: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Each catalogue entry -> every entry it supersedes, directly or through others."""
+    derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
 
 
 class _Where:
@@ -740,6 +744,18 @@ def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnos
         content_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         warnings=checker.warnings,
     )
+    closure_graph = graphs.supersession_graph(supersedes)
+    policy.supersedes_closure = {
+        rec: frozenset(nx.descendants(closure_graph, rec)) for rec in policy.catalogue
+    }
+    policy.derived_sources = {
+        name: frozenset(
+            node.split(":", 1)[1]
+            for node in nx.ancestors(graph, graphs.node("derived", name))
+            if node.startswith("fact:")
+        )
+        for name in derived_reads
+    }
     return policy, checker.warnings
 
 

@@ -6,13 +6,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import networkx as nx
-
 from riskgrade.assessment import SEVERITY_ORDER, Finding, TraceEvent
 from riskgrade.check import CheckedPolicy, CheckedRule
 from riskgrade.evaluate import Evaluation
 from riskgrade.model import Text
-from riskgrade.rules.graph import node as graph_node
 
 _KIND_ORDER = {"override": 0, "violation": 1, "data_gap": 2}
 
@@ -33,24 +30,22 @@ def missing_facts(policy: CheckedPolicy, names: Iterable[str], env: Mapping[str,
     missing: set[str] = set()
     for name in names:
         value = env.get(name)
-        is_derived = graph_node("derived", name) in policy.graph
-        if is_derived and value is None:
-            for ancestor in nx.ancestors(policy.graph, graph_node("derived", name)):
-                kind, fact = ancestor.split(":", 1)
-                if kind == "fact" and env.get(fact) is None:
-                    missing.add(fact)
+        sources = policy.derived_sources.get(name)
+        if sources is not None:
+            if value is None:
+                missing.update(fact for fact in sources if env.get(fact) is None)
         elif value is None:
             missing.add(name)
-        elif isinstance(value, list | tuple) and not is_derived:
+        elif isinstance(value, list | tuple):
             if any(v is None for item in value for v in item.values()):
                 missing.add(name)  # some item lacks a field the rule may need
     return sorted(missing)
 
 
 def basis_text(policy: CheckedPolicy, ids: Iterable[str], lang: str = "zh") -> str:
-    return "；".join(getattr(policy.bases[b], lang) for b in ids) if lang == "zh" else "; ".join(
-        getattr(policy.bases[b], lang) for b in ids
-    )
+    """The legal bases' text joined for reading (Chinese by default)."""
+    separator = "；" if lang == "zh" else "; "
+    return separator.join(getattr(policy.bases[b], lang) for b in ids)
 
 
 def _messages(text: Text) -> dict[str, str]:

@@ -8,12 +8,9 @@ ordered by priority, then catalogue order.
 
 from __future__ import annotations
 
-import networkx as nx
-
 from riskgrade.assessment import Finding, Recommendation, RiskLevel
 from riskgrade.check import CheckedPolicy
 from riskgrade.findings import basis_text
-from riskgrade.rules.graph import supersession_graph
 
 
 def recommend(policy: CheckedPolicy, findings: list[Finding], level: RiskLevel) -> list[Recommendation]:
@@ -38,14 +35,12 @@ def recommend(policy: CheckedPolicy, findings: list[Finding], level: RiskLevel) 
         ]
         for rec_id in level_recs:
             add(rec_id, drivers or [f"risk_level:{level.name.lower()}"])
-    graph = supersession_graph(
-        {rec: policy.catalogue[rec].supersedes for rec in policy.catalogue}
-    )
     present = set(causes)
+    closure = policy.supersedes_closure
     for rec_id in sorted(present):
-        for superseded in nx.descendants(graph, rec_id) & present:
+        for superseded in sorted(closure[rec_id] & present):
             add(rec_id, causes[superseded])
-    dropped = {s for rec in present for s in nx.descendants(graph, rec)} & present
+    dropped = {s for rec in present for s in closure[rec]} & present
     order = {rec: i for i, rec in enumerate(policy.catalogue)}
     kept = sorted(present - dropped, key=lambda r: (policy.catalogue[r].priority, order[r], r))
     return [_recommendation(policy, rec_id, causes[rec_id]) for rec_id in kept]

@@ -175,3 +175,20 @@ def test_each_policy_version_gets_its_own_host(mini_policy: riskgrade.Policy) ->
     other = riskgrade.load_policy(pathlib.Path(__file__).parent / "fixtures" / "mini.yaml")
     assert mini_policy.engine().host is not other.engine().host
     assert mini_policy.engine().host is mini_policy.engine().host
+
+
+def test_many_passing_tests_are_split_across_rulesets() -> None:
+    # One ruleset with 80 tests a fact passes would be refused (durable error 303, > 64).
+    nodes = [parse(f"n1 > {i}") for i in range(80)]
+    engine = DurableEngine.for_conditions(nodes, "wide")
+    assert len(engine.program.rulesets) >= 2
+    fired = engine.run({"n1": 1000, "as_of": AS_OF})
+    assert sorted(fired) == sorted(f"r{i}_t0" for i in range(80))
+
+
+def test_engine_faults_do_not_leak_into_the_next_enterprise() -> None:
+    engine = DurableEngine.for_conditions([parse("n1 > 1"), parse("b1")], "isolation")
+    first = engine.run({"n1": 5, "b1": True, "as_of": AS_OF})
+    for _ in range(50):
+        assert engine.run({"n1": 0, "b1": False, "as_of": AS_OF}) == []
+    assert engine.run({"n1": 5, "b1": True, "as_of": AS_OF}) == first

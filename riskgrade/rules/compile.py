@@ -21,7 +21,7 @@ from typing import Any
 from riskgrade.rules.expr import BoolOp, Call, Compare, Const, In, Name, Node, Not
 from riskgrade.rules.interpret import evaluate
 
-ENGINE_RULES_PER_RULESET = 24
+MAX_ALPHA_TESTS = 60
 MAX_NESTED_COST = 30
 FALLBACK_COSTS = (MAX_NESTED_COST, 16, 0)
 """Limits tried in turn when the engine refuses a rule as too large (error 113)."""
@@ -262,13 +262,37 @@ def compile_durable(conditions: list[Node], max_cost: int | None = None) -> Dura
         leaves=list(compiler.leaves),
         slots=[(name, node) for node, name in compiler.slots.items()],
     )
-    for start in range(0, max(len(definitions), 1), ENGINE_RULES_PER_RULESET):
-        ruleset: dict[str, Any] = {SEEN: {"all": [{"m": {"rg": 1}}]}}
-        for name, condition_json, index, outcome in definitions[start : start + ENGINE_RULES_PER_RULESET]:
-            ruleset[name] = {"all": [{"m": condition_json}]}
-            program.outcomes[name] = (index, outcome)
-        program.rulesets.append(ruleset)
+    # durable_rules refuses a fact that passes more than 64 alpha tests (error 303). Each
+    # ruleset gets at most MAX_ALPHA_TESTS distinct tests, so no fact can pass more.
+    ruleset: dict[str, Any] = {}
+    tests: set[str] = set()
+    for name, condition_json, index, outcome in definitions:
+        atoms = _atoms(condition_json)
+        if ruleset and len(tests | atoms) > MAX_ALPHA_TESTS:
+            program.rulesets.append(ruleset)
+            ruleset, tests = {}, set()
+        if not ruleset:
+            ruleset[SEEN] = {"all": [{"m": {"rg": 1}}]}
+        tests |= atoms
+        ruleset[name] = {"all": [{"m": condition_json}]}
+        program.outcomes[name] = (index, outcome)
+    if ruleset or not program.rulesets:
+        program.rulesets.append(ruleset or {SEEN: {"all": [{"m": {"rg": 1}}]}})
     return program
+
+
+def _atoms(condition: dict[str, Any]) -> set[str]:
+    """The distinct engine tests in a condition, as canonical JSON."""
+    found: set[str] = set()
+    stack = [condition]
+    while stack:
+        current = stack.pop()
+        key = next(iter(current))
+        if key in ("$and", "$or"):
+            stack.extend(current[key])
+        else:
+            found.add(json.dumps(current, sort_keys=True))
+    return found
 
 
 def _branches(formula: Formula) -> list[Formula]:

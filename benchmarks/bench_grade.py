@@ -1,0 +1,98 @@
+"""Benchmark: policy load, compile and grading speed against a plain-Python baseline.
+
+    python benchmarks/bench_grade.py [--size 5000] [--repeat 3]
+
+Prints a table and writes ``benchmarks/results/bench_grade.json``. Ratios compare each path
+with the hand-written baseline measured in the same run (machines here are shared and noisy:
+read ratios, not absolute times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import baseline  # noqa: E402
+from population import AS_OF, population  # noqa: E402
+
+import riskgrade  # noqa: E402
+from riskgrade.check import check  # noqa: E402
+from riskgrade.load import load_path  # noqa: E402
+from riskgrade.policy import default_policy_path  # noqa: E402
+from riskgrade.rules.durable_engine import DurableEngine  # noqa: E402
+
+
+def best_of(repeat: int, func: Any) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_grade.json")
+    args = parser.parse_args()
+
+    rows = population(args.size)
+    policy = riskgrade.load_policy()
+    conditions = [rule.condition for rule in policy.checked.rules]
+
+    load_s = best_of(args.repeat, lambda: check(load_path(default_policy_path())[0]))
+    compile_s = best_of(args.repeat, lambda: DurableEngine.for_conditions(conditions, "bench"))
+    policy.engine()
+
+    def run(engine: str) -> None:
+        for item in policy.grade_many(rows, as_of=AS_OF, engine=engine):  # type: ignore[arg-type]
+            assert isinstance(item, riskgrade.Assessment), item
+
+    def run_baseline() -> None:
+        for row in rows:
+            baseline.grade(row, AS_OF)
+
+    timings = {
+        "baseline": best_of(args.repeat, run_baseline),
+        "python": best_of(args.repeat, lambda: run("python")),
+        "durable": best_of(args.repeat, lambda: run("durable")),
+    }
+    # Where the time goes on the durable path: validation + derived facts vs the engine.
+    engine = policy.engine()
+    from riskgrade.evaluate import environment
+
+    envs = [environment(policy.checked, *policy.validate(row), AS_OF) for row in rows]
+    validate_s = best_of(args.repeat, lambda: [policy.validate(row) for row in rows])
+    engine_s = best_of(args.repeat, lambda: [engine.run(env) for env in envs])
+
+    base = timings["baseline"]
+    result = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "size": args.size,
+        "policy": {"rules": len(conditions), "load_and_check_s": load_s, "compile_s": compile_s},
+        "per_second": {name: args.size / seconds for name, seconds in timings.items()},
+        "ratio_to_baseline": {name: seconds / base for name, seconds in timings.items()},
+        "durable_breakdown_s": {"validate": validate_s, "engine_only": engine_s, "total": timings["durable"]},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"{args.size} enterprises, {len(conditions)} rules, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"load+check {load_s * 1000:.1f} ms, compile {compile_s * 1000:.1f} ms")
+    for name in ("baseline", "python", "durable"):
+        print(f"{name:9} {result['per_second'][name]:>10,.0f} /s   x{result['ratio_to_baseline'][name]:.1f} baseline")
+    print(f"durable: validation {validate_s:.2f} s, engine only {engine_s:.2f} s of {timings['durable']:.2f} s")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""A generator of district populations for benchmarks (deterministic for a seed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+AS_OF = dt.date(2026, 11, 28)
+_INDUSTRIES = [
+    ("retail", 22), ("catering", 18), ("manufacturing", 14), ("property_management", 8),
+    ("wholesale", 6), ("hospitality", 5), ("entertainment", 4), ("warehousing", 4),
+    ("construction", 6), ("transport", 5), ("hazardous_chemicals", 2), ("mining", 1),
+    ("metal_smelting", 1), ("fireworks", 1), ("other", 3),
+]
+_TIERS = [("state", 0.05, 0.9), ("above", 0.2, 0.75), ("small", 0.75, 0.45)]  # share, compliance
+
+
+def _day(rng: random.Random, back: int) -> str:
+    return (AS_OF - dt.timedelta(days=rng.randint(0, back))).isoformat()
+
+
+def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
+    """One enterprise; state firms comply best, small and micro firms worst."""
+    industry = rng.choices([i for i, _ in _INDUSTRIES], [w for _, w in _INDUSTRIES])[0]
+    tier, _, comply = rng.choices(_TIERS, [t[1] for t in _TIERS])[0]
+    employees = {"state": rng.randint(50, 2000), "above": rng.randint(20, 800)}.get(tier, rng.randint(1, 60))
+    ok = lambda: rng.random() < comply  # noqa: E731 - a tiny local helper
+    maybe = lambda value: None if rng.random() < 0.05 else value  # noqa: E731 - 5 % unknown
+    migrants = rng.randint(0, employees)
+    special = rng.randint(0, max(employees // 10, 0))
+    facts: dict[str, Any] = {
+        "id": f"9131{index:014d}",
+        "name": f"单位{index}",
+        "industry": industry,
+        "ownership": "state" if tier == "state" else rng.choice(["private", "individual", "collective"]),
+        "employees": employees,
+        "migrant_workers": migrants,
+        "annual_revenue": round(employees * rng.uniform(5, 80), 1),
+        "safety_department": maybe(ok() and employees > 50),
+        "full_time_safety_staff": maybe(rng.randint(1, 5) if ok() else 0),
+        "part_time_safety_staff": maybe(rng.randint(0, 3)),
+        "responsibility_system": maybe(ok()),
+        "safety_rules": maybe(ok()),
+        "principal_certified": maybe(ok()),
+        "safety_staff_certified": maybe(ok()),
+        "workers_trained": maybe(employees if ok() else rng.randint(0, employees)),
+        "migrant_workers_trained": maybe(migrants if ok() else rng.randint(0, migrants)),
+        "special_workers": special,
+        "special_workers_certified": maybe(special if ok() else rng.randint(0, special)),
+        "ppe_provided": maybe(ok()),
+        "risk_register": maybe(ok()),
+        "self_inspections_90d": maybe(rng.randint(3, 12) if ok() else rng.randint(0, 2)),
+        "hazards": [
+            {"id": f"H{index}-{k}", "level": "major" if rng.random() < 0.05 else "general",
+             "found_on": _day(rng, 200), "deadline": AS_OF.isoformat() if ok() else _day(rng, 30),
+             "rectified_on": AS_OF.isoformat() if ok() else None}
+            for k in range(rng.randint(0, 3))
+        ],
+        "emergency_plan": maybe(ok()),
+        "last_drill": maybe(_day(rng, 150 if ok() else 700)),
+        "uses_gas": industry == "catering" and rng.random() < 0.8,
+        "gas_alarm": maybe(ok()),
+        "buildings": [],
+        "elevators": [],
+        "liability_insurance": maybe(ok()),
+        "accidents_3y": rng.choice([0, 0, 0, 1]),
+        "fatalities_3y": 0 if rng.random() < 0.98 else 1,
+        "violations_12m": rng.choice([0, 0, 0, 1, 2, 3]),
+        "penalties_12m": rng.choice([0, 0, 0, 1, 2]),
+    }
+    for hazard in facts["hazards"]:  # keep dates ordered
+        if hazard["deadline"] < hazard["found_on"]:
+            hazard["deadline"] = hazard["found_on"]
+        if hazard["rectified_on"] and hazard["rectified_on"] < hazard["found_on"]:
+            hazard["rectified_on"] = hazard["found_on"]
+    if industry == "property_management":
+        facts["buildings"] = [
+            {"id": f"B{index}-{k}", "height_m": rng.choice([18, 30, 54, 80]), "residential": True,
+             "fire_alarm_ok": ok(), "sprinklers_ok": ok(), "fire_water_ok": ok(), "smoke_control_ok": ok(),
+             "last_fire_test": _day(rng, 500), "control_room_staffed": ok()}
+            for k in range(rng.randint(1, 4))
+        ]
+        facts["elevators"] = [
+            {"id": f"E{index}-{k}", "registered": ok(), "commissioned_year": rng.randint(1998, 2025),
+             "last_maintenance": _day(rng, 10 if ok() else 40), "last_inspection": _day(rng, 800),
+             "inspection_passed": ok()}
+            for k in range(rng.randint(1, 6))
+        ]
+    return facts
+
+
+def population(size: int, seed: int = 20261128) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [enterprise(rng, i) for i in range(size)]
