@@ -11,7 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-HIGH_RISK = {"mining", "metal_smelting", "construction", "transport", "hazardous_chemicals", "fireworks"}
+HIGH_RISK = {
+    "mining",
+    "metal_smelting",
+    "construction",
+    "transport",
+    "hazardous_chemicals",
+    "fireworks",
+}
 CROWDED = {"retail", "catering", "hospitality", "entertainment"}
 DEDUCTIONS = {"serious": 10, "minor": 5, "major": 30}
 
@@ -63,11 +70,17 @@ def grade(e: dict[str, Any], as_of: dt.date) -> tuple[str, float, list[str]]:
     if inspections is None or inspections < 3:
         found.append(("perfunctory_self_inspection", "serious"))
     hazards = e.get("hazards") or []
-    open_major = sum(1 for h in hazards if h.get("level") == "major" and h.get("rectified_on") is None)
+    open_major = sum(
+        1 for h in hazards if h.get("level") == "major" and h.get("rectified_on") is None
+    )
     if open_major:
         found.append(("open_major_hazard", "major"))
-    if any(h.get("level") == "general" and h.get("rectified_on") is None
-           and dt.date.fromisoformat(h["deadline"]) < as_of for h in hazards):
+    if any(
+        h.get("level") == "general"
+        and h.get("rectified_on") is None
+        and dt.date.fromisoformat(h["deadline"]) < as_of
+        for h in hazards
+    ):
         found.append(("overdue_general_hazard", "serious"))
     interval = 183 if high or industry in CROWDED else 365
     days = _days(as_of, e.get("last_drill"))
@@ -76,8 +89,15 @@ def grade(e: dict[str, Any], as_of: dt.date) -> tuple[str, float, list[str]]:
     if industry == "catering" and e.get("uses_gas") and _not(e.get("gas_alarm")):
         found.append(("gas_alarm_missing", "serious"))
     for b in e.get("buildings") or []:
-        tall = (b["residential"] and b["height_m"] > 27) or (not b["residential"] and b["height_m"] > 24)
-        if tall and not (b["fire_alarm_ok"] and b["sprinklers_ok"] and b["fire_water_ok"] and b["smoke_control_ok"]):
+        tall = (b["residential"] and b["height_m"] > 27) or (
+            not b["residential"] and b["height_m"] > 24
+        )
+        if tall and not (
+            b["fire_alarm_ok"]
+            and b["sprinklers_ok"]
+            and b["fire_water_ok"]
+            and b["smoke_control_ok"]
+        ):
             found.append(("highrise_fire_system_failed", "serious"))
             break
     for lift in e.get("elevators") or []:
@@ -88,11 +108,35 @@ def grade(e: dict[str, Any], as_of: dt.date) -> tuple[str, float, list[str]]:
         found.append(("repeated_violations", "serious"))
     score = 100.0 - sum(DEDUCTIONS[s] for _, s in found)
     serious = sum(1 for _, s in found if s == "serious")
-    likelihood = 10 if any(s == "major" for _, s in found) else 6 if serious >= 2 else 3 if serious else 0.5
-    exposure = 10 if high and employees > 100 else 6 if high or employees > 300 else 3 if employees > 20 else 2
-    consequence = 40 if industry in {"mining", "hazardous_chemicals", "fireworks", "metal_smelting"} else 15 if high else 7
+    likelihood = (
+        10 if any(s == "major" for _, s in found) else 6 if serious >= 2 else 3 if serious else 0.5
+    )
+    exposure = (
+        10
+        if high and employees > 100
+        else 6
+        if high or employees > 300
+        else 3
+        if employees > 20
+        else 2
+    )
+    consequence = (
+        40
+        if industry in {"mining", "hazardous_chemicals", "fireworks", "metal_smelting"}
+        else 15
+        if high
+        else 7
+    )
     d = likelihood * exposure * consequence
-    level = "red" if d > 320 or open_major else "orange" if d >= 160 else "yellow" if d >= 70 else "blue"
+    level = (
+        "red"
+        if d > 320 or open_major
+        else "orange"
+        if d >= 160
+        else "yellow"
+        if d >= 70
+        else "blue"
+    )
     if (e.get("fatalities_3y") or 0) > 0 and level in ("blue", "yellow"):
         level = "orange"
     return level, score, [rule for rule, _ in found]

@@ -20,14 +20,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import baseline  # noqa: E402
-from population import AS_OF, population  # noqa: E402
+import baseline
+from population import AS_OF, population
 
-import riskgrade  # noqa: E402
-from riskgrade.check import check  # noqa: E402
-from riskgrade.load import load_path  # noqa: E402
-from riskgrade.policy import default_policy_path  # noqa: E402
-from riskgrade.rules.durable_engine import DurableEngine  # noqa: E402
+import riskgrade
+from riskgrade.check import check
+from riskgrade.load import load_path
+from riskgrade.policy import default_policy_path
+from riskgrade.rules.durable_engine import DurableEngine
 
 
 def best_of(repeat: int, func: Any) -> float:
@@ -43,7 +43,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_grade.json")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "bench_grade.json"
+    )
     args = parser.parse_args()
 
     rows = population(args.size)
@@ -77,20 +79,31 @@ def main() -> None:
 
     base = timings["baseline"]
     result = {
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "size": args.size,
         "policy": {"rules": len(conditions), "load_and_check_s": load_s, "compile_s": compile_s},
         "per_second": {name: args.size / seconds for name, seconds in timings.items()},
         "ratio_to_baseline": {name: seconds / base for name, seconds in timings.items()},
-        "durable_breakdown_s": {"validate": validate_s, "engine_only": engine_s, "total": timings["durable"]},
+        "durable_breakdown_s": {
+            "validate": validate_s,
+            "engine_only": engine_s,
+            "total": timings["durable"],
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    print(f"{args.size} enterprises, {len(conditions)} rules, {os.cpu_count()} cores, Python {platform.python_version()}")
+    machine = f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"{args.size} enterprises, {len(conditions)} rules, {machine}")
     print(f"load+check {load_s * 1000:.1f} ms, compile {compile_s * 1000:.1f} ms")
     for name in ("baseline", "python", "durable"):
-        print(f"{name:9} {result['per_second'][name]:>10,.0f} /s   x{result['ratio_to_baseline'][name]:.1f} baseline")
-    print(f"durable: validation {validate_s:.2f} s, engine only {engine_s:.2f} s of {timings['durable']:.2f} s")
+        rate, ratio = result["per_second"][name], result["ratio_to_baseline"][name]
+        print(f"{name:9} {rate:>10,.0f} /s   x{ratio:.1f} baseline")
+    total = timings["durable"]
+    print(f"durable: validation {validate_s:.2f} s, engine only {engine_s:.2f} s of {total:.2f} s")
     print(f"wrote {args.out}")
 
 

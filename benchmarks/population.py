@@ -8,10 +8,21 @@ from typing import Any
 
 AS_OF = dt.date(2026, 11, 28)
 _INDUSTRIES = [
-    ("retail", 22), ("catering", 18), ("manufacturing", 14), ("property_management", 8),
-    ("wholesale", 6), ("hospitality", 5), ("entertainment", 4), ("warehousing", 4),
-    ("construction", 6), ("transport", 5), ("hazardous_chemicals", 2), ("mining", 1),
-    ("metal_smelting", 1), ("fireworks", 1), ("other", 3),
+    ("retail", 22),
+    ("catering", 18),
+    ("manufacturing", 14),
+    ("property_management", 8),
+    ("wholesale", 6),
+    ("hospitality", 5),
+    ("entertainment", 4),
+    ("warehousing", 4),
+    ("construction", 6),
+    ("transport", 5),
+    ("hazardous_chemicals", 2),
+    ("mining", 1),
+    ("metal_smelting", 1),
+    ("fireworks", 1),
+    ("other", 3),
 ]
 _TIERS = [("state", 0.05, 0.9), ("above", 0.2, 0.75), ("small", 0.75, 0.45)]  # share, compliance
 
@@ -24,7 +35,9 @@ def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
     """One enterprise; state firms comply best, small and micro firms worst."""
     industry = rng.choices([i for i, _ in _INDUSTRIES], [w for _, w in _INDUSTRIES])[0]
     tier, _, comply = rng.choices(_TIERS, [t[1] for t in _TIERS])[0]
-    employees = {"state": rng.randint(50, 2000), "above": rng.randint(20, 800)}.get(tier, rng.randint(1, 60))
+    employees = {"state": rng.randint(50, 2000), "above": rng.randint(20, 800)}.get(
+        tier, rng.randint(1, 60)
+    )
     ok = lambda: rng.random() < comply  # noqa: E731 - a tiny local helper
     maybe = lambda value: None if rng.random() < 0.05 else value  # noqa: E731 - 5 % unknown
     migrants = rng.randint(0, employees)
@@ -33,7 +46,9 @@ def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
         "id": f"9131{index:014d}",
         "name": f"单位{index}",
         "industry": industry,
-        "ownership": "state" if tier == "state" else rng.choice(["private", "individual", "collective"]),
+        "ownership": "state"
+        if tier == "state"
+        else rng.choice(["private", "individual", "collective"]),
         "employees": employees,
         "migrant_workers": migrants,
         "annual_revenue": round(employees * rng.uniform(5, 80), 1),
@@ -52,9 +67,13 @@ def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
         "risk_register": maybe(ok()),
         "self_inspections_90d": maybe(rng.randint(3, 12) if ok() else rng.randint(0, 2)),
         "hazards": [
-            {"id": f"H{index}-{k}", "level": "major" if rng.random() < 0.05 else "general",
-             "found_on": _day(rng, 200), "deadline": AS_OF.isoformat() if ok() else _day(rng, 30),
-             "rectified_on": AS_OF.isoformat() if ok() else None}
+            {
+                "id": f"H{index}-{k}",
+                "level": "major" if rng.random() < 0.05 else "general",
+                "found_on": _day(rng, 200),
+                "deadline": AS_OF.isoformat() if ok() else _day(rng, 30),
+                "rectified_on": AS_OF.isoformat() if ok() else None,
+            }
             for k in range(rng.randint(0, 3))
         ],
         "emergency_plan": maybe(ok()),
@@ -76,15 +95,28 @@ def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
             hazard["rectified_on"] = hazard["found_on"]
     if industry == "property_management":
         facts["buildings"] = [
-            {"id": f"B{index}-{k}", "height_m": rng.choice([18, 30, 54, 80]), "residential": True,
-             "fire_alarm_ok": ok(), "sprinklers_ok": ok(), "fire_water_ok": ok(), "smoke_control_ok": ok(),
-             "last_fire_test": _day(rng, 500), "control_room_staffed": ok()}
+            {
+                "id": f"B{index}-{k}",
+                "height_m": rng.choice([18, 30, 54, 80]),
+                "residential": True,
+                "fire_alarm_ok": ok(),
+                "sprinklers_ok": ok(),
+                "fire_water_ok": ok(),
+                "smoke_control_ok": ok(),
+                "last_fire_test": _day(rng, 500),
+                "control_room_staffed": ok(),
+            }
             for k in range(rng.randint(1, 4))
         ]
         facts["elevators"] = [
-            {"id": f"E{index}-{k}", "registered": ok(), "commissioned_year": rng.randint(1998, 2025),
-             "last_maintenance": _day(rng, 10 if ok() else 40), "last_inspection": _day(rng, 800),
-             "inspection_passed": ok()}
+            {
+                "id": f"E{index}-{k}",
+                "registered": ok(),
+                "commissioned_year": rng.randint(1998, 2025),
+                "last_maintenance": _day(rng, 10 if ok() else 40),
+                "last_inspection": _day(rng, 800),
+                "inspection_passed": ok(),
+            }
             for k in range(rng.randint(1, 6))
         ]
     return facts

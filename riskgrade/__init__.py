@@ -2,7 +2,8 @@
 
 >>> import riskgrade, datetime
 >>> policy = riskgrade.load_policy()
->>> a = policy.grade({"id": "u1", "industry": "retail", "employees": 8}, as_of=datetime.date(2026, 11, 28))
+>>> facts = {"id": "u1", "industry": "retail", "employees": 8}
+>>> a = policy.grade(facts, as_of=datetime.date(2026, 11, 28))
 >>> a.risk_level in riskgrade.RiskLevel
 True
 """

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from riskgrade.assessment import Assessment
-from riskgrade.check import Location
+from riskgrade.checked import Location
 from riskgrade.errors import RiskgradeError
 from riskgrade.model import TestCase
 from riskgrade.policy import Policy
@@ -33,7 +33,9 @@ def case_facts(policy: Policy, case: TestCase) -> dict[str, Any]:
     while chain[-1].extends is not None:
         parent = by_name.get(chain[-1].extends)
         if parent is None:
-            raise RiskgradeError(f"test {chain[-1].name!r} extends unknown case {chain[-1].extends!r}")
+            raise RiskgradeError(
+                f"test {chain[-1].name!r} extends unknown case {chain[-1].extends!r}"
+            )
         if parent in chain:
             raise RiskgradeError(f"test {case.name!r} extends itself through {parent.name!r}")
         chain.append(parent)
@@ -43,7 +45,9 @@ def case_facts(policy: Policy, case: TestCase) -> dict[str, Any]:
     return facts
 
 
-def run_case(policy: Policy, case: TestCase, location: Location, engine: str = "durable") -> CaseResult:
+def run_case(
+    policy: Policy, case: TestCase, location: Location, engine: str = "durable"
+) -> CaseResult:
     try:
         assessment = policy.grade(case_facts(policy, case), as_of=case.as_of, engine=engine)  # type: ignore[arg-type]
     except RiskgradeError as exc:
@@ -54,11 +58,29 @@ def run_case(policy: Policy, case: TestCase, location: Location, engine: str = "
     if expect.risk_level is not None and level != expect.risk_level:
         problems.append(f"risk level: expected {expect.risk_level}, got {level}")
     if expect.duty_grade is not None and assessment.duty_grade.value != expect.duty_grade:
-        problems.append(f"duty grade: expected {expect.duty_grade}, got {assessment.duty_grade.value}")
+        problems.append(
+            f"duty grade: expected {expect.duty_grade}, got {assessment.duty_grade.value}"
+        )
     fired = [f.rule for f in assessment.findings if f.kind in ("violation", "override")]
     recs = [r.id for r in assessment.recommendations]
-    _compare_sets(problems, "findings", fired, expect.findings, expect.includes_findings, expect.excludes_findings, exact_kinds={"violation"}, assessment=assessment)
-    _compare_sets(problems, "recommendations", recs, expect.recommendations, expect.includes_recommendations, expect.excludes_recommendations)
+    _compare_sets(
+        problems,
+        "findings",
+        fired,
+        expect.findings,
+        expect.includes_findings,
+        expect.excludes_findings,
+        exact_kinds={"violation"},
+        assessment=assessment,
+    )
+    _compare_sets(
+        problems,
+        "recommendations",
+        recs,
+        expect.recommendations,
+        expect.includes_recommendations,
+        expect.excludes_recommendations,
+    )
     return CaseResult(case.name, location, problems, assessment)
 
 

@@ -9,114 +9,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import networkx as nx
 from pydantic import ValidationError
 
-from riskgrade.diagnostics import Diagnostic, did_you_mean
-from riskgrade.facts import Enterprise
-from riskgrade.load import Document, Path_
-from riskgrade.model import (
-    Countermeasure,
-    Derived,
-    FactDecl,
-    Header,
-    Override,
-    PolicyFile,
-    Rule,
-    Scoring,
-    TestCase,
-    Text,
+from riskgrade.checked import (
+    BASE_SCHEMA,
+    SCORING_FACTS,
+    CheckedOverride,
+    CheckedPolicy,
+    CheckedRule,
+    DerivedFact,
+    FactorRow,
+    Location,
 )
+from riskgrade.diagnostics import Diagnostic, did_you_mean
+from riskgrade.load import Document, Path_
+from riskgrade.model import Derived, FactDecl, Header, Override, PolicyFile, Rule, Scoring, TestCase
 from riskgrade.rules import graph as graphs
 from riskgrade.rules.expr import ExprSyntaxError, Node, names_in, parse
 from riskgrade.rules.satisfiable import never_true
 from riskgrade.rules.typecheck import AS_OF, typecheck
-from riskgrade.rules.types import BOOL, NUMBER, Schema, Type, schema_of_model, type_from_name
+from riskgrade.rules.types import Schema, Type, type_from_name
 from riskgrade.scoring import DUTY_METHODS, RISK_METHODS, RiskMethod
+from riskgrade.structure import structure_problems
 
-BASE_SCHEMA: Schema = schema_of_model(Enterprise)
-SCORING_FACTS: Schema = {
-    "findings_major": NUMBER,
-    "findings_serious": NUMBER,
-    "findings_minor": NUMBER,
-    "findings_total": NUMBER,
-    "data_gaps": NUMBER,
-    "duty_score": NUMBER,
-}
 MAX_RULES = 2000
-
-
-@dataclass(frozen=True)
-class Location:
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
-
-@dataclass(frozen=True)
-class DerivedFact:
-    name: str
-    type: Type
-    cases: tuple[tuple[Node, Node], ...]
-    location: Location
-
-
-@dataclass(frozen=True)
-class CheckedRule:
-    rule: Rule
-    condition: Node
-    reads: frozenset[str]
-    unknown: str
-    location: Location
-
-
-@dataclass(frozen=True)
-class CheckedOverride:
-    override: Override
-    condition: Node
-    location: Location
-
-
-@dataclass(frozen=True)
-class FactorRow:
-    condition: Node
-    value: Decimal
-    note: Text | None
-    location: Location
-    unknown: str = "match"
-
-
-@dataclass
-class CheckedPolicy:
-    """A policy that checked clean: every expression parsed and typed, every reference resolved."""
-
-    header: Header
-    schema: Schema
-    extra_facts: dict[str, FactDecl]
-    derived: list[DerivedFact]
-    rules: list[CheckedRule]
-    bases: dict[str, Text]
-    duties: dict[str, Text]
-    catalogue: dict[str, Countermeasure]
-    scoring: Scoring
-    risk_method: RiskMethod
-    factors: dict[str, list[FactorRow]]
-    overrides: list[CheckedOverride]
-    tests: list[tuple[TestCase, Location]]
-    graph: nx.DiGraph
-    content_hash: str
-    warnings: list[Diagnostic] = field(default_factory=list)
-    supersedes_closure: dict[str, frozenset[str]] = field(default_factory=dict)
-    """Each catalogue entry -> every entry it supersedes, directly or through others."""
-    derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
-    """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
 
 
 class _Where:
@@ -159,7 +79,7 @@ class _Checker:
             try:
                 files.append((PolicyFile.model_validate(data), document))
             except ValidationError as exc:
-                self.problems.extend(_structure_problems(exc, document))
+                self.problems.extend(structure_problems(exc, document))
         return files
 
     def merge(self, files: list[tuple[PolicyFile, Document]]) -> dict[str, Any]:
@@ -471,7 +391,11 @@ class _Checker:
                 for name, rows in scoring.risk.factors.items()
             }
             for factor, index, message in method.problems(values):
-                at = [p for p in (factor, index, "value" if index is not None else None) if p is not None]
+                at = [
+                    p
+                    for p in (factor, index, "value" if index is not None else None)
+                    if p is not None
+                ]
                 self.problems.append(where.diagnostic("RG402", message, "risk", "factors", *at))
         factors: dict[str, list[FactorRow]] = {}
         for name, rows in scoring.risk.factors.items():
@@ -619,71 +543,6 @@ def _declared_type(name: str, values: list[str] | None) -> Type:
     return typ
 
 
-def _structure_problems(exc: ValidationError, document: Document) -> list[Diagnostic]:
-    out = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = tuple(
-            part
-            for part in loc
-            if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))
-        )
-        message = err["msg"]
-        hint = None
-        if err["type"] == "extra_forbidden":
-            message = f"unknown key {path[-1]!r}"
-            hint = _key_hint(path, document)
-        elif err["type"] == "missing":
-            message = f"missing required key {path[-1]!r}"
-        where = ".".join(str(p) for p in path)
-        out.append(
-            document.diagnostic(
-                "RG101",
-                f"{where}: {message}" if err["type"] != "extra_forbidden" else message,
-                path,
-                hint,
-            )
-        )
-    return out
-
-
-def _key_hint(path: tuple[Any, ...], document: Document) -> str | None:
-    """ "Did you mean" for a misspelt key, looked up in the model that refused it."""
-    from pydantic import BaseModel
-
-    model: Any = PolicyFile
-    for part in path[:-1]:
-        if isinstance(part, int):
-            continue
-        annotation = None
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            info = model.model_fields.get(part) or next(
-                (f for f in model.model_fields.values() if f.alias == part), None
-            )
-            annotation = info.annotation if info else None
-        if annotation is None:
-            break
-        model = _innermost_model(annotation)
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        names = [f.alias or n for n, f in model.model_fields.items()]
-        return did_you_mean(str(path[-1]), names)
-    return None
-
-
-def _innermost_model(annotation: Any) -> Any:
-    from typing import get_args
-
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _innermost_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
     """Check loaded documents; returns the checked policy (None on errors) and all diagnostics."""
     checker = _Checker(documents)
@@ -717,7 +576,8 @@ def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnos
             checker.problems.append(
                 where.diagnostic(
                     "RG303",
-                    f"recommendation {rec_id!r} is never reached: no rule, override or level triggers it",
+                    f"recommendation {rec_id!r} is never reached: "
+                    "no rule, override or level triggers it",
                 )
             )
     problems = checker.problems
@@ -759,5 +619,4 @@ def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnos
     return policy, checker.warnings
 
 
-__all__ = ["BASE_SCHEMA", "SCORING_FACTS", "CheckedPolicy", "CheckedRule", "Location", "check"]
-_ = (BOOL, Countermeasure, TestCase)
+__all__ = ["check"]

@@ -29,13 +29,24 @@ _LEVEL_STYLE = {
 }
 _HEADERS = {
     "zh": ("编号", "名称", "风险等级", "履责等级", "主要对策", "行数", "已评级", "失败"),
-    "en": ("ID", "Name", "Risk level", "Duty grade", "Top countermeasures", "rows", "graded", "failed"),
+    "en": (
+        "ID",
+        "Name",
+        "Risk level",
+        "Duty grade",
+        "Top countermeasures",
+        "rows",
+        "graded",
+        "failed",
+    ),
 }
 
 
 def default_lang() -> str:
     """Chinese unless the environment's locale asks for English."""
-    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+    locale = (
+        os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+    )
     return "en" if locale.lower().startswith("en") else "zh"
 
 
@@ -79,15 +90,36 @@ def main() -> None:
 
 @main.command()
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Output language.")
-@click.option("--policy", "policy_path", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Policy file or folder (default: the bundled default policy).")
-@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="A JSON list of enterprises (default: the bundled samples).")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help=f"Evaluation date (default: {SAMPLE_AS_OF}, the samples' date).")
-@click.option("--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True)
-def demo(lang: str | None, policy_path: Path | None, input_path: Path | None,
-         as_of: dt.datetime | None, engine: str) -> None:
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Policy file or folder (default: the bundled default policy).",
+)
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A JSON list of enterprises (default: the bundled samples).",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help=f"Evaluation date (default: {SAMPLE_AS_OF}, the samples' date).",
+)
+@click.option(
+    "--engine", type=click.Choice(["durable", "python"]), default="durable", show_default=True
+)
+def demo(
+    lang: str | None,
+    policy_path: Path | None,
+    input_path: Path | None,
+    as_of: dt.datetime | None,
+    engine: str,
+) -> None:
     """Grade the sample enterprises with the default policy and print a table."""
     lang = lang or default_lang()
     console = Console(width=None if sys.stdout.isatty() else 150)
@@ -119,7 +151,9 @@ def demo(lang: str | None, policy_path: Path | None, input_path: Path | None,
     console.print(table)
     failed = sum(1 for r in results if isinstance(r, GradeError))
     head = _HEADERS[lang]
-    console.print(f"{head[5]} {len(results)} · {head[6]} {len(results) - failed} · {head[7]} {failed}")
+    console.print(
+        f"{head[5]} {len(results)} · {head[6]} {len(results) - failed} · {head[7]} {failed}"
+    )
     sys.exit(1 if failed else 0)
 
 

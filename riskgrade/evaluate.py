@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from riskgrade.check import CheckedPolicy
+from riskgrade.checked import CheckedPolicy
 from riskgrade.facts import Enterprise
 from riskgrade.rules.interpret import evaluate
 from riskgrade.rules.typecheck import AS_OF

@@ -3,7 +3,7 @@
 Every field but ``id``, ``industry`` and ``employees`` is optional; ``None`` means unknown,
 and unknown facts are reported by the policy, never read as "no".
 
->>> Enterprise.model_validate({"id": "91310000X", "industry": "retail", "employees": 8}).size is None
+>>> Enterprise.model_validate({"id": "X1", "industry": "retail", "employees": 8}).size is None
 True
 """
 

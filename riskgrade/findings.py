@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from riskgrade.assessment import SEVERITY_ORDER, Finding, TraceEvent
-from riskgrade.check import CheckedPolicy, CheckedRule
+from riskgrade.checked import CheckedPolicy, CheckedRule
 from riskgrade.evaluate import Evaluation
 from riskgrade.model import Text
 
@@ -48,6 +48,14 @@ def basis_text(policy: CheckedPolicy, ids: Iterable[str], lang: str = "zh") -> s
     return separator.join(getattr(policy.bases[b], lang) for b in ids)
 
 
+def gap_messages(text: Text, missing: list[str]) -> dict[str, str]:
+    """The data-gap message for a check that could not be decided."""
+    return {
+        "zh": f"数据缺失，无法判定：{text.zh}（缺少：{'、'.join(missing)}）",
+        "en": f"Missing data, cannot decide: {text.en} (missing: {', '.join(missing)})",
+    }
+
+
 def _messages(text: Text) -> dict[str, str]:
     return {"zh": text.zh, "en": text.en}
 
@@ -68,7 +76,9 @@ def _finding(
     )
 
 
-def rule_findings(policy: CheckedPolicy, evaluation: Evaluation) -> tuple[list[Finding], list[TraceEvent]]:
+def rule_findings(
+    policy: CheckedPolicy, evaluation: Evaluation
+) -> tuple[list[Finding], list[TraceEvent]]:
     """Violations and data gaps for every rule that did not come out plainly false."""
     findings: list[Finding] = []
     env = evaluation.env
@@ -94,6 +104,7 @@ def rule_findings(policy: CheckedPolicy, evaluation: Evaluation) -> tuple[list[F
             )
         if outcome == "unknown":
             missing = missing_facts(policy, rule.reads, env)
+            messages = gap_messages(spec.message, missing)
             findings.append(
                 _finding(
                     policy,
@@ -101,12 +112,8 @@ def rule_findings(policy: CheckedPolicy, evaluation: Evaluation) -> tuple[list[F
                     env,
                     kind="data_gap",
                     severity="info",
-                    message=f"数据缺失，无法判定：{spec.message.zh}（缺少：{'、'.join(missing)}）",
-                    messages={
-                        "zh": f"数据缺失，无法判定：{spec.message.zh}（缺少：{'、'.join(missing)}）",
-                        "en": f"Missing data, cannot decide: {spec.message.en} "
-                        f"(missing: {', '.join(missing)})",
-                    },
+                    message=messages["zh"],
+                    messages=messages,
                     missing=missing,
                 )
             )

@@ -111,6 +111,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 mark = event.start_mark
+                assert mark is not None  # the parser marks every event
                 return None, [
                     Diagnostic(
                         "RG004",

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from riskgrade.assessment import Assessment
-from riskgrade.check import CheckedPolicy, check
+from riskgrade.check import check
+from riskgrade.checked import CheckedPolicy
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import EngineError, FactError, GradeError, PolicyError
 from riskgrade.evaluate import ENGINES, environment, evaluate_durable, evaluate_python

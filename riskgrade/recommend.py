@@ -8,12 +8,16 @@ ordered by priority, then catalogue order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from riskgrade.assessment import Finding, Recommendation, RiskLevel
-from riskgrade.check import CheckedPolicy
+from riskgrade.checked import CheckedPolicy
 from riskgrade.findings import basis_text
 
 
-def recommend(policy: CheckedPolicy, findings: list[Finding], level: RiskLevel) -> list[Recommendation]:
+def recommend(
+    policy: CheckedPolicy, findings: list[Finding], level: RiskLevel
+) -> list[Recommendation]:
     causes: dict[str, list[str]] = {}
 
     def add(rec_id: str, because: list[str]) -> None:
@@ -26,12 +30,14 @@ def recommend(policy: CheckedPolicy, findings: list[Finding], level: RiskLevel) 
         if finding.kind in ("violation", "override"):
             for rec_id in triggers.get(finding.rule, []):
                 add(rec_id, [finding.rule])
-    level_recs = policy.scoring.risk.recommend.get(level.name.lower(), [])
+    level_name: Any = level.name.lower()
+    level_recs = policy.scoring.risk.recommend.get(level_name) or []
     if level_recs:
         drivers = [
             f.rule
             for f in findings
-            if f.kind == "override" or (f.kind == "violation" and f.severity in ("serious", "major"))
+            if f.kind == "override"
+            or (f.kind == "violation" and f.severity in ("serious", "major"))
         ]
         for rec_id in level_recs:
             add(rec_id, drivers or [f"risk_level:{level.name.lower()}"])

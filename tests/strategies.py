@@ -24,7 +24,9 @@ def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 def hazards(draw: st.DrawFn) -> dict[str, Any]:
     found = draw(st.dates(min_value=dt.date(2025, 1, 1), max_value=AS_OF))
     deadline = found + dt.timedelta(days=draw(st.integers(0, 120)))
-    rectified = draw(st.one_of(st.none(), st.just(found + dt.timedelta(days=draw(st.integers(0, 60))))))
+    rectified = draw(
+        st.one_of(st.none(), st.just(found + dt.timedelta(days=draw(st.integers(0, 60)))))
+    )
     return {
         "level": draw(_maybe(st.sampled_from(["general", "major"]))),
         "found_on": found.isoformat(),
@@ -66,15 +68,21 @@ def enterprises(draw: st.DrawFn) -> dict[str, Any]:
         "id": draw(st.text("ABC123", min_size=1, max_size=6)),
         "industry": draw(st.sampled_from(INDUSTRIES)),
         "employees": employees,
-        "ownership": draw(_maybe(st.sampled_from(["state", "private", "foreign", "collective", "individual"]))),
+        "ownership": draw(
+            _maybe(st.sampled_from(["state", "private", "foreign", "collective", "individual"]))
+        ),
         "size": draw(_maybe(st.sampled_from(["large", "medium", "small", "micro"]))),
         "above_scale": maybe_bool,
         "annual_revenue": draw(_maybe(st.sampled_from([0, 50, 100, 200, 300, 500, 2000, 40000]))),
         "migrant_workers": migrants,
         "workers_trained": draw(_maybe(st.integers(0, employees))),
-        "migrant_workers_trained": None if migrants is None else draw(_maybe(st.integers(0, migrants))),
+        "migrant_workers_trained": None
+        if migrants is None
+        else draw(_maybe(st.integers(0, migrants))),
         "special_workers": special,
-        "special_workers_certified": None if special is None else draw(_maybe(st.integers(0, special))),
+        "special_workers_certified": None
+        if special is None
+        else draw(_maybe(st.integers(0, special))),
         "self_inspections_90d": draw(_maybe(st.integers(0, 6))),
         "full_time_safety_staff": draw(_maybe(st.integers(0, 2))),
         "part_time_safety_staff": draw(_maybe(st.integers(0, 2))),

@@ -35,7 +35,12 @@ def test_exported_names_are_pinned() -> None:
 
 
 def test_error_tree() -> None:
-    for error in (riskgrade.PolicyError, riskgrade.FactError, riskgrade.EngineError, riskgrade.GradeError):
+    for error in (
+        riskgrade.PolicyError,
+        riskgrade.FactError,
+        riskgrade.EngineError,
+        riskgrade.GradeError,
+    ):
         assert issubclass(error, riskgrade.RiskgradeError)
     assert issubclass(riskgrade.FactError, ValueError)
     error = riskgrade.FactError([("employees", "must be >= 0")], "u1")
@@ -50,7 +55,9 @@ def test_risk_levels_are_ordered_and_labelled() -> None:
     assert riskgrade.DutyGrade.A == "A" and riskgrade.DutyGrade.D.rank == 3
 
 
-def test_grade_returns_the_contract_fields(default_policy: riskgrade.Policy, compliant: dict[str, object]) -> None:
+def test_grade_returns_the_contract_fields(
+    default_policy: riskgrade.Policy, compliant: dict[str, object]
+) -> None:
     facts = {**compliant, "ppe_provided": False}
     a = default_policy.grade(facts, as_of=AS_OF)
     assert isinstance(a.risk_level, riskgrade.RiskLevel)
@@ -73,26 +80,36 @@ def test_grade_returns_the_contract_fields(default_policy: riskgrade.Policy, com
     assert dumped["risk_level"] == 1 and dumped["duty_grade"] == "B"  # a serious finding caps at B
 
 
-def test_enterprise_objects_grade_like_dicts(default_policy: riskgrade.Policy, compliant: dict[str, object]) -> None:
+def test_enterprise_objects_grade_like_dicts(
+    default_policy: riskgrade.Policy, compliant: dict[str, object]
+) -> None:
     from_dict = default_policy.grade(compliant, as_of=AS_OF)
     from_model = default_policy.grade(riskgrade.Enterprise.model_validate(compliant), as_of=AS_OF)
     assert from_dict == from_model
 
 
-def test_grading_is_deterministic(default_policy: riskgrade.Policy, compliant: dict[str, object]) -> None:
+def test_grading_is_deterministic(
+    default_policy: riskgrade.Policy, compliant: dict[str, object]
+) -> None:
     facts = {**compliant, "ppe_provided": None, "emergency_plan": False, "violations_12m": 3}
     first = default_policy.grade(facts, as_of=AS_OF).model_dump_json()
-    assert all(default_policy.grade(facts, as_of=AS_OF).model_dump_json() == first for _ in range(5))
+    assert all(
+        default_policy.grade(facts, as_of=AS_OF).model_dump_json() == first for _ in range(5)
+    )
 
 
-def test_as_of_moves_date_rules(default_policy: riskgrade.Policy, compliant: dict[str, object]) -> None:
+def test_as_of_moves_date_rules(
+    default_policy: riskgrade.Policy, compliant: dict[str, object]
+) -> None:
     early = default_policy.grade(compliant, as_of=dt.date(2026, 10, 1))
     late = default_policy.grade(compliant, as_of=dt.date(2027, 6, 1))
     assert "drill_overdue" not in [f.rule for f in early.findings]
     assert "drill_overdue" in [f.rule for f in late.findings]
 
 
-def test_grade_many_is_lazy_ordered_and_drops_nothing(default_policy: riskgrade.Policy, compliant: dict[str, object]) -> None:
+def test_grade_many_is_lazy_ordered_and_drops_nothing(
+    default_policy: riskgrade.Policy, compliant: dict[str, object]
+) -> None:
     consumed = []
 
     def rows():
@@ -109,7 +126,11 @@ def test_grade_many_is_lazy_ordered_and_drops_nothing(default_policy: riskgrade.
     assert consumed == [0] and first.entity_id == "R0"
     rest = list(results)
     assert [type(r).__name__ for r in [first, *rest]] == [
-        "Assessment", "GradeError", "Assessment", "GradeError", "Assessment"
+        "Assessment",
+        "GradeError",
+        "Assessment",
+        "GradeError",
+        "Assessment",
     ]
     bad = rest[0]
     assert isinstance(bad, riskgrade.GradeError)
@@ -138,8 +159,12 @@ def test_policy_extra_facts_are_typed(tmp_path) -> None:  # type: ignore[no-unty
     path.write_text(text, encoding="utf-8")
     policy = riskgrade.load_policy(path)
     base = {"id": "x", "industry": "retail", "employees": 5, "ppe_provided": False}
-    assert "no_ppe" in [f.rule for f in policy.grade({**base, "has_canteen": True}, as_of=AS_OF).findings]
-    assert "no_ppe" not in [f.rule for f in policy.grade({**base, "has_canteen": False}, as_of=AS_OF).findings]
+    assert "no_ppe" in [
+        f.rule for f in policy.grade({**base, "has_canteen": True}, as_of=AS_OF).findings
+    ]
+    assert "no_ppe" not in [
+        f.rule for f in policy.grade({**base, "has_canteen": False}, as_of=AS_OF).findings
+    ]
     with pytest.raises(riskgrade.FactError) as caught:
         policy.grade({**base, "has_canteen": "yes"}, as_of=AS_OF)
     assert caught.value.fields == ["has_canteen"]

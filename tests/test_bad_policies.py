@@ -13,36 +13,150 @@ MINI = (Path(__file__).parent / "fixtures" / "mini.yaml").read_text(encoding="ut
 
 # (case id, text to replace, replacement, expected code, text marking the expected line)
 CASES = [
-    ("unknown fact", "employees > 100 and not", "employes > 100 and not", "RG203", "employes > 100"),
+    (
+        "unknown fact",
+        "employees > 100 and not",
+        "employes > 100 and not",
+        "RG203",
+        "employes > 100",
+    ),
     ("type error", "not ppe_provided'", "ppe_provided > 1'", "RG202", "ppe_provided > 1"),
-    ("syntax error", "employees > 100 and not", "employees >> 100 and not", "RG201", "employees >>"),
+    (
+        "syntax error",
+        "employees > 100 and not",
+        "employees >> 100 and not",
+        "RG201",
+        "employees >>",
+    ),
     ("single equals", "staff_total == 0", "staff_total = 0", "RG201", "staff_total = 0"),
-    ("unknown function", "'employees <= 100", "'cnt(hazards) > 0 and employees <= 100", "RG204", "cnt(hazards)"),
-    ("bad enum value", '["mining", "construction"]', '["minning", "construction"]', "RG205", "minning"),
-    ("unknown recommendation", "recommend: [provide_ppe]", "recommend: [provide_pppe]", "RG304", "provide_pppe"),
-    ("unknown basis", "basis: [law_45]\n    message: {zh: 未提供", "basis: [law_54]\n    message: {zh: 未提供", "RG306", "law_54"),
+    (
+        "unknown function",
+        "'employees <= 100",
+        "'cnt(hazards) > 0 and employees <= 100",
+        "RG204",
+        "cnt(hazards)",
+    ),
+    (
+        "bad enum value",
+        '["mining", "construction"]',
+        '["minning", "construction"]',
+        "RG205",
+        "minning",
+    ),
+    (
+        "unknown recommendation",
+        "recommend: [provide_ppe]",
+        "recommend: [provide_pppe]",
+        "RG304",
+        "provide_pppe",
+    ),
+    (
+        "unknown basis",
+        "basis: [law_45]\n    message: {zh: 未提供",
+        "basis: [law_54]\n    message: {zh: 未提供",
+        "RG306",
+        "law_54",
+    ),
     ("unknown duty", "duty: ppe\n", "duty: ppee\n", "RG307", "duty: ppee"),
-    ("duplicate rule id", "- id: small_no_staff", "- id: no_staff", "RG102", "- id: no_staff\n    duty: staffing\n    when: 'employees <="),
-    ("duplicate key", "severity: serious\n    deduction: 10", "severity: serious\n    severity: minor\n    deduction: 10", "RG006", "severity: minor"),
-    ("unknown key", "    severity: serious\n    deduction: 10", "    severety: serious\n    deduction: 10", "RG101", "severety"),
+    (
+        "duplicate rule id",
+        "- id: small_no_staff",
+        "- id: no_staff",
+        "RG102",
+        "- id: no_staff\n    duty: staffing\n    when: 'employees <=",
+    ),
+    (
+        "duplicate key",
+        "severity: serious\n    deduction: 10",
+        "severity: serious\n    severity: minor\n    deduction: 10",
+        "RG006",
+        "severity: minor",
+    ),
+    (
+        "unknown key",
+        "    severity: serious\n    deduction: 10",
+        "    severety: serious\n    deduction: 10",
+        "RG101",
+        "severety",
+    ),
     ("missing key", "    deduction: 10\n", "", "RG101", "- id: no_ppe"),
-    ("bad severity", "severity: serious\n    deduction: 10", "severity: grave\n    deduction: 10", "RG101", "severity: grave"),
+    (
+        "bad severity",
+        "severity: serious\n    deduction: 10",
+        "severity: grave\n    deduction: 10",
+        "RG101",
+        "severity: grave",
+    ),
     ("python tag", "name: mini", "name: !!python/object/apply:os.system [ls]", "RG003", "!!python"),
-    ("alias", "version: \"1\"", "version: &v \"1\"\n  title_alias: *v", "RG004", "*v"),
-    ("derived cycle", "expr: 'full_time_safety_staff + part_time_safety_staff'", "expr: 'staff_total + 1'", "RG301", "staff_total:"),
-    ("never fires", "when: 'not ppe_provided'", "when: 'employees > 10 and employees < 5'", "RG302", "employees > 10 and"),
-    ("unreachable recommendation", "recommend: [provide_ppe]", "recommend: [designate_officer]", "RG303", "provide_ppe:"),
-    ("supersession cycle", "    deadline_days: 30\n  provide_ppe:", "    deadline_days: 30\n    supersedes: [set_up_department]\n  provide_ppe:", "RG305", "supersedes: [set_up_department]"),
+    ("alias", 'version: "1"', 'version: &v "1"\n  title_alias: *v', "RG004", "*v"),
+    (
+        "derived cycle",
+        "expr: 'full_time_safety_staff + part_time_safety_staff'",
+        "expr: 'staff_total + 1'",
+        "RG301",
+        "staff_total:",
+    ),
+    (
+        "never fires",
+        "when: 'not ppe_provided'",
+        "when: 'employees > 10 and employees < 5'",
+        "RG302",
+        "employees > 10 and",
+    ),
+    (
+        "unreachable recommendation",
+        "recommend: [provide_ppe]",
+        "recommend: [designate_officer]",
+        "RG303",
+        "provide_ppe:",
+    ),
+    (
+        "supersession cycle",
+        "    deadline_days: 30\n  provide_ppe:",
+        "    deadline_days: 30\n    supersedes: [set_up_department]\n  provide_ppe:",
+        "RG305",
+        "supersedes: [set_up_department]",
+    ),
     ("unknown risk method", "method: matrix", "method: matrx", "RG401", "method: matrx"),
-    ("factor value outside method", "- {value: 1}\n      S:", "- {value: 7}\n      S:", "RG402", "- {value: 7}"),
+    (
+        "factor value outside method",
+        "- {value: 1}\n      S:",
+        "- {value: 7}\n      S:",
+        "RG402",
+        "- {value: 7}",
+    ),
     ("missing grade band", "C: {min: 60}, ", "", "RG403", "bands: {A"),
     ("bands out of order", "B: {min: 75}", "B: {min: 95}", "RG402", "bands: {A"),
-    ("condition not bool", "when: 'not ppe_provided'", "when: 'employees + 1'", "RG202", "employees + 1"),
+    (
+        "condition not bool",
+        "when: 'not ppe_provided'",
+        "when: 'employees + 1'",
+        "RG202",
+        "employees + 1",
+    ),
     ("yaml syntax", "bases:\n", "bases: [\n", "RG002", None),
     ("not a mapping", None, "- just\n- a list\n", "RG010", "- just"),
-    ("derived value type", "expr: 'full_time_safety_staff + part_time_safety_staff'", "expr: 'ppe_provided'", "RG202", "expr: 'ppe_provided'"),
-    ("wrong aggregate use", "when: 'not ppe_provided'", "when: 'any(employees, true)'", "RG202", "any(employees"),
-    ("comparison with null ordering", "when: 'not ppe_provided'", "when: 'employees > null'", "RG202", "employees > null"),
+    (
+        "derived value type",
+        "expr: 'full_time_safety_staff + part_time_safety_staff'",
+        "expr: 'ppe_provided'",
+        "RG202",
+        "expr: 'ppe_provided'",
+    ),
+    (
+        "wrong aggregate use",
+        "when: 'not ppe_provided'",
+        "when: 'any(employees, true)'",
+        "RG202",
+        "any(employees",
+    ),
+    (
+        "comparison with null ordering",
+        "when: 'not ppe_provided'",
+        "when: 'employees > null'",
+        "RG202",
+        "employees > null",
+    ),
 ]
 
 
@@ -71,7 +185,9 @@ def test_bad_policy_is_refused_with_code_and_line(
         assert _line_of(text, marker) in lines, [d.render() for d in matching]
     for diagnostic in matching:
         assert diagnostic.file == str(path)
-        assert diagnostic.render().startswith(f"{path}:{diagnostic.line}:{diagnostic.column}: {code} ")
+        assert diagnostic.render().startswith(
+            f"{path}:{diagnostic.line}:{diagnostic.column}: {code} "
+        )
 
 
 def test_unknown_fact_offers_did_you_mean_and_exact_column(tmp_path: Path) -> None:
@@ -87,7 +203,9 @@ def test_unknown_fact_offers_did_you_mean_and_exact_column(tmp_path: Path) -> No
 
 
 def test_all_problems_are_reported_together(tmp_path: Path) -> None:
-    text = MINI.replace("employees > 100", "employes > 100").replace("law_45]\n    message", "law_54]\n    message")
+    text = MINI.replace("employees > 100", "employes > 100").replace(
+        "law_45]\n    message", "law_54]\n    message"
+    )
     path = tmp_path / "p.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(riskgrade.PolicyError) as caught:
@@ -109,7 +227,9 @@ def test_alias_bomb_is_refused_before_expansion(tmp_path: Path) -> None:
     bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     for i, name in enumerate("bcdefghi"):
         prev = "abcdefghi"[i]
-        bomb.append(f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]")
+        bomb.append(
+            f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]"
+        )
     path = tmp_path / "bomb.yaml"
     path.write_text("\n".join(bomb) + "\n", encoding="utf-8")
     with pytest.raises(riskgrade.PolicyError) as caught:

@@ -28,8 +28,11 @@ def test_demo_in_english() -> None:
 
 def test_demo_reports_bad_rows_and_exits_1(tmp_path: Path) -> None:
     data = tmp_path / "rows.json"
-    data.write_text('[{"id": "ok", "industry": "retail", "employees": 3},'
-                    ' {"id": "bad", "industry": "retail", "employees": -3}]', encoding="utf-8")
+    data.write_text(
+        '[{"id": "ok", "industry": "retail", "employees": 3},'
+        ' {"id": "bad", "industry": "retail", "employees": -3}]',
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, ["demo", "--lang", "en", "--input", str(data)])
     assert result.exit_code == 1
     assert "employees" in result.output and "rows 2 · graded 1 · failed 1" in result.output
@@ -40,13 +43,20 @@ def test_demo_shows_policy_diagnostics(tmp_path: Path) -> None:
     policy.write_text(MINI.replace("employees > 100", "employes > 100"), encoding="utf-8")
     result = CliRunner().invoke(main, ["demo", "--policy", str(policy)])
     assert result.exit_code == 1
-    assert f"{policy}:" in result.output and "RG203" in result.output and "did you mean" in result.output
+    assert (
+        f"{policy}:" in result.output
+        and "RG203" in result.output
+        and "did you mean" in result.output
+    )
 
 
 def test_python_dash_m_runs_the_demo() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "riskgrade", "demo", "--lang", "en", "--engine", "python"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert "rows 11 · graded 11 · failed 0" in completed.stdout

@@ -38,10 +38,24 @@ def _ids(a: riskgrade.Assessment) -> tuple[set[str], list[str]]:
 
 @pytest.mark.parametrize("industry", ["mining", "construction", "transport", "hazardous_chemicals"])
 @pytest.mark.parametrize("employees", [5, 100, 101, 500])
-def test_r1_r2_staffing_targets_by_art_24(compliant: dict[str, Any], industry: str, employees: int) -> None:
-    base = {**compliant, "industry": industry, "employees": employees, "workers_trained": employees,
-            "principal_certified": True, "safety_staff_certified": True, "liability_insurance": True}
-    part_time_only = {**base, "part_time_safety_staff": 2, "full_time_safety_staff": 0, "safety_department": False}
+def test_r1_r2_staffing_targets_by_art_24(
+    compliant: dict[str, Any], industry: str, employees: int
+) -> None:
+    base = {
+        **compliant,
+        "industry": industry,
+        "employees": employees,
+        "workers_trained": employees,
+        "principal_certified": True,
+        "safety_staff_certified": True,
+        "liability_insurance": True,
+    }
+    part_time_only = {
+        **base,
+        "part_time_safety_staff": 2,
+        "full_time_safety_staff": 0,
+        "safety_department": False,
+    }
     findings, recs = _ids(_grade(part_time_only))
     assert "staffing_high_risk" in findings
     assert "establish_safety_department" in recs and "designate_safety_officer" not in recs
@@ -51,8 +65,15 @@ def test_r1_r2_staffing_targets_by_art_24(compliant: dict[str, Any], industry: s
 
 @pytest.mark.parametrize("employees", [2, 100, 101, 300])
 def test_r2_non_high_risk_targets(compliant: dict[str, Any], employees: int) -> None:
-    none = {**compliant, "employees": employees, "workers_trained": employees, "annual_revenue": 5000,
-            "full_time_safety_staff": 0, "part_time_safety_staff": 0, "safety_department": False}
+    none = {
+        **compliant,
+        "employees": employees,
+        "workers_trained": employees,
+        "annual_revenue": 5000,
+        "full_time_safety_staff": 0,
+        "part_time_safety_staff": 0,
+        "safety_department": False,
+    }
     _, recs = _ids(_grade(none))
     if employees <= 100:
         assert "designate_safety_officer" in recs and "establish_safety_department" not in recs
@@ -65,11 +86,22 @@ def test_r2_non_high_risk_targets(compliant: dict[str, Any], employees: int) -> 
 
 def test_r10_clean_unit_is_blue_a(compliant: dict[str, Any]) -> None:
     a = _grade(compliant)
-    assert (a.risk_level, a.duty_grade, a.findings, a.recommendations) == (riskgrade.RiskLevel.BLUE, "A", [], [])
+    assert (a.risk_level, a.duty_grade, a.findings, a.recommendations) == (
+        riskgrade.RiskLevel.BLUE,
+        "A",
+        [],
+        [],
+    )
 
 
 def test_r13_unknowns_are_reported_never_silent(compliant: dict[str, Any]) -> None:
-    for name in ("ppe_provided", "risk_register", "emergency_plan", "self_inspections_90d", "last_drill"):
+    for name in (
+        "ppe_provided",
+        "risk_register",
+        "emergency_plan",
+        "self_inspections_90d",
+        "last_drill",
+    ):
         a = _grade({**compliant, name: None})
         gaps = [f for f in a.findings if f.kind == "data_gap"]
         assert gaps and all(name in g.missing for g in gaps), name
@@ -77,10 +109,21 @@ def test_r13_unknowns_are_reported_never_silent(compliant: dict[str, Any]) -> No
 
 
 def test_r14_fined_duties_are_at_least_serious() -> None:
-    fined = {"staffing_high_risk", "staffing_over_100", "staffing_small", "workers_untrained",
-             "migrant_workers_untrained", "special_workers_uncertified", "no_ppe", "no_risk_register",
-             "overdue_general_hazard", "no_emergency_plan", "highrise_fire_system_failed",
-             "elevator_maintenance_overdue", "elevator_inspection_overdue"}
+    fined = {
+        "staffing_high_risk",
+        "staffing_over_100",
+        "staffing_small",
+        "workers_untrained",
+        "migrant_workers_untrained",
+        "special_workers_uncertified",
+        "no_ppe",
+        "no_risk_register",
+        "overdue_general_hazard",
+        "no_emergency_plan",
+        "highrise_fire_system_failed",
+        "elevator_maintenance_overdue",
+        "elevator_inspection_overdue",
+    }
     severities = {r.rule.id: r.rule.severity for r in _POLICY.checked.rules}
     assert fined <= severities.keys()
     assert all(severities[rule] in ("serious", "major") for rule in fined)
@@ -89,12 +132,27 @@ def test_r14_fined_duties_are_at_least_serious() -> None:
 
 def test_every_rule_cites_a_basis_and_every_catalogue_id_of_the_contract_exists() -> None:
     contract = {
-        "designate_safety_officer", "establish_safety_department", "establish_responsibility_system",
-        "principal_training", "safety_training", "special_operation_certification", "provide_ppe",
-        "risk_identification", "third_party_audit", "hazard_rectification", "major_hazard_supervision",
-        "emergency_plan", "install_gas_alarm", "fire_facility_remediation", "elevator_maintenance",
-        "elevator_inspection", "enforcement_penalty", "joint_enforcement", "publish_unsafe_list",
-        "safety_publicity", "increase_inspection_frequency",
+        "designate_safety_officer",
+        "establish_safety_department",
+        "establish_responsibility_system",
+        "principal_training",
+        "safety_training",
+        "special_operation_certification",
+        "provide_ppe",
+        "risk_identification",
+        "third_party_audit",
+        "hazard_rectification",
+        "major_hazard_supervision",
+        "emergency_plan",
+        "install_gas_alarm",
+        "fire_facility_remediation",
+        "elevator_maintenance",
+        "elevator_inspection",
+        "enforcement_penalty",
+        "joint_enforcement",
+        "publish_unsafe_list",
+        "safety_publicity",
+        "increase_inspection_frequency",
     }
     assert contract <= set(_POLICY.checked.catalogue)
     assert all(rule.rule.basis for rule in _POLICY.checked.rules)

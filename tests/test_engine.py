@@ -33,13 +33,45 @@ SCHEMA: dict[str, Type] = {
 
 # ----------------------------------------------------------------------------- random conditions
 
-numbers = st.sampled_from(["n1", "n2", "1", "2.5", "n1 + 1", "n2 * 2", "days_since(d1)", "count(items)",
-                           "count(items, f)", "count(items, x > 1)"])
+numbers = st.sampled_from(
+    [
+        "n1",
+        "n2",
+        "1",
+        "2.5",
+        "n1 + 1",
+        "n2 * 2",
+        "days_since(d1)",
+        "count(items)",
+        "count(items, f)",
+        "count(items, x > 1)",
+    ]
+)
 atoms = st.one_of(
-    st.sampled_from(["b1", "b2", "true", "false", "b1 == null", "n1 != null", "known(d1)",
-                     'e1 in ["a", "b"]', 'e1 not in ["c"]', 'e1 == "a"', "any(items, f)",
-                     "all(items, x >= 1)", "any(items, x > n1)", "d1 < as_of - 30"]),
-    st.builds(lambda a, op, b: f"{a} {op} {b}", numbers, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), numbers),
+    st.sampled_from(
+        [
+            "b1",
+            "b2",
+            "true",
+            "false",
+            "b1 == null",
+            "n1 != null",
+            "known(d1)",
+            'e1 in ["a", "b"]',
+            'e1 not in ["c"]',
+            'e1 == "a"',
+            "any(items, f)",
+            "all(items, x >= 1)",
+            "any(items, x > n1)",
+            "d1 < as_of - 30",
+        ]
+    ),
+    st.builds(
+        lambda a, op, b: f"{a} {op} {b}",
+        numbers,
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        numbers,
+    ),
 )
 conditions = st.recursive(
     atoms,
@@ -60,8 +92,15 @@ values = st.fixed_dictionaries(
         "d1": st.one_of(st.none(), st.dates(dt.date(2026, 9, 1), AS_OF)),
         "items": st.one_of(
             st.none(),
-            st.lists(st.fixed_dictionaries({"x": st.one_of(st.none(), st.sampled_from([0, 1, 2])),
-                                            "f": st.one_of(st.none(), st.booleans())}), max_size=3),
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "x": st.one_of(st.none(), st.sampled_from([0, 1, 2])),
+                        "f": st.one_of(st.none(), st.booleans()),
+                    }
+                ),
+                max_size=3,
+            ),
         ),
     }
 )
@@ -69,7 +108,9 @@ values = st.fixed_dictionaries(
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(conditions, min_size=1, max_size=4), st.lists(values, min_size=1, max_size=6))
-def test_compiled_conditions_agree_with_the_interpreter(texts: list[str], envs: list[dict[str, Any]]) -> None:
+def test_compiled_conditions_agree_with_the_interpreter(
+    texts: list[str], envs: list[dict[str, Any]]
+) -> None:
     nodes = [parse(text) for text in texts]
     for node, text in zip(nodes, texts, strict=True):
         assert typecheck(node, SCHEMA)[1] == [], text
@@ -78,7 +119,11 @@ def test_compiled_conditions_agree_with_the_interpreter(texts: list[str], envs: 
         env = {**env, "as_of": AS_OF}
         fired = engine.run(env)
         for index, (node, text) in enumerate(zip(nodes, texts, strict=True)):
-            outcomes = {engine.program.outcomes[name][1] for name in fired if engine.program.outcomes[name][0] == index}
+            outcomes = {
+                engine.program.outcomes[name][1]
+                for name in fired
+                if engine.program.outcomes[name][0] == index
+            }
             got = True if "true" in outcomes else None if "unknown" in outcomes else False
             assert len(outcomes) <= 1, (text, env, outcomes)
             assert got is evaluate(node, env), (text, env)
@@ -113,7 +158,11 @@ def test_large_conditions_fall_back_to_slots_and_still_agree() -> None:
     program = compile_durable([node])
     assert program.slots, "a condition this large should be computed in Python"
     engine = DurableEngine(program, "big")
-    for env in ({"n1": 5, "b1": True, "b2": False}, {"n1": None, "b1": True, "b2": False}, {"n1": 0}):
+    for env in (
+        {"n1": 5, "b1": True, "b2": False},
+        {"n1": None, "b1": True, "b2": False},
+        {"n1": 0},
+    ):
         fired = engine.run({**env, "as_of": AS_OF})
         got = True if "r0_t0" in fired else None if "r0_u0" in fired else False
         assert got is evaluate(node, env)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from riskgrade.check import BASE_SCHEMA
+from riskgrade.checked import BASE_SCHEMA
 from riskgrade.rules.expr import ExprSyntaxError, constants_in, names_in, parse
 from riskgrade.rules.interpret import evaluate
 from riskgrade.rules.typecheck import typecheck
@@ -20,7 +20,16 @@ def ev(text: str, **facts: object) -> object:
 
 @pytest.mark.parametrize(
     ("text", "column"),
-    [("a >", 3), ("a = 1", 2), ("x in []", 5), ("(a", 2), ("a and", 5), ("1 +* 2", 3), ("a not b", 2), ('"open', 0)],
+    [
+        ("a >", 3),
+        ("a = 1", 2),
+        ("x in []", 5),
+        ("(a", 2),
+        ("a and", 5),
+        ("1 +* 2", 3),
+        ("a not b", 2),
+        ('"open', 0),
+    ],
 )
 def test_syntax_errors_carry_their_column(text: str, column: int) -> None:
     with pytest.raises(ExprSyntaxError) as caught:

@@ -29,7 +29,10 @@ BAD_FACTS = [
     ({"buildings": [{"height_m": -3}]}, ["buildings.0.height_m"]),
     ({"elevators": [{"commissioned_year": 1800}]}, ["elevators.0.commissioned_year"]),
     ({"employes": 5}, ["employes"]),
-    ({"employees": -1, "industry": "x", "ppe_provided": "maybe"}, ["employees", "industry", "ppe_provided"]),
+    (
+        {"employees": -1, "industry": "x", "ppe_provided": "maybe"},
+        ["employees", "industry", "ppe_provided"],
+    ),
 ]
 
 
@@ -70,7 +73,9 @@ def test_dates_parse_from_iso_strings_and_unknown_is_none() -> None:
 def test_chinese_headers_are_aliases() -> None:
     from riskgrade.facts import parse_enterprise
 
-    enterprise = parse_enterprise({"统一社会信用代码": "X1", "企业名称": "测试", "行业": "retail", "从业人员数": 3})
+    enterprise = parse_enterprise(
+        {"统一社会信用代码": "X1", "企业名称": "测试", "行业": "retail", "从业人员数": 3}
+    )
     assert (enterprise.id, enterprise.name, enterprise.employees) == ("X1", "测试", 3)
 
 

@@ -19,9 +19,18 @@ def test_superseded_entry_is_dropped_and_its_causes_move_up(tmp_path: Path) -> N
     # Make both staffing rules fire for one unit: the department supersedes the officer.
     text = MINI.replace("when: 'employees <= 100 and staff_total == 0'", "when: 'staff_total == 0'")
     policy = _policy(tmp_path, text)
-    a = policy.grade({"id": "u", "industry": "retail", "employees": 150, "safety_department": False,
-                      "full_time_safety_staff": 0, "part_time_safety_staff": 0, "ppe_provided": True},
-                     as_of=AS_OF)
+    a = policy.grade(
+        {
+            "id": "u",
+            "industry": "retail",
+            "employees": 150,
+            "safety_department": False,
+            "full_time_safety_staff": 0,
+            "part_time_safety_staff": 0,
+            "ppe_provided": True,
+        },
+        as_of=AS_OF,
+    )
     assert {f.rule for f in a.violations} == {"no_staff", "small_no_staff"}
     assert [r.id for r in a.recommendations] == ["set_up_department"]
     assert a.recommendations[0].because == ["no_staff", "small_no_staff"]
@@ -30,8 +39,16 @@ def test_superseded_entry_is_dropped_and_its_causes_move_up(tmp_path: Path) -> N
 def test_entries_are_unique_and_ordered_by_priority(tmp_path: Path) -> None:
     text = MINI.replace("recommend: [provide_ppe]", "recommend: [provide_ppe, set_up_department]")
     policy = _policy(tmp_path, text)
-    a = policy.grade({"id": "u", "industry": "retail", "employees": 150, "safety_department": False,
-                      "ppe_provided": False}, as_of=AS_OF)
+    a = policy.grade(
+        {
+            "id": "u",
+            "industry": "retail",
+            "employees": 150,
+            "safety_department": False,
+            "ppe_provided": False,
+        },
+        as_of=AS_OF,
+    )
     ids = [r.id for r in a.recommendations]
     assert ids == ["provide_ppe", "set_up_department"]  # priority 1 before 2, each once
     assert a.recommendations[1].because == ["no_staff", "no_ppe"]

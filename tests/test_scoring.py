@@ -23,8 +23,12 @@ def test_registries_offer_did_you_mean() -> None:
 
 def test_lec_is_a_decimal_product_with_domain_values() -> None:
     lec = RISK_METHODS.get("lec")
-    assert lec.combine({"L": Decimal("0.5"), "E": Decimal("6"), "C": Decimal("40")}) == Decimal("120")
-    assert lec.combine({"L": Decimal("0.1"), "E": Decimal("0.5"), "C": Decimal("1")}) == Decimal("0.05")
+    assert lec.combine({"L": Decimal("0.5"), "E": Decimal("6"), "C": Decimal("40")}) == Decimal(
+        "120"
+    )
+    assert lec.combine({"L": Decimal("0.1"), "E": Decimal("0.5"), "C": Decimal("1")}) == Decimal(
+        "0.05"
+    )
     problems = lec.problems({"L": [Decimal("4")], "E": [Decimal("6")]})
     messages = [m for _, _, m in problems]
     assert "lec needs factor 'C'" in messages
@@ -37,16 +41,24 @@ def _policy(tmp_path: Path, text: str) -> riskgrade.Policy:
     return riskgrade.load_policy(path)
 
 
-BASE = {"id": "u", "industry": "retail", "employees": 150, "safety_department": True,
-        "ppe_provided": True, "fatalities_3y": 0}
+BASE = {
+    "id": "u",
+    "industry": "retail",
+    "employees": 150,
+    "safety_department": True,
+    "ppe_provided": True,
+    "fatalities_3y": 0,
+}
 
 
 def test_matrix_levels_and_bands(mini_policy: riskgrade.Policy) -> None:
     calm = mini_policy.grade(BASE, as_of=AS_OF)
     assert (calm.score.factors, calm.score.risk_score) == ({"L": 1.0, "S": 2.0}, 2.0)
     assert calm.risk_level is riskgrade.RiskLevel.BLUE
-    mining = mini_policy.grade({**BASE, "industry": "mining", "safety_department": False,
-                                "ppe_provided": False}, as_of=AS_OF)
+    mining = mini_policy.grade(
+        {**BASE, "industry": "mining", "safety_department": False, "ppe_provided": False},
+        as_of=AS_OF,
+    )
     assert mining.score.factors == {"L": 4.0, "S": 5.0}
     assert mining.risk_level is riskgrade.RiskLevel.RED and mining.score.band_level == "red"
 
@@ -76,8 +88,12 @@ def test_duty_grade_bands_and_severity_caps(tmp_path: Path) -> None:
 def test_band_edges_are_exact_in_decimal(tmp_path: Path) -> None:
     # 100 - 0.4 - 0.2 is exactly 99.4; in binary floats it is 99.39999999999999.
     assert 100 - 0.4 - 0.2 < 99.4
-    text = (MINI.replace("deduction: 10", "deduction: 0.2").replace("deduction: 15", "deduction: 0.4")
-            .replace("A: {min: 90}", "A: {min: 99.4}").replace("caps: {serious: B}", "caps: {}"))
+    text = (
+        MINI.replace("deduction: 10", "deduction: 0.2")
+        .replace("deduction: 15", "deduction: 0.4")
+        .replace("A: {min: 90}", "A: {min: 99.4}")
+        .replace("caps: {serious: B}", "caps: {}")
+    )
     policy = _policy(tmp_path, text)
     a = policy.grade({**BASE, "safety_department": False, "ppe_provided": False}, as_of=AS_OF)
     assert a.score.deductions == {"no_staff": 0.4, "no_ppe": 0.2}
@@ -87,9 +103,15 @@ def test_band_edges_are_exact_in_decimal(tmp_path: Path) -> None:
 
 def test_exclusive_band_edge(tmp_path: Path) -> None:
     text = MINI.replace("red: {min: 20}", "red: {min: 20, exclusive: true}").replace(
-        "- {when: 'findings_serious >= 2', value: 4}", "- {when: 'findings_serious >= 2', value: 4}\n        - {when: 'employees > 999', value: 4}")
+        "- {when: 'findings_serious >= 2', value: 4}",
+        "- {when: 'findings_serious >= 2', value: 4}\n"
+        "        - {when: 'employees > 999', value: 4}",
+    )
     policy = _policy(tmp_path, text)
-    a = policy.grade({**BASE, "industry": "mining", "safety_department": False, "ppe_provided": False}, as_of=AS_OF)
+    a = policy.grade(
+        {**BASE, "industry": "mining", "safety_department": False, "ppe_provided": False},
+        as_of=AS_OF,
+    )
     assert a.score.risk_score == 20.0 and a.risk_level is riskgrade.RiskLevel.ORANGE
 
 

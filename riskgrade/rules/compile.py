@@ -121,7 +121,7 @@ class _Compiler:
             return ("atom", {f"v_{leaf}": rhs})
         return ("atom", {_OPS[op]: {f"v_{leaf}": rhs}})
 
-    def three(self, node: Node) -> _Three:  # noqa: PLR0911 - one return per node kind
+    def three(self, node: Node) -> _Three:
         if isinstance(node, Const):
             if node.value is None:
                 return _Three(FALSE, FALSE, TRUE)
@@ -245,8 +245,13 @@ def compile_durable(conditions: list[Node], max_cost: int | None = None) -> Dura
     definitions: list[tuple[str, dict[str, Any], int, str]] = []
     for index, condition in enumerate(conditions):
         three = compiler.three(condition)
-        parts = {outcome: _branches(f) for outcome, f in (("true", three.true), ("unknown", three.unknown))}
-        if any(_cost(p) > limit or _widest_or(p) > MAX_SIBLINGS for ps in parts.values() for p in ps):
+        parts = {
+            outcome: _branches(f)
+            for outcome, f in (("true", three.true), ("unknown", three.unknown))
+        }
+        if any(
+            _cost(p) > limit or _widest_or(p) > MAX_SIBLINGS for ps in parts.values() for p in ps
+        ):
             leaf = compiler.slot(condition)
             parts = {
                 "true": [("atom", {f"v_{leaf}": True})],
@@ -303,6 +308,7 @@ def _branches(formula: Formula) -> list[Formula]:
 
 def _cost(formula: Formula) -> int:
     """Nested expressions the engine must hold for one rule (atoms at the top level are free)."""
+
     def nodes(f: Formula) -> int:
         return 1 + sum(nodes(part) for part in f[1]) if f[0] in ("and", "or") else 1
 

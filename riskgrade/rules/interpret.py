@@ -125,7 +125,8 @@ def _aggregate(node: Call, env: Env) -> Any:
     if len(node.args) == 1:
         return len(items)
     condition = node.args[1]
-    values = [evaluate(condition, ChainMap(item, env)) for item in items]
+    scope: Any = env  # ChainMap only reads it
+    values = [evaluate(condition, ChainMap(item, scope)) for item in items]
     if node.func == "count":
         return None if any(v is None for v in values) else sum(1 for v in values if v)
     decisive = node.func == "any"

@@ -24,6 +24,7 @@ def _contradictory(node: BoolOp) -> bool:
     """Whether the ``and`` holds bounds on one fact that no number satisfies."""
     bounds: dict[str, list[float]] = {}  # name -> [low, low_open, high, high_open]
     allowed: dict[str, set[object]] = {}
+    values: set[object]
     for operand in node.operands:
         if isinstance(operand, In) and isinstance(operand.operand, Name) and not operand.negated:
             values = {option.value for option in operand.options}
@@ -62,10 +63,10 @@ def _contradictory(node: BoolOp) -> bool:
         bounds[left.name] = [low, low_open, high, high_open]
         if low > high or (low == high and (low_open or high_open)):
             return True
-    for name, values in allowed.items():
+    for name, permitted in allowed.items():
         if name in bounds:
             low, low_open, high, high_open = bounds[name]
-            numbers = [v for v in values if isinstance(v, int | float)]
+            numbers = [v for v in permitted if isinstance(v, int | float)]
             if numbers and all(not _within(v, low, low_open, high, high_open) for v in numbers):
                 return True
     return False

@@ -6,7 +6,19 @@ import datetime as dt
 from dataclasses import dataclass
 
 from riskgrade.diagnostics import did_you_mean
-from riskgrade.rules.expr import AGGREGATE_FUNCTIONS, Arith, BoolOp, Call, Compare, Const, In, Name, Neg, Node, Not
+from riskgrade.rules.expr import (
+    AGGREGATE_FUNCTIONS,
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    In,
+    Name,
+    Neg,
+    Node,
+    Not,
+)
 from riskgrade.rules.types import ANY, BOOL, DATE, NULL, NUMBER, STR, Schema, Type, comparable
 
 AGGREGATES = AGGREGATE_FUNCTIONS

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, Finding, RiskLevel, Score, TraceEvent
-from riskgrade.check import SCORING_FACTS, CheckedPolicy
-from riskgrade.findings import basis_text, jsonable, missing_facts
+from riskgrade.checked import SCORING_FACTS, CheckedPolicy
+from riskgrade.findings import basis_text, gap_messages, jsonable, missing_facts
 from riskgrade.model import Band
 from riskgrade.rules.expr import names_in
 from riskgrade.rules.interpret import evaluate
@@ -37,7 +37,9 @@ def _in_band(value: Decimal, band: Band) -> bool:
     return value > edge if band.exclusive else value >= edge
 
 
-def duty_grade(policy: CheckedPolicy, findings: list[Finding]) -> tuple[Decimal, dict[str, float], DutyGrade]:
+def duty_grade(
+    policy: CheckedPolicy, findings: list[Finding]
+) -> tuple[Decimal, dict[str, float], DutyGrade]:
     """Checklist deductions: start minus each breached rule's deduction, graded by bands and
     capped by the worst violation's severity."""
     spec = policy.scoring.duty
@@ -55,7 +57,9 @@ def duty_grade(policy: CheckedPolicy, findings: list[Finding]) -> tuple[Decimal,
     return score, deductions, DutyGrade(grade)
 
 
-def scoring_env(env: Mapping[str, Any], findings: list[Finding], duty_score: Decimal) -> dict[str, Any]:
+def scoring_env(
+    env: Mapping[str, Any], findings: list[Finding], duty_score: Decimal
+) -> dict[str, Any]:
     """The facts factor tables and overrides read: the enterprise's plus counts of findings."""
     violations = [f for f in findings if f.kind == "violation"]
     counts = {
@@ -96,7 +100,11 @@ def grade(policy: CheckedPolicy, env: Mapping[str, Any], findings: list[Finding]
     risk_score = policy.risk_method.combine(factors)
     risk = policy.scoring.risk
     band = next(
-        (lvl for lvl in ("red", "orange", "yellow", "blue") if lvl in risk.bands and _in_band(risk_score, risk.bands[lvl])),
+        (
+            lvl
+            for lvl in ("red", "orange", "yellow", "blue")
+            if lvl in risk.bands and _in_band(risk_score, risk.bands[lvl])
+        ),
         "blue",
     )
     level = RiskLevel.from_name(band)
@@ -108,10 +116,15 @@ def grade(policy: CheckedPolicy, env: Mapping[str, Any], findings: list[Finding]
             continue
         reads = sorted(names_in(checked.condition) & set(policy.schema))
         trace.append(
-            TraceEvent(stage="override", id=override.id, outcome="true" if holds else "unknown", source=str(checked.location))
+            TraceEvent(
+                stage="override",
+                id=override.id,
+                outcome="true" if holds else "unknown",
+                source=str(checked.location),
+            )
         )
         if holds is None:
-            missing = missing_facts(policy, reads, env)
+            messages = gap_messages(override.message, missing_facts(policy, reads, env))
             extra_findings.append(
                 Finding(
                     rule=override.id,
@@ -120,13 +133,10 @@ def grade(policy: CheckedPolicy, env: Mapping[str, Any], findings: list[Finding]
                     severity="info",
                     basis=basis_text(policy, override.basis),
                     bases=list(override.basis),
-                    message=f"数据缺失，无法判定：{override.message.zh}",
-                    messages={
-                        "zh": f"数据缺失，无法判定：{override.message.zh}",
-                        "en": f"Missing data, cannot decide: {override.message.en}",
-                    },
+                    message=messages["zh"],
+                    messages=messages,
                     evidence={n: jsonable(env.get(n)) for n in reads},
-                    missing=missing,
+                    missing=missing_facts(policy, reads, env),
                     source=str(checked.location),
                 )
             )

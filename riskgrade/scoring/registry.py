@@ -51,7 +51,9 @@ class RiskMethod:
     allowed: dict[str, frozenset[Decimal]]
     combine: Callable[[dict[str, Decimal]], Decimal]
 
-    def problems(self, factors: dict[str, list[Decimal]]) -> list[tuple[str | None, int | None, str]]:
+    def problems(
+        self, factors: dict[str, list[Decimal]]
+    ) -> list[tuple[str | None, int | None, str]]:
         """What is wrong with a policy's factor tables: ``(factor, row index, message)``."""
         out: list[tuple[str | None, int | None, str]] = []
         for name in self.factors:
@@ -67,7 +69,9 @@ class RiskMethod:
             for index, value in enumerate(values):
                 if allowed is not None and value not in allowed:
                     choices = ", ".join(str(v) for v in sorted(allowed, reverse=True))
-                    message = f"{name} = {value.normalize():f} is not a {self.name} value ({choices})"
+                    message = (
+                        f"{name} = {value.normalize():f} is not a {self.name} value ({choices})"
+                    )
                     out.append((name, index, message))
         return out
 

@@ -1,0 +1,107 @@
+"""The output of the check stage: a policy whose every expression parsed and type-checked and
+whose every reference resolved, with source locations for traces and diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import networkx as nx
+
+from riskgrade.diagnostics import Diagnostic
+from riskgrade.facts import Enterprise
+from riskgrade.model import (
+    Countermeasure,
+    FactDecl,
+    Header,
+    Override,
+    Rule,
+    Scoring,
+    TestCase,
+    Text,
+)
+from riskgrade.rules.expr import Node
+from riskgrade.rules.types import NUMBER, Schema, Type, schema_of_model
+from riskgrade.scoring.registry import RiskMethod
+
+BASE_SCHEMA: Schema = schema_of_model(Enterprise)
+"""The fact schema v1 as expression-language types."""
+
+SCORING_FACTS: Schema = {
+    "findings_major": NUMBER,
+    "findings_serious": NUMBER,
+    "findings_minor": NUMBER,
+    "findings_total": NUMBER,
+    "data_gaps": NUMBER,
+    "duty_score": NUMBER,
+}
+"""Extra names that factor tables and overrides may read."""
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class DerivedFact:
+    name: str
+    type: Type
+    cases: tuple[tuple[Node, Node], ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    rule: Rule
+    condition: Node
+    reads: frozenset[str]
+    unknown: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class CheckedOverride:
+    override: Override
+    condition: Node
+    location: Location
+
+
+@dataclass(frozen=True)
+class FactorRow:
+    condition: Node
+    value: Decimal
+    note: Text | None
+    location: Location
+    unknown: str = "match"
+
+
+@dataclass
+class CheckedPolicy:
+    """A policy that checked clean: every expression parsed and typed, every reference resolved."""
+
+    header: Header
+    schema: Schema
+    extra_facts: dict[str, FactDecl]
+    derived: list[DerivedFact]
+    rules: list[CheckedRule]
+    bases: dict[str, Text]
+    duties: dict[str, Text]
+    catalogue: dict[str, Countermeasure]
+    scoring: Scoring
+    risk_method: RiskMethod
+    factors: dict[str, list[FactorRow]]
+    overrides: list[CheckedOverride]
+    tests: list[tuple[TestCase, Location]]
+    graph: nx.DiGraph
+    content_hash: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+    supersedes_closure: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Each catalogue entry -> every entry it supersedes, directly or through others."""
+    derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
