@@ -241,3 +241,16 @@ def test_engine_faults_do_not_leak_into_the_next_enterprise() -> None:
     for _ in range(50):
         assert engine.run({"n1": 0, "b1": False, "as_of": AS_OF}) == []
     assert engine.run({"n1": 5, "b1": True, "as_of": AS_OF}) == first
+
+
+def test_missing_engine_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from riskgrade.rules import durable_engine
+
+    monkeypatch.setattr(durable_engine, "_IMPORT_ERROR", ImportError("PyEval_CallObject"))
+    with pytest.raises(riskgrade.EngineError, match=r"Python 3\.11 or 3\.12"):
+        DurableEngine.for_conditions([parse("n1 > 1")], "missing")
+    policy = riskgrade.load_policy(pathlib.Path(__file__).parent / "fixtures" / "mini.yaml")
+    facts = {"id": "u", "industry": "retail", "employees": 3}
+    assert policy.grade(facts, as_of=AS_OF, engine="python").entity_id == "u"
+    with pytest.raises(riskgrade.EngineError):
+        policy.grade(facts, as_of=AS_OF)
