@@ -65,11 +65,14 @@ class _Result(BaseModel):
 
 
 class Finding(_Result):
-    """A breached duty (``kind="violation"``) or a fact the policy needed but lacked
-    (``kind="data_gap"``), with its legal basis and the facts used as evidence."""
+    """Why a unit was graded as it was, with its legal basis and the facts used as evidence.
+
+    ``kind`` is ``violation`` (a breached duty), ``data_gap`` (a fact the policy needed but
+    lacked), ``override`` (a rule that raised the risk level) or ``risk`` (the risk level
+    itself, when the level alone calls for a countermeasure)."""
 
     rule: str
-    kind: Literal["violation", "data_gap", "override"] = "violation"
+    kind: Literal["violation", "data_gap", "override", "risk"] = "violation"
     duty: str
     severity: SeverityName
     deduction: float = 0

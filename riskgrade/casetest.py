@@ -61,6 +61,13 @@ def run_case(
         problems.append(
             f"duty grade: expected {expect.duty_grade}, got {assessment.duty_grade.value}"
         )
+    for name, expected, actual in (
+        ("duty score", expect.duty_score, assessment.score.duty_score),
+        ("risk score", expect.risk_score, assessment.score.risk_score),
+        ("tier", expect.tier, assessment.score.tier),
+    ):
+        if expected is not None and expected != actual:
+            problems.append(f"{name}: expected {expected}, got {actual}")
     fired = [f.rule for f in assessment.findings if f.kind in ("violation", "override")]
     recs = [r.id for r in assessment.recommendations]
     _compare_sets(
@@ -70,8 +77,6 @@ def run_case(
         expect.findings,
         expect.includes_findings,
         expect.excludes_findings,
-        exact_kinds={"violation"},
-        assessment=assessment,
     )
     _compare_sets(
         problems,
@@ -91,15 +96,10 @@ def _compare_sets(
     exact: list[str] | None,
     includes: list[str],
     excludes: list[str],
-    exact_kinds: set[str] | None = None,
-    assessment: Assessment | None = None,
 ) -> None:
     if exact is not None:
-        pool = actual
-        if exact_kinds is not None and assessment is not None:
-            pool = [f.rule for f in assessment.findings if f.kind in exact_kinds]
-        missing = sorted(set(exact) - set(pool))
-        extra = sorted(set(pool) - set(exact))
+        missing = sorted(set(exact) - set(actual))
+        extra = sorted(set(actual) - set(exact))
         if missing or extra:
             problems.append(f"{what}: missing {missing}, unexpected {extra}")
     missing = [x for x in includes if x not in actual]

@@ -262,9 +262,7 @@ class _Checker:
             rule: Rule  # type: ignore[no-redef]
             self.references(rule.basis, merged["bases"], "legal basis", "RG306", where, "basis")
             self.references([rule.duty], merged["duties"], "duty", "RG307", where, "duty")
-            self.references(
-                rule.recommend, merged["catalogue"], "recommendation", "RG304", where, "recommend"
-            )
+            triggers = self.triggers(rule.recommend, merged, schema, where, "recommend")
             for i, name in enumerate(rule.evidence or []):
                 if name not in schema:
                     self.problems.append(
@@ -295,9 +293,35 @@ class _Checker:
                     frozenset(names_in(node) & set(schema)),
                     rule.unknown or default_unknown,
                     where.location(),
+                    triggers,
                 )
             )
         return checked
+
+    def triggers(
+        self,
+        recommends: list[Any],
+        merged: dict[str, Any],
+        schema: Schema,
+        where: _Where,
+        *path: str | int,
+    ) -> tuple[tuple[str, Node | None], ...]:
+        """Resolve a ``recommend`` list: catalogue ids, with an optional extra condition."""
+        out: list[tuple[str, Node | None]] = []
+        for i, entry in enumerate(recommends):
+            rec_id = entry if isinstance(entry, str) else entry.id
+            at = (*path, i) if isinstance(entry, str) else (*path, i, "id")
+            if rec_id not in merged["catalogue"]:
+                hint = did_you_mean(rec_id, merged["catalogue"])
+                self.problems.append(
+                    where.diagnostic("RG304", f"unknown recommendation {rec_id!r}", *at, hint=hint)
+                )
+                continue
+            node = None
+            if not isinstance(entry, str) and entry.when.strip() != "true":
+                node = self.condition(entry.when, schema, where, *path, i, "when")
+            out.append((rec_id, node))
+        return tuple(out)
 
     def references(
         self,
@@ -437,24 +461,21 @@ class _Checker:
                 i,
                 "basis",
             )
-            self.references(
-                override.recommend,
-                merged["catalogue"],
-                "recommendation",
-                "RG304",
-                where,
-                "risk",
-                "overrides",
-                i,
-                "recommend",
+            triggers = self.triggers(
+                override.recommend, merged, schema, where, "risk", "overrides", i, "recommend"
             )
             node = self.condition(
                 override.when, score_schema, where, "risk", "overrides", i, "when"
             )
             if node is not None:
                 overrides.append(
-                    CheckedOverride(override, node, where.location("risk", "overrides", i))
+                    CheckedOverride(
+                        override, node, where.location("risk", "overrides", i), triggers
+                    )
                 )
+        self.references(
+            scoring.risk.basis, merged["bases"], "legal basis", "RG306", where, "risk", "basis"
+        )
         for level, ids in scoring.risk.recommend.items():
             self.references(
                 ids,
@@ -558,9 +579,9 @@ def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnos
     graph = graphs.build_graph(
         schema.keys() - derived_reads.keys(),
         derived_reads,
-        {r.rule.id: (set(r.reads), r.rule.recommend) for r in rules},
+        {r.rule.id: (set(r.reads), [rec for rec, _ in r.triggers]) for r in rules},
         {
-            o.override.id: (names_in(o.condition) & set(schema), o.override.recommend)
+            o.override.id: (names_in(o.condition) & set(schema), [rec for rec, _ in o.triggers])
             for o in overrides
         },
         merged["scoring"][0].risk.recommend if "scoring" in merged else {},

@@ -11,6 +11,7 @@ import networkx as nx
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.facts import Enterprise
 from riskgrade.model import (
+    Basis,
     Countermeasure,
     FactDecl,
     Header,
@@ -63,6 +64,8 @@ class CheckedRule:
     reads: frozenset[str]
     unknown: str
     location: Location
+    triggers: tuple[tuple[str, Node | None], ...] = ()
+    """Recommendations with their extra condition (None: always)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class CheckedOverride:
     override: Override
     condition: Node
     location: Location
+    triggers: tuple[tuple[str, Node | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class CheckedPolicy:
     extra_facts: dict[str, FactDecl]
     derived: list[DerivedFact]
     rules: list[CheckedRule]
-    bases: dict[str, Text]
+    bases: dict[str, Basis]
     duties: dict[str, Text]
     catalogue: dict[str, Countermeasure]
     scoring: Scoring

@@ -11,7 +11,7 @@ from riskgrade.checked import CheckedPolicy, CheckedRule
 from riskgrade.evaluate import Evaluation
 from riskgrade.model import Text
 
-_KIND_ORDER = {"override": 0, "violation": 1, "data_gap": 2}
+_KIND_ORDER = {"risk": 0, "override": 1, "violation": 2, "data_gap": 3}
 
 
 def jsonable(value: Any) -> Any:

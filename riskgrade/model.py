@@ -30,6 +30,12 @@ class Text(_Model):
     en: Annotated[str, Field(min_length=1)]
 
 
+class Basis(Text):
+    """A legal basis; ``penalty`` states what breaching it costs (cited by enforcement)."""
+
+    penalty: Text | None = None
+
+
 class Defaults(_Model):
     unknown: UnknownMode = "finding"
     """What a rule does when its condition cannot be decided for missing facts:
@@ -67,6 +73,22 @@ class Derived(_Model):
     description: Text | None = None
 
 
+class Trigger(_Model):
+    """A recommendation a rule or override gives only when ``when`` holds for the unit
+    (an undecided condition counts as holding)."""
+
+    id: Id
+    when: str = "true"
+
+
+Recommends = list[Id | Trigger]
+
+
+def trigger_ids(recommends: Recommends) -> list[str]:
+    """The catalogue ids a ``recommend`` list names."""
+    return [r if isinstance(r, str) else r.id for r in recommends]
+
+
 class Rule(_Model):
     """A duty check: when ``when`` holds, the unit breaches ``duty``."""
 
@@ -79,7 +101,7 @@ class Rule(_Model):
     message: Text
     evidence: list[str] | None = None
     unknown: UnknownMode | None = None
-    recommend: list[Id] = []
+    recommend: Recommends = []
 
 
 class Countermeasure(_Model):
@@ -92,6 +114,8 @@ class Countermeasure(_Model):
     deadline_days: Annotated[int, Field(ge=0, le=3650)]
     basis: list[Id] = []
     supersedes: list[Id] = []
+    cite_penalties: bool = False
+    """Append the penalties of the legal bases that the causing findings cite."""
 
 
 class Band(_Model):
@@ -122,7 +146,7 @@ class Override(_Model):
     at_least: LevelName
     basis: list[Id]
     message: Text
-    recommend: list[Id] = []
+    recommend: Recommends = []
     unknown: Literal["apply", "ignore"] = "ignore"
     """When the condition is undecided for missing facts: ``apply`` the override anyway
     (pessimistic) or ``ignore`` it; either way a data gap is reported."""
@@ -130,6 +154,9 @@ class Override(_Model):
 
 class RiskScoring(_Model):
     method: str
+    basis: list[Id] = []
+    """The legal basis of the risk grading itself (cited when a level alone triggers a
+    recommendation)."""
     factors: dict[str, list[FactorRow]]
     bands: dict[LevelName, Band]
     overrides: list[Override] = []
@@ -144,6 +171,9 @@ class Scoring(_Model):
 class Expect(_Model):
     risk_level: LevelName | None = None
     duty_grade: GradeName | None = None
+    duty_score: float | None = None
+    risk_score: float | None = None
+    tier: str | None = None
     findings: list[Id] | None = None
     includes_findings: list[Id] = []
     excludes_findings: list[Id] = []
@@ -170,7 +200,7 @@ class PolicyFile(_Model):
     policy: Header | None = None
     facts: dict[Id, FactDecl] = {}
     derived: dict[Id, Derived] = {}
-    bases: dict[Id, Text] = {}
+    bases: dict[Id, Basis] = {}
     duties: dict[Id, Text] = {}
     rules: list[Rule] = []
     catalogue: dict[Id, Countermeasure] = {}

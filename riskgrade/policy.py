@@ -131,7 +131,7 @@ class Policy:
             duty_grade=grades.duty_grade,
             score=grades.score,
             findings=findings,
-            recommendations=recommend(self.checked, findings, grades.risk_level),
+            recommendations=recommend(self.checked, findings, grades.risk_level, env),
             trace=trace + grades.trace,
             policy_name=self.name,
             policy_version=self.version,

@@ -1,22 +1,26 @@
 """Stage 7, recommend: findings and risk level -> targeted, de-duplicated countermeasures.
 
-Each catalogue entry named by a violation, an override or the risk level is collected with the
-findings that caused it; entries superseded (directly or transitively) by another collected
-entry are dropped and their causes passed to the entry that supersedes them; the rest are
-ordered by priority, then catalogue order.
+Each catalogue entry named by a violation or override (when its extra condition, if any, holds
+for the unit) or by the risk level is collected with the findings that caused it. Entries
+superseded (directly or transitively) by another collected entry are dropped and their causes
+passed to the entry that supersedes them; the rest are ordered by priority, then catalogue
+order. An entry with ``cite_penalties`` quotes the penalty of every legal basis its causes cite.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from riskgrade.assessment import Finding, Recommendation, RiskLevel
 from riskgrade.checked import CheckedPolicy
 from riskgrade.findings import basis_text
+from riskgrade.rules.expr import Node
+from riskgrade.rules.interpret import evaluate
 
 
 def recommend(
-    policy: CheckedPolicy, findings: list[Finding], level: RiskLevel
+    policy: CheckedPolicy, findings: list[Finding], level: RiskLevel, env: Mapping[str, Any]
 ) -> list[Recommendation]:
     causes: dict[str, list[str]] = {}
 
@@ -24,23 +28,18 @@ def recommend(
         bucket = causes.setdefault(rec_id, [])
         bucket.extend(b for b in because if b not in bucket)
 
-    triggers = {r.rule.id: r.rule.recommend for r in policy.rules}
-    triggers.update({o.override.id: o.override.recommend for o in policy.overrides})
+    triggers: dict[str, tuple[tuple[str, Node | None], ...]] = {
+        r.rule.id: r.triggers for r in policy.rules
+    }
+    triggers.update({o.override.id: o.triggers for o in policy.overrides})
     for finding in findings:
         if finding.kind in ("violation", "override"):
-            for rec_id in triggers.get(finding.rule, []):
-                add(rec_id, [finding.rule])
+            for rec_id, condition in triggers.get(finding.rule, ()):
+                if condition is None or evaluate(condition, env) is not False:
+                    add(rec_id, [finding.rule])
     level_name: Any = level.name.lower()
-    level_recs = policy.scoring.risk.recommend.get(level_name) or []
-    if level_recs:
-        drivers = [
-            f.rule
-            for f in findings
-            if f.kind == "override"
-            or (f.kind == "violation" and f.severity in ("serious", "major"))
-        ]
-        for rec_id in level_recs:
-            add(rec_id, drivers or [f"risk_level:{level.name.lower()}"])
+    for rec_id in policy.scoring.risk.recommend.get(level_name) or []:
+        add(rec_id, ["risk_level"])
     present = set(causes)
     closure = policy.supersedes_closure
     for rec_id in sorted(present):
@@ -49,11 +48,24 @@ def recommend(
     dropped = {s for rec in present for s in closure[rec]} & present
     order = {rec: i for i, rec in enumerate(policy.catalogue)}
     kept = sorted(present - dropped, key=lambda r: (policy.catalogue[r].priority, order[r], r))
-    return [_recommendation(policy, rec_id, causes[rec_id]) for rec_id in kept]
+    by_rule = {f.rule: f for f in findings}
+    return [_recommendation(policy, rec_id, causes[rec_id], by_rule) for rec_id in kept]
 
 
-def _recommendation(policy: CheckedPolicy, rec_id: str, because: list[str]) -> Recommendation:
+def _recommendation(
+    policy: CheckedPolicy, rec_id: str, because: list[str], findings: Mapping[str, Finding]
+) -> Recommendation:
     entry = policy.catalogue[rec_id]
+    zh, en = entry.text.zh, entry.text.en
+    basis_ids = list(entry.basis)
+    if entry.cite_penalties:
+        cited = [b for rule in because if rule in findings for b in findings[rule].bases]
+        penalties = {b: policy.bases[b].penalty for b in dict.fromkeys(cited)}
+        penalised = {b: text for b, text in penalties.items() if text is not None}
+        if penalised:
+            zh += "".join(f"\n{policy.bases[b].zh}：{t.zh}" for b, t in penalised.items())
+            en += "".join(f"\n{policy.bases[b].en}: {t.en}" for b, t in penalised.items())
+            basis_ids = list(penalised)
     return Recommendation(
         id=rec_id,
         priority=entry.priority,
@@ -62,7 +74,7 @@ def _recommendation(policy: CheckedPolicy, rec_id: str, because: list[str]) -> R
         because=because,
         title=entry.title.zh,
         titles={"zh": entry.title.zh, "en": entry.title.en},
-        message=entry.text.zh,
-        messages={"zh": entry.text.zh, "en": entry.text.en},
-        basis=basis_text(policy, entry.basis),
+        message=zh,
+        messages={"zh": zh, "en": en},
+        basis=basis_text(policy, basis_ids),
     )

@@ -59,3 +59,16 @@ from hypothesis import settings  # noqa: E402
 
 # `pytest --hypothesis-profile=long` runs the property tests much harder, on demand.
 settings.register_profile("long", max_examples=3000, deadline=None)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the default policy's own test cases cover."""
+    from riskgrade.casetest import run_cases
+    from riskgrade.coverage import coverage
+
+    policy = riskgrade.load_policy()
+    results = run_cases(policy)
+    terminalreporter.section("default policy coverage")
+    passed = sum(r.passed for r in results)
+    terminalreporter.write_line(f"{passed}/{len(results)} policy test cases pass")
+    terminalreporter.write_line(coverage(policy.checked, results).render())

@@ -114,3 +114,61 @@ def enterprises(draw: st.DrawFn) -> dict[str, Any]:
         if isinstance(facts[name], dt.date):
             facts[name] = facts[name].isoformat()
     return facts
+
+
+@st.composite
+def mostly_compliant(draw: st.DrawFn) -> dict[str, Any]:
+    """A fully known enterprise that meets most duties, with a few random gaps: grades move
+    when one more fact worsens, which is what monotonicity tests need."""
+    employees = draw(st.sampled_from([3, 9, 10, 20, 21, 99, 100, 101, 300, 301, 1200]))
+    migrants = draw(st.integers(0, employees))
+    special = draw(st.integers(0, min(employees, 5)))
+    today = AS_OF
+    facts: dict[str, Any] = {
+        "id": "P1",
+        "industry": draw(st.sampled_from(INDUSTRIES)),
+        "ownership": draw(st.sampled_from(["state", "private", "individual"])),
+        "employees": employees,
+        "annual_revenue": draw(st.sampled_from([50, 300, 2000, 50000])),
+        "migrant_workers": migrants,
+        "safety_department": draw(st.booleans()),
+        "full_time_safety_staff": draw(st.integers(0, 2)),
+        "part_time_safety_staff": draw(st.integers(0, 2)),
+        "workers_trained": employees - draw(st.integers(0, min(employees, 3))),
+        "migrant_workers_trained": migrants - draw(st.integers(0, min(migrants, 1))),
+        "special_workers": special,
+        "special_workers_certified": special - draw(st.integers(0, min(special, 1))),
+        "self_inspections_90d": draw(st.integers(1, 8)),
+        "last_drill": (today - dt.timedelta(days=draw(st.integers(0, 400)))).isoformat(),
+        "hazards": draw(st.lists(hazards(), max_size=2)),
+        "buildings": draw(st.lists(buildings.filter(lambda b: None not in b.values()), max_size=1)),
+        "elevators": draw(st.lists(elevators.filter(lambda e: None not in e.values()), max_size=1)),
+        "accidents_3y": draw(st.integers(0, 1)),
+        "fatalities_3y": draw(st.sampled_from([0, 0, 0, 1])),
+        "violations_12m": draw(st.integers(0, 2)),
+        "penalties_12m": draw(st.integers(0, 4)),
+        "confined_spaces": draw(st.booleans()),
+        "combustible_dust": draw(st.booleans()),
+        "uses_gas": draw(st.booleans()),
+    }
+    for name in (
+        "responsibility_system",
+        "safety_rules",
+        "principal_certified",
+        "safety_staff_certified",
+        "ppe_provided",
+        "risk_register",
+        "emergency_plan",
+        "gas_alarm",
+        "liability_insurance",
+    ):
+        facts[name] = draw(st.sampled_from([True, True, True, False]))
+    for hazard in facts["hazards"]:
+        if hazard["level"] is None:
+            hazard["level"] = "general"
+    for group in ("buildings", "elevators"):
+        for item in facts[group]:
+            for key, value in item.items():
+                if isinstance(value, dt.date):
+                    item[key] = value.isoformat()
+    return facts

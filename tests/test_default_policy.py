@@ -24,8 +24,18 @@ def test_policy_yaml_cases_pass_on_the_python_path_too() -> None:
 
 
 def test_policy_has_many_cases_and_no_warnings() -> None:
-    assert len(_CASES) >= 10
+    assert len(_CASES) >= 60
     assert _POLICY.warnings == []
+
+
+def test_cases_reach_every_rule_countermeasure_band_and_boundary() -> None:
+    from riskgrade.coverage import coverage
+
+    report = coverage(_POLICY.checked, _CASES)
+    assert report.missing() == [], report.render()
+    requirements = {f"R{i}" for i in range(1, 15)}
+    named = {part.strip("(),") for case, _ in _POLICY.checked.tests for part in case.name.split()}
+    assert requirements - {"R11", "R12"} <= named  # R11/R12 are properties: test_default_properties
 
 
 def _grade(facts: dict[str, Any]) -> riskgrade.Assessment:

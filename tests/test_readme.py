@@ -33,16 +33,20 @@ def test_readme_python_example(default_policy: riskgrade.Policy) -> None:
         "no_risk_register",
         "perfunctory_self_inspection",
         "gas_alarm_missing",
-        "small_unit_needs_third_party",
     ]
     assert [r.id for r in a.recommendations] == [
         "install_gas_alarm",
+        "enforcement_penalty",
         "safety_training",
         "provide_ppe",
         "designate_safety_officer",
         "risk_identification",
         "third_party_audit",
+        "hazard_screening_system",
     ]
+    assert (
+        "《安全生产法》第九十九条：责令限期改正，处五万元以下的罚款" in a.recommendations[1].message
+    )
     assert a.recommendations[0].because == ["gas_alarm_missing"]
 
 

@@ -160,6 +160,8 @@ def grade(policy: CheckedPolicy, env: Mapping[str, Any], findings: list[Finding]
             )
         )
         level = max(level, floor)
+    if risk.recommend.get(level.name.lower()):  # type: ignore[call-overload]
+        extra_findings.append(_risk_finding(policy, level, factors, risk_score))
     score = Score(
         duty_score=float(duty_score),
         duty_start=float(policy.scoring.duty.start),
@@ -175,3 +177,26 @@ def grade(policy: CheckedPolicy, env: Mapping[str, Any], findings: list[Finding]
 
 
 __all__ = ["SEVERITY_ORDER", "Grades", "duty_grade", "grade"]
+
+
+def _risk_finding(
+    policy: CheckedPolicy, level: RiskLevel, factors: dict[str, Decimal], risk_score: Decimal
+) -> Finding:
+    """The risk level as a finding, so countermeasures it triggers can name their cause."""
+    product = " × ".join(f"{name}={value.normalize():f}" for name, value in factors.items())
+    arithmetic = f"{policy.risk_method.name.upper()}: {product} = {risk_score.normalize():f}"
+    basis_ids = policy.scoring.risk.basis
+    return Finding(
+        rule="risk_level",
+        kind="risk",
+        duty="risk",
+        severity="info",
+        basis=basis_text(policy, basis_ids),
+        bases=list(basis_ids),
+        message=f"风险等级：{level.label_zh}（{arithmetic}）",
+        messages={
+            "zh": f"风险等级：{level.label_zh}（{arithmetic}）",
+            "en": f"Risk level: {level.label_en} ({arithmetic})",
+        },
+        evidence={name: float(value) for name, value in factors.items()},
+    )

@@ -1,0 +1,167 @@
+"""What a policy's own test cases exercise: rules, countermeasures, grades, levels and the
+score values on either side of every band boundary."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from riskgrade.assessment import Assessment
+from riskgrade.casetest import CaseResult
+from riskgrade.checked import CheckedPolicy
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """One band threshold, the scores nearest to it and the scores the cases tested.
+
+    ``below``/``above`` are the nearest scores the policy's numbers can produce on each side
+    (for the risk scale: every product of factor values, some of which no unit can reach, such
+    as an industry-only consequence with a non-industry exposure).
+    """
+
+    scale: str  # "duty" or "risk"
+    band: str
+    threshold: float
+    below: float | None
+    above: float | None
+    at_reachable: bool
+    tested: frozenset[float]
+    exact: bool = True
+    """Duty scores move in fixed steps, so the nearest scores must be tested exactly; for
+    risk products a tested score on each side of the threshold is enough."""
+
+    @property
+    def tested_below(self) -> float | None:
+        return max((v for v in self.tested if v < self.threshold), default=None)
+
+    @property
+    def tested_above(self) -> float | None:
+        return min((v for v in self.tested if v > self.threshold), default=None)
+
+    @property
+    def covered(self) -> dict[str, bool]:
+        if self.exact:
+            below = self.below is not None and self.below in self.tested
+            above = self.above is not None and self.above in self.tested
+        else:
+            below, above = self.tested_below is not None, self.tested_above is not None
+        return {"below": below, "at": self.threshold in self.tested, "above": above}
+
+    @property
+    def complete(self) -> bool:
+        covered = self.covered
+        at_needed = self.exact and self.at_reachable
+        return covered["below"] and covered["above"] and (covered["at"] or not at_needed)
+
+
+@dataclass
+class Coverage:
+    """Counts of how often each policy element was reached by the test cases."""
+
+    rules: Counter[str] = field(default_factory=Counter)
+    recommendations: Counter[str] = field(default_factory=Counter)
+    duty_grades: Counter[str] = field(default_factory=Counter)
+    risk_levels: Counter[str] = field(default_factory=Counter)
+    boundaries: list[Boundary] = field(default_factory=list)
+    all_rules: list[str] = field(default_factory=list)
+    all_recommendations: list[str] = field(default_factory=list)
+
+    def missing(self) -> list[str]:
+        """Everything the cases never reach, as readable lines (empty when complete)."""
+        out = [f"rule {r}" for r in self.all_rules if not self.rules[r]]
+        out += [
+            f"recommendation {r}" for r in self.all_recommendations if not self.recommendations[r]
+        ]
+        out += [f"duty grade {g}" for g in "ABCD" if not self.duty_grades[g]]
+        out += [
+            f"risk level {lvl}"
+            for lvl in ("blue", "yellow", "orange", "red")
+            if not self.risk_levels[lvl]
+        ]
+        for b in self.boundaries:
+            if not b.complete:
+                gaps = [side for side, ok in b.covered.items() if not ok]
+                out.append(
+                    f"{b.scale} boundary {b.band} {b.threshold:g}: {', '.join(gaps)} untested"
+                )
+        return out
+
+    def render(self) -> str:
+        def share(counter: Counter[str], names: list[str]) -> str:
+            hit = sum(1 for n in names if counter[n])
+            return f"{hit}/{len(names)}"
+
+        lines = [
+            f"rules reached {share(self.rules, self.all_rules)}, "
+            f"countermeasures reached {share(self.recommendations, self.all_recommendations)}, "
+            f"duty grades {share(self.duty_grades, list('ABCD'))}, "
+            f"risk levels {share(self.risk_levels, ['blue', 'yellow', 'orange', 'red'])}"
+        ]
+        for b in self.boundaries:
+            marks = " ".join(f"{side}={'yes' if ok else 'no'}" for side, ok in b.covered.items())
+            tested = f"tested {_g(b.tested_below)} < {b.threshold:g} < {_g(b.tested_above)}"
+            nearest = f"possible {_g(b.below)} < {b.threshold:g} < {_g(b.above)}"
+            lines.append(f"  {b.scale} {b.band} >= {b.threshold:g}: {marks} ({tested}; {nearest})")
+        lines.extend(f"  NOT COVERED: {line}" for line in self.missing())
+        return "\n".join(lines)
+
+
+def coverage(policy: CheckedPolicy, results: list[CaseResult]) -> Coverage:
+    """Measure what ``results`` (from :func:`riskgrade.casetest.run_cases`) exercised."""
+    cov = Coverage(
+        all_rules=[r.rule.id for r in policy.rules] + [o.override.id for o in policy.overrides],
+        all_recommendations=list(policy.catalogue),
+    )
+    assessments: list[Assessment] = [r.assessment for r in results if r.assessment is not None]
+    for a in assessments:
+        cov.rules.update({f.rule for f in a.findings if f.kind in ("violation", "override")})
+        cov.recommendations.update(r.id for r in a.recommendations)
+        cov.duty_grades[a.duty_grade.value] += 1
+        cov.risk_levels[a.risk_level.name.lower()] += 1
+    duty_scores = frozenset(a.score.duty_score for a in assessments)
+    risk_scores = frozenset(a.score.risk_score for a in assessments)
+    step = _step([r.rule.deduction for r in policy.rules])
+    for grade, band in policy.scoring.duty.bands.items():
+        if band.min <= 0:
+            continue
+        cov.boundaries.append(
+            Boundary("duty", grade, band.min, band.min - step, band.min + step, True, duty_scores)
+        )
+    reachable = sorted(_products(policy))
+    for level, band in policy.scoring.risk.bands.items():
+        if band.min <= 0:
+            continue
+        below = max((v for v in reachable if v < band.min), default=None)
+        above = min((v for v in reachable if v > band.min), default=None)
+        cov.boundaries.append(
+            Boundary(
+                "risk", level, band.min, below, above, band.min in reachable, risk_scores, False
+            )
+        )
+    return cov
+
+
+def _g(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _step(deductions: list[float]) -> float:
+    """The smallest difference two duty scores can have (gcd of the deductions)."""
+    cents = [round(d * 100) for d in deductions if d > 0]
+    return (math.gcd(*cents) / 100) if cents else 1.0
+
+
+def _products(policy: CheckedPolicy) -> set[float]:
+    """Every risk score the factor tables can combine to."""
+    names = list(policy.factors)
+    values = [sorted({row.value for row in policy.factors[n]}) for n in names]
+    out = set()
+    for combo in itertools.product(*values):
+        out.add(float(policy.risk_method.combine(dict(zip(names, combo, strict=True)))))
+    return out
+
+
+__all__ = ["Boundary", "Coverage", "coverage"]
