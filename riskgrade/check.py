@@ -233,7 +233,9 @@ class _Checker:
                     ok = False
                 cases.append((when_node, value_node))
             if ok:
-                facts[name] = DerivedFact(name, schema[name], tuple(cases), where.location())
+                facts[name] = DerivedFact(
+                    name, schema[name], tuple(cases), where.location(), decl.description
+                )
                 reads[name] = set().union(*(names_in(w) | names_in(v) for w, v in cases)) & set(
                     schema
                 )

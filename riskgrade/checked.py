@@ -55,6 +55,7 @@ class DerivedFact:
     type: Type
     cases: tuple[tuple[Node, Node], ...]
     location: Location
+    description: Text | None = None
 
 
 @dataclass(frozen=True)
