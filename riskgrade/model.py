@@ -116,6 +116,9 @@ class Countermeasure(_Model):
     supersedes: list[Id] = []
     cite_penalties: bool = False
     """Append the penalties of the legal bases that the causing findings cite."""
+    requires_evidence: bool = False
+    """Recommend only for violations established from known facts, never for a breach
+    assumed because facts were missing (no one is fined on missing data)."""
 
 
 class Band(_Model):

@@ -4,7 +4,8 @@ Each catalogue entry named by a violation or override (when its extra condition,
 for the unit) or by the risk level is collected with the findings that caused it. Entries
 superseded (directly or transitively) by another collected entry are dropped and their causes
 passed to the entry that supersedes them; the rest are ordered by priority, then catalogue
-order. An entry with ``cite_penalties`` quotes the penalty of every legal basis its causes cite.
+order. An entry with ``cite_penalties`` quotes the penalty of every legal basis its causes cite;
+one with ``requires_evidence`` ignores breaches assumed for missing facts.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def recommend(
     for finding in findings:
         if finding.kind in ("violation", "override"):
             for rec_id, condition in triggers.get(finding.rule, ()):
+                if finding.assumed and policy.catalogue[rec_id].requires_evidence:
+                    continue
                 if condition is None or evaluate(condition, env) is not False:
                     add(rec_id, [finding.rule])
     level_name: Any = level.name.lower()
