@@ -151,3 +151,27 @@ def test_r11_countermeasures_are_justified_unique_and_deterministic(facts: Facts
     assert all(f.basis for f in a.findings)
     priorities = [r.priority for r in a.recommendations]
     assert priorities == sorted(priorities)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(mostly_compliant(), enterprises()))
+def test_r8_serious_failures_in_high_risk_industries_bring_enforcement(facts: Facts) -> None:
+    a = _grade(facts)
+    established = [f for f in a.violations if f.severity in ("serious", "major") and not f.assumed]
+    high_risk = a.findings and facts["industry"] in (
+        "mining",
+        "metal_smelting",
+        "construction",
+        "transport",
+        "hazardous_chemicals",
+        "fireworks",
+    )
+    recs = {r.id for r in a.recommendations}
+    if high_risk and established:
+        assert "enforcement_penalty" in recs, [f.rule for f in established]
+    if facts.get("violations_12m") is not None and facts["violations_12m"] >= 2:
+        assert "enforcement_penalty" in recs
+    for rec in a.recommendations:
+        if rec.id == "enforcement_penalty":
+            assert "罚款" in rec.message or "处罚" in rec.message
+            assert any(not f.assumed for f in a.violations if f.rule in rec.because)
