@@ -102,6 +102,16 @@ class Recommendation(_Result):
     basis: str = ""
 
 
+class WaiverNote(_Result):
+    """A waiver the policy holds for this unit, and whether it applied on the grading date."""
+
+    rule: str
+    status: Literal["applied", "expired"]
+    justification: dict[str, str]
+    approved_by: str
+    expires: dt.date
+
+
 class TraceEvent(_Result):
     """One step of an evaluation: a rule that fired, with its YAML location."""
 
@@ -137,6 +147,7 @@ class Assessment(_Result):
     findings: list[Finding]
     recommendations: list[Recommendation]
     trace: list[TraceEvent]
+    waivers: list[WaiverNote] = []
     policy_name: str
     policy_version: str
     policy_hash: str

@@ -7,6 +7,7 @@ reference, and builds the dependency graph; all problems are returned together.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
@@ -27,7 +28,17 @@ from riskgrade.checked import (
 )
 from riskgrade.diagnostics import Diagnostic, did_you_mean
 from riskgrade.load import Document, Path_
-from riskgrade.model import Derived, FactDecl, Header, Override, PolicyFile, Rule, Scoring, TestCase
+from riskgrade.model import (
+    Derived,
+    FactDecl,
+    Header,
+    Override,
+    PolicyFile,
+    Rule,
+    Scoring,
+    TestCase,
+    Waiver,
+)
 from riskgrade.rules import graph as graphs
 from riskgrade.rules.expr import ExprSyntaxError, Node, names_in, parse
 from riskgrade.rules.satisfiable import never_true
@@ -91,6 +102,7 @@ class _Checker:
             "catalogue": {},
             "rules": {},
             "tests": [],
+            "waivers": [],
         }
         singles: dict[str, tuple[Any, _Where]] = {}
         for policy_file, document in files:
@@ -112,8 +124,11 @@ class _Checker:
                 self.add(merged["rules"], "rule", rule.id, rule, _Where(document, ("rules", index)))
             for index, case in enumerate(policy_file.tests):
                 merged["tests"].append((case, _Where(document, ("tests", index))))
+            for index, waiver in enumerate(policy_file.waivers):
+                merged["waivers"].append((waiver, _Where(document, ("waivers", index))))
+        complete = len(files) == len(self.documents)  # a file that failed may hold them
         for section in ("policy", "scoring"):
-            if section not in singles:
+            if section not in singles and complete:
                 file = self.documents[0].file if self.documents else "<policy>"
                 self.problems.append(
                     Diagnostic("RG101", f"the policy has no {section!r} section", file, 1, 1)
@@ -517,6 +532,31 @@ class _Checker:
             )
         return supersedes
 
+    def waivers(self, merged: dict[str, Any], today: dt.date) -> list[Waiver]:
+        out = []
+        for waiver, where in merged["waivers"]:
+            if waiver.rule not in merged["rules"]:
+                hint = did_you_mean(waiver.rule, merged["rules"])
+                self.problems.append(
+                    where.diagnostic(
+                        "RG308", f"waiver names unknown rule {waiver.rule!r}", "rule", hint=hint
+                    )
+                )
+                continue
+            if waiver.expires < today:
+                self.warnings.append(
+                    Diagnostic(
+                        "RG309",
+                        f"waiver of {waiver.rule!r} for unit {waiver.unit!r} expired on "
+                        f"{waiver.expires} and is ignored",
+                        where.document.file,
+                        *where.document.position(where.at("expires")),
+                        severity="warning",
+                    )
+                )
+            out.append(waiver)
+        return out
+
     def tests(self, merged: dict[str, Any]) -> list[tuple[TestCase, Location]]:
         out = []
         known_rules = set(merged["rules"])
@@ -566,7 +606,9 @@ def _declared_type(name: str, values: list[str] | None) -> Type:
     return typ
 
 
-def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
+def check(
+    documents: list[Document], today: dt.date | None = None
+) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
     """Check loaded documents; returns the checked policy (None on errors) and all diagnostics."""
     checker = _Checker(documents)
     files = checker.validate()
@@ -578,6 +620,7 @@ def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnos
     method, factors, overrides = checker.scoring(merged, schema)
     supersedes = checker.catalogue(merged)
     tests = checker.tests(merged)
+    waivers = checker.waivers(merged, today or dt.date.today())
     graph = graphs.build_graph(
         schema.keys() - derived_reads.keys(),
         derived_reads,
@@ -626,6 +669,7 @@ def check(documents: list[Document]) -> tuple[CheckedPolicy | None, list[Diagnos
         graph=graph,
         content_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         warnings=checker.warnings,
+        waivers=waivers,
     )
     closure_graph = graphs.supersession_graph(supersedes)
     policy.supersedes_closure = {

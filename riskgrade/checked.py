@@ -20,6 +20,7 @@ from riskgrade.model import (
     Scoring,
     TestCase,
     Text,
+    Waiver,
 )
 from riskgrade.rules.expr import Node
 from riskgrade.rules.types import NUMBER, Schema, Type, schema_of_model
@@ -108,5 +109,6 @@ class CheckedPolicy:
     warnings: list[Diagnostic] = field(default_factory=list)
     supersedes_closure: dict[str, frozenset[str]] = field(default_factory=dict)
     """Each catalogue entry -> every entry it supersedes, directly or through others."""
+    waivers: list[Waiver] = field(default_factory=list)
     derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
     """Each derived fact -> the schema facts it is computed from (through other derived facts)."""

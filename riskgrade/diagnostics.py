@@ -34,6 +34,8 @@ CODES: dict[str, str] = {
     "RG305": "supersession cycle",
     "RG306": "unknown legal basis",
     "RG307": "unknown duty",
+    "RG308": "waiver names an unknown rule",
+    "RG309": "waiver has expired",
     "RG401": "unknown scoring method",
     "RG402": "invalid scoring table",
     "RG403": "unknown grade or level",

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from riskgrade.assessment import SEVERITY_ORDER, Finding, TraceEvent
+from riskgrade.assessment import SEVERITY_ORDER, Finding, TraceEvent, WaiverNote
 from riskgrade.checked import CheckedPolicy, CheckedRule
 from riskgrade.evaluate import Evaluation
 from riskgrade.model import Text
@@ -141,3 +141,29 @@ def order_findings(policy: CheckedPolicy, findings: list[Finding]) -> list[Findi
             f.rule,
         ),
     )
+
+
+def apply_waivers(
+    policy: CheckedPolicy, unit: str, findings: list[Finding], as_of: dt.date
+) -> tuple[list[Finding], list[WaiverNote]]:
+    """Drop the findings of rules waived for ``unit`` on ``as_of``; note every waiver of the
+    unit, expired ones included (an expired waiver is ignored)."""
+    notes: list[WaiverNote] = []
+    waived: set[str] = set()
+    for waiver in policy.waivers:
+        if waiver.unit != unit:
+            continue
+        active = as_of <= waiver.expires
+        if active:
+            waived.add(waiver.rule)
+        notes.append(
+            WaiverNote(
+                rule=waiver.rule,
+                status="applied" if active else "expired",
+                justification={"zh": waiver.justification.zh, "en": waiver.justification.en},
+                approved_by=waiver.approved_by,
+                expires=waiver.expires,
+            )
+        )
+    kept = [f for f in findings if f.rule not in waived or f.kind not in ("violation", "data_gap")]
+    return kept, notes

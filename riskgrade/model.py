@@ -194,6 +194,16 @@ class TestCase(_Model):
     expect: Expect
 
 
+class Waiver(_Model):
+    """An approved exemption of one unit from one rule until ``expires`` (inclusive)."""
+
+    unit: Annotated[str, Field(min_length=1)]
+    rule: Id
+    justification: Text
+    approved_by: Annotated[str, Field(min_length=1)]
+    expires: dt.date
+
+
 class PolicyFile(_Model):
     """One YAML file of a policy; every section is optional."""
 
@@ -209,3 +219,4 @@ class PolicyFile(_Model):
     catalogue: dict[Id, Countermeasure] = {}
     scoring: Scoring | None = None
     tests: list[TestCase] = []
+    waivers: list[Waiver] = []

@@ -15,7 +15,7 @@ from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import EngineError, FactError, GradeError, PolicyError
 from riskgrade.evaluate import ENGINES, environment, evaluate_durable, evaluate_python
 from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
-from riskgrade.findings import order_findings, rule_findings
+from riskgrade.findings import apply_waivers, order_findings, rule_findings
 from riskgrade.load import load_path
 from riskgrade.recommend import recommend
 from riskgrade.scoring.grade import grade as score
@@ -121,6 +121,7 @@ class Policy:
         else:
             evaluation = evaluate_python(self.checked, env)
         findings, trace = rule_findings(self.checked, evaluation)
+        findings, waivers = apply_waivers(self.checked, enterprise.id, findings, when)
         grades = score(self.checked, env, findings)
         findings = order_findings(self.checked, findings + grades.findings)
         return Assessment(
@@ -133,6 +134,7 @@ class Policy:
             findings=findings,
             recommendations=recommend(self.checked, findings, grades.risk_level, env),
             trace=trace + grades.trace,
+            waivers=waivers,
             policy_name=self.name,
             policy_version=self.version,
             policy_hash=self.content_hash,
