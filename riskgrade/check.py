@@ -544,14 +544,14 @@ class _Checker:
                 )
                 continue
             if waiver.expires < today:
+                line, column = where.document.position(where.at("expires"))
+                message = (
+                    f"waiver of {waiver.rule!r} for unit {waiver.unit!r} expired on "
+                    f"{waiver.expires} and is ignored"
+                )
                 self.warnings.append(
                     Diagnostic(
-                        "RG309",
-                        f"waiver of {waiver.rule!r} for unit {waiver.unit!r} expired on "
-                        f"{waiver.expires} and is ignored",
-                        where.document.file,
-                        *where.document.position(where.at("expires")),
-                        severity="warning",
+                        "RG309", message, where.document.file, line, column, severity="warning"
                     )
                 )
             out.append(waiver)
