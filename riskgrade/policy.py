@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from riskgrade.assessment import Assessment
+from riskgrade.assessment import Assessment, Finding, TraceEvent, WaiverNote
 from riskgrade.check import check
 from riskgrade.checked import CheckedPolicy
 from riskgrade.diagnostics import Diagnostic
@@ -111,17 +111,8 @@ class Policy:
     ) -> Assessment:
         """Grade one enterprise. ``facts`` is a dict (or an :class:`Enterprise`); ``as_of`` is
         the evaluation date (default: today). Raises :class:`FactError` for bad facts."""
-        if engine not in ENGINES:
-            raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         when = as_of or dt.date.today()
-        enterprise, extras = self.validate(facts)
-        env = environment(self.checked, enterprise, extras, when)
-        if engine == "durable":
-            evaluation = evaluate_durable(self.engine(), self.checked, env)
-        else:
-            evaluation = evaluate_python(self.checked, env)
-        findings, trace = rule_findings(self.checked, evaluation)
-        findings, waivers = apply_waivers(self.checked, enterprise.id, findings, when)
+        enterprise, env, findings, trace, waivers = self.evaluate(facts, when, engine)
         grades = score(self.checked, env, findings)
         findings = order_findings(self.checked, findings + grades.findings)
         return Assessment(
@@ -140,6 +131,23 @@ class Policy:
             policy_hash=self.content_hash,
             engine=engine,
         )
+
+    def evaluate(
+        self, facts: Mapping[str, Any] | Enterprise, as_of: dt.date, engine: EngineName
+    ) -> tuple[Enterprise, dict[str, Any], list[Finding], list[TraceEvent], list[WaiverNote]]:
+        """Validate and evaluate, before scoring: the facts the rules saw, their findings
+        (waivers applied), the rule trace and the unit's waivers."""
+        if engine not in ENGINES:
+            raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        enterprise, extras = self.validate(facts)
+        env = environment(self.checked, enterprise, extras, as_of)
+        if engine == "durable":
+            evaluation = evaluate_durable(self.engine(), self.checked, env)
+        else:
+            evaluation = evaluate_python(self.checked, env)
+        findings, trace = rule_findings(self.checked, evaluation)
+        findings, waivers = apply_waivers(self.checked, enterprise.id, findings, as_of)
+        return enterprise, env, findings, trace, waivers
 
     def grade_many(
         self,

@@ -74,8 +74,15 @@ def scoring_env(
     return {**env, **counts}
 
 
-def grade(policy: CheckedPolicy, env: Mapping[str, Any], findings: list[Finding]) -> Grades:
-    """Score one enterprise: duty grade, risk score, band level and overrides."""
+def grade(
+    policy: CheckedPolicy,
+    env: Mapping[str, Any],
+    findings: list[Finding],
+    cleared: frozenset[str] = frozenset(),
+) -> Grades:
+    """Score one enterprise: duty grade, risk score, band level and overrides.
+
+    ``cleared`` names overrides to treat as resolved (used to ask "what if" questions)."""
     duty_score, deductions, duty = duty_grade(policy, findings)
     senv = scoring_env(env, findings, duty_score)
     trace: list[TraceEvent] = []
@@ -112,7 +119,7 @@ def grade(policy: CheckedPolicy, env: Mapping[str, Any], findings: list[Finding]
     for checked in policy.overrides:
         override = checked.override
         holds = evaluate(checked.condition, senv)
-        if holds is False:
+        if holds is False or override.id in cleared:
             continue
         reads = sorted(names_in(checked.condition) & set(policy.schema))
         trace.append(

@@ -1,0 +1,109 @@
+"""Grade the same enterprises under two policy versions and compare."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from riskgrade.assessment import Assessment, RiskLevel
+from riskgrade.errors import GradeError
+from riskgrade.policy import EngineName, Policy
+
+LEVELS = ["blue", "yellow", "orange", "red"]
+GRADES = ["A", "B", "C", "D"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One unit whose level or grade moved, with the rules that fire under only one policy."""
+
+    entity_id: str
+    name: str | None
+    old_level: str
+    new_level: str
+    old_grade: str
+    new_grade: str
+    rules_added: tuple[str, ...]
+    rules_removed: tuple[str, ...]
+
+
+@dataclass
+class PolicyDiff:
+    old: str
+    new: str
+    units: int = 0
+    failed: int = 0
+    levels: dict[str, Counter[str]] = field(default_factory=dict)
+    grades: dict[str, Counter[str]] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
+    psi: float = 0.0
+
+    def level_share(self, which: str) -> dict[str, float]:
+        """The share of each level under the old (``which="old"``) or new policy."""
+        counts: Counter[str] = Counter()
+        for old, row in self.levels.items():
+            for new, n in row.items():
+                counts[old if which == "old" else new] += n
+        total = sum(counts.values()) or 1
+        return {lvl: counts[lvl] / total for lvl in LEVELS}
+
+
+def population_stability_index(old: Mapping[str, float], new: Mapping[str, float]) -> float:
+    """PSI = Σ (new − old) · ln(new / old), with empty bins floored at 0.0001."""
+    floor = 1e-4
+    total = 0.0
+    for key in old.keys() | new.keys():
+        p, q = max(old.get(key, 0.0), floor), max(new.get(key, 0.0), floor)
+        total += (q - p) * math.log(q / p)
+    return total
+
+
+def _fired(a: Assessment) -> set[str]:
+    return {f.rule for f in a.findings if f.kind in ("violation", "override")}
+
+
+def diff_policies(
+    old: Policy,
+    new: Policy,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    as_of: dt.date,
+    engine: EngineName = "durable",
+) -> PolicyDiff:
+    """Grade every row under both policies; rows that fail under either are counted."""
+    result = PolicyDiff(old=f"{old.name} {old.version}", new=f"{new.name} {new.version}")
+    result.levels = {lvl: Counter() for lvl in LEVELS}
+    result.grades = {g: Counter() for g in GRADES}
+    for row in rows:
+        before = next(old.grade_many([row], as_of=as_of, engine=engine))
+        after = next(new.grade_many([row], as_of=as_of, engine=engine))
+        if isinstance(before, GradeError) or isinstance(after, GradeError):
+            result.failed += 1
+            continue
+        result.units += 1
+        old_level, new_level = _name(before.risk_level), _name(after.risk_level)
+        result.levels[old_level][new_level] += 1
+        result.grades[before.duty_grade.value][after.duty_grade.value] += 1
+        if (old_level, before.duty_grade) != (new_level, after.duty_grade):
+            result.changes.append(
+                Change(
+                    entity_id=before.entity_id,
+                    name=before.name,
+                    old_level=old_level,
+                    new_level=new_level,
+                    old_grade=before.duty_grade.value,
+                    new_grade=after.duty_grade.value,
+                    rules_added=tuple(sorted(_fired(after) - _fired(before))),
+                    rules_removed=tuple(sorted(_fired(before) - _fired(after))),
+                )
+            )
+    result.psi = population_stability_index(result.level_share("old"), result.level_share("new"))
+    return result
+
+
+def _name(level: RiskLevel) -> str:
+    return level.name.lower()
