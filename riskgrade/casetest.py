@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from riskgrade.assessment import Assessment
 from riskgrade.checked import Location
 from riskgrade.errors import RiskgradeError
+from riskgrade.evaluate import environment
 from riskgrade.model import TestCase
-from riskgrade.policy import Policy
+from riskgrade.policy import EngineName, Policy
+from riskgrade.scoring.grade import scoring_env
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One expectation that did not hold: what was expected and what came out."""
+
+    field: str
+    expected: Any
+    actual: Any
+
+    def __str__(self) -> str:
+        return f"{self.field}: expected {self.expected}, got {self.actual}"
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """The outcome of one test case: ``problems`` is empty when it passed."""
+    """The outcome of one test case: ``mismatches`` is empty when it passed."""
 
     name: str
     location: Location
-    problems: list[str]
+    mismatches: list[Mismatch]
     assessment: Assessment | None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    """Every fact the rules saw (derived facts included), for threshold coverage."""
 
     @property
     def passed(self) -> bool:
-        return not self.problems
+        return not self.mismatches
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(m) for m in self.mismatches]
 
 
 def case_facts(policy: Policy, case: TestCase) -> dict[str, Any]:
@@ -46,70 +68,61 @@ def case_facts(policy: Policy, case: TestCase) -> dict[str, Any]:
 
 
 def run_case(
-    policy: Policy, case: TestCase, location: Location, engine: str = "durable"
+    policy: Policy, case: TestCase, location: Location, engine: EngineName = "durable"
 ) -> CaseResult:
+    """Grade one case and compare every expectation it states."""
     try:
-        assessment = policy.grade(case_facts(policy, case), as_of=case.as_of, engine=engine)  # type: ignore[arg-type]
+        facts = case_facts(policy, case)
+        assessment = policy.grade(facts, as_of=case.as_of, engine=engine)
+        env = environment(policy.checked, *policy.validate(facts), case.as_of)
     except RiskgradeError as exc:
-        return CaseResult(case.name, location, [f"grading failed: {exc}"], None)
+        return CaseResult(case.name, location, [Mismatch("grading", "an assessment", exc)], None)
     expect = case.expect
-    problems: list[str] = []
-    level = assessment.risk_level.name.lower()
-    if expect.risk_level is not None and level != expect.risk_level:
-        problems.append(f"risk level: expected {expect.risk_level}, got {level}")
-    if expect.duty_grade is not None and assessment.duty_grade.value != expect.duty_grade:
-        problems.append(
-            f"duty grade: expected {expect.duty_grade}, got {assessment.duty_grade.value}"
-        )
-    for name, expected, actual in (
-        ("duty score", expect.duty_score, assessment.score.duty_score),
-        ("risk score", expect.risk_score, assessment.score.risk_score),
-        ("tier", expect.tier, assessment.score.tier),
-    ):
-        if expected is not None and expected != actual:
-            problems.append(f"{name}: expected {expected}, got {actual}")
+    out: list[Mismatch] = []
+    score = assessment.score
+    scalars = (
+        ("risk level", expect.risk_level, assessment.risk_level.name.lower()),
+        ("duty grade", expect.duty_grade, assessment.duty_grade.value),
+        ("duty score", expect.duty_score, score.duty_score),
+        ("risk score", expect.risk_score, score.risk_score),
+        ("tier", expect.tier, score.tier),
+    )
+    out += [Mismatch(n, e, a) for n, e, a in scalars if e is not None and e != a]
     fired = [f.rule for f in assessment.findings if f.kind in ("violation", "override")]
     recs = [r.id for r in assessment.recommendations]
-    _compare_sets(
-        problems,
-        "findings",
-        fired,
-        expect.findings,
-        expect.includes_findings,
-        expect.excludes_findings,
+    out += _compare(
+        "findings", fired, expect.findings, expect.includes_findings, expect.excludes_findings
     )
-    _compare_sets(
-        problems,
+    out += _compare(
         "recommendations",
         recs,
         expect.recommendations,
         expect.includes_recommendations,
         expect.excludes_recommendations,
     )
-    return CaseResult(case.name, location, problems, assessment)
+    seen = scoring_env(env, assessment.findings, Decimal(str(score.duty_score)))
+    return CaseResult(case.name, location, out, assessment, seen)
 
 
-def _compare_sets(
-    problems: list[str],
+def _compare(
     what: str,
     actual: list[str],
     exact: list[str] | None,
     includes: list[str],
     excludes: list[str],
-) -> None:
-    if exact is not None:
-        missing = sorted(set(exact) - set(actual))
-        extra = sorted(set(actual) - set(exact))
-        if missing or extra:
-            problems.append(f"{what}: missing {missing}, unexpected {extra}")
+) -> list[Mismatch]:
+    out = []
+    if exact is not None and set(exact) != set(actual):
+        out.append(Mismatch(what, sorted(exact), sorted(actual)))
     missing = [x for x in includes if x not in actual]
     if missing:
-        problems.append(f"{what}: expected to include {missing}, got {actual}")
+        out.append(Mismatch(f"{what} (includes)", missing, actual))
     present = [x for x in excludes if x in actual]
     if present:
-        problems.append(f"{what}: expected not to include {present}")
+        out.append(Mismatch(f"{what} (excludes)", f"none of {present}", actual))
+    return out
 
 
-def run_cases(policy: Policy, engine: str = "durable") -> list[CaseResult]:
+def run_cases(policy: Policy, engine: EngineName = "durable") -> list[CaseResult]:
     """Run every test case the policy carries, in file order."""
     return [run_case(policy, case, location, engine) for case, location in policy.checked.tests]

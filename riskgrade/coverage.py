@@ -6,11 +6,14 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from riskgrade.assessment import Assessment
 from riskgrade.casetest import CaseResult
 from riskgrade.checked import CheckedPolicy
+from riskgrade.rules.expr import Node, constants_in
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,27 @@ class Boundary:
         return covered["below"] and covered["above"] and (covered["at"] or not at_needed)
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """A number a condition compares a fact with, and whether cases sat just below, at and
+    just above it (integers: one step either side; other numbers: within 5 %)."""
+
+    fact: str
+    value: float
+    used_in: tuple[str, ...]
+    below: bool | None  # None: nothing can lie below (a count compared with 0)
+    at: bool
+    above: bool
+
+    @property
+    def sides(self) -> int:
+        return int(bool(self.below)) + int(self.at) + int(self.above)
+
+    @property
+    def possible(self) -> int:
+        return 2 if self.below is None else 3
+
+
 @dataclass
 class Coverage:
     """Counts of how often each policy element was reached by the test cases."""
@@ -66,6 +90,7 @@ class Coverage:
     duty_grades: Counter[str] = field(default_factory=Counter)
     risk_levels: Counter[str] = field(default_factory=Counter)
     boundaries: list[Boundary] = field(default_factory=list)
+    thresholds: list[Threshold] = field(default_factory=list)
     all_rules: list[str] = field(default_factory=list)
     all_recommendations: list[str] = field(default_factory=list)
 
@@ -88,6 +113,37 @@ class Coverage:
                     f"{b.scale} boundary {b.band} {b.threshold:g}: {', '.join(gaps)} untested"
                 )
         return out
+
+    def counts(self) -> tuple[int, int]:
+        """(items covered, items in all): rules, countermeasures, grades, levels, band
+        boundaries (each needed side) and numeric thresholds (three sides each)."""
+        hit = sum(1 for r in self.all_rules if self.rules[r])
+        hit += sum(1 for r in self.all_recommendations if self.recommendations[r])
+        hit += sum(1 for g in "ABCD" if self.duty_grades[g])
+        hit += sum(1 for lvl in ("blue", "yellow", "orange", "red") if self.risk_levels[lvl])
+        total = len(self.all_rules) + len(self.all_recommendations) + 8
+        for b in self.boundaries:
+            sides = ["below", "above"] + (["at"] if b.exact and b.at_reachable else [])
+            hit += sum(1 for side in sides if b.covered[side])
+            total += len(sides)
+        hit += sum(t.sides for t in self.thresholds)
+        total += sum(t.possible for t in self.thresholds)
+        return hit, total
+
+    @property
+    def percent(self) -> float:
+        hit, total = self.counts()
+        return 100.0 * hit / total if total else 100.0
+
+    def render_thresholds(self) -> str:
+        lines = []
+        for th in self.thresholds:
+            marks = " ".join(
+                f"{name}={'-' if ok is None else 'yes' if ok else 'no'}"
+                for name, ok in (("below", th.below), ("at", th.at), ("above", th.above))
+            )
+            lines.append(f"  {th.fact} {th.value:g}: {marks}  ({', '.join(th.used_in)})")
+        return "\n".join(lines)
 
     def render(self) -> str:
         def share(counter: Counter[str], names: list[str]) -> str:
@@ -130,6 +186,7 @@ def coverage(policy: CheckedPolicy, results: list[CaseResult]) -> Coverage:
         cov.boundaries.append(
             Boundary("duty", grade, band.min, band.min - step, band.min + step, True, duty_scores)
         )
+    cov.thresholds = _thresholds(policy, results)
     reachable = sorted(_products(policy))
     for level, band in policy.scoring.risk.bands.items():
         if band.min <= 0:
@@ -142,6 +199,56 @@ def coverage(policy: CheckedPolicy, results: list[CaseResult]) -> Coverage:
             )
         )
     return cov
+
+
+def _conditions(policy: CheckedPolicy) -> list[tuple[str, Node]]:
+    out: list[tuple[str, Node]] = [(r.rule.id, r.condition) for r in policy.rules]
+    out += [(o.override.id, o.condition) for o in policy.overrides]
+    for derived in policy.derived:
+        out += [(derived.name, node) for case in derived.cases for node in case]
+    for name, rows in policy.factors.items():
+        out += [(f"factor {name}", row.condition) for row in rows]
+    return out
+
+
+def _observed(facts: Mapping[str, Any], name: str) -> list[float]:
+    """The numbers a case holds for ``name``: the fact itself, or that field of list items."""
+    value = facts.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [value]
+    found = []
+    for other in facts.values():
+        if isinstance(other, list | tuple):
+            for item in other:
+                if isinstance(item, Mapping):
+                    v = item.get(name)
+                    if isinstance(v, int | float) and not isinstance(v, bool):
+                        found.append(v)
+    return found
+
+
+def _thresholds(policy: CheckedPolicy, results: list[CaseResult]) -> list[Threshold]:
+    used: dict[tuple[str, float], list[str]] = {}
+    for where, node in _conditions(policy):
+        for fact, value in constants_in(node):
+            places = used.setdefault((fact, float(value)), [])
+            if where not in places:
+                places.append(where)
+    out = []
+    for (fact, value), places in sorted(used.items()):
+        seen = [v for r in results for v in _observed(r.facts, fact)]
+        integral = value.is_integer() and all(float(v).is_integer() for v in seen)
+        step = 1.0 if integral else max(1.0, abs(value) * 0.05)
+        below: bool | None
+        if integral and value == 0:
+            below = None  # counts are never negative
+        elif integral:
+            below = value - 1 in seen
+        else:
+            below = any(value - step <= v < value for v in seen)
+        above = any(value < v <= value + step for v in seen) if not integral else value + 1 in seen
+        out.append(Threshold(fact, value, tuple(places), below, value in seen, above))
+    return out
 
 
 def _g(value: float | None) -> str:
