@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import Counter
@@ -41,6 +42,20 @@ class PolicyDiff:
     grades: dict[str, Counter[str]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     psi: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "old": self.old,
+            "new": self.new,
+            "units": self.units,
+            "failed": self.failed,
+            "levels": {k: dict(v) for k, v in self.levels.items()},
+            "grades": {k: dict(v) for k, v in self.grades.items()},
+            "changes": [dataclasses.asdict(c) for c in self.changes],
+            "psi": self.psi,
+            "level_share": {"old": self.level_share("old"), "new": self.level_share("new")},
+        }
 
     def level_share(self, which: str) -> dict[str, float]:
         """The share of each level under the old (``which="old"``) or new policy."""

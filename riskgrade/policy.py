@@ -28,6 +28,13 @@ def default_policy_path() -> Path:
     return Path(str(resources.files("riskgrade") / "policies" / "default"))
 
 
+def diagnose(path: str | Path | None = None) -> list[Diagnostic]:
+    """Every diagnostic for a policy (errors and warnings), without raising."""
+    documents, problems = load_path(default_policy_path() if path is None else path)
+    _, found = check(documents) if documents else (None, [])
+    return sorted(problems + found, key=lambda d: d.sort_key)
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """Load, check and compile a policy: a YAML file or a folder of YAML files.
 

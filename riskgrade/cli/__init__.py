@@ -1,0 +1,37 @@
+"""The ``riskgrade`` command line: grade, check, test, explain, graph, diff and schema.
+
+Every command has a Python function behind it (``riskgrade.policy.diagnose``,
+``riskgrade.casetest.run_cases``, ``riskgrade.explain.explain`` ...); every sentence it prints
+exists in Chinese and English (``--lang``; the default follows the locale, Chinese first).
+"""
+
+from __future__ import annotations
+
+import click
+
+from riskgrade.cli._common import sample_rows
+from riskgrade.cli.authoring import check_command, diff_command, graph_command, schema_command
+from riskgrade.cli.demo import demo
+from riskgrade.cli.explaining import explain_command
+from riskgrade.cli.testing import test_command
+from riskgrade.i18n import default_lang
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="riskgrade")
+def main() -> None:
+    """riskgrade: grade work-safety duty fulfilment and risk from YAML policies."""
+
+
+for command in (
+    demo,
+    check_command,
+    test_command,
+    explain_command,
+    graph_command,
+    diff_command,
+    schema_command,
+):
+    main.add_command(command)
+
+__all__ = ["default_lang", "main", "sample_rows"]

@@ -1,0 +1,98 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from riskgrade.errors import PolicyError
+from riskgrade.i18n import default_lang, t
+from riskgrade.policy import Policy, load_policy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SAMPLE_AS_OF = dt.date(2026, 11, 28)
+"""The date the bundled sample data describes; commands grade as of this day by default."""
+
+
+def lang_option(func: F) -> F:
+    return click.option(
+        "--lang",
+        type=click.Choice(["zh", "en"]),
+        default=None,
+        help="Output language (default: from the locale, Chinese first).",
+    )(func)
+
+
+def as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help=f"Evaluation date, YYYY-MM-DD (default: {SAMPLE_AS_OF}).",
+    )(func)
+
+
+def engine_option(func: F) -> F:
+    return click.option(
+        "--engine",
+        type=click.Choice(["durable", "python"]),
+        default="durable",
+        show_default=True,
+        help="Evaluation path.",
+    )(func)
+
+
+def resolve_lang(lang: str | None) -> str:
+    return lang or default_lang()
+
+
+def resolve_as_of(as_of: dt.datetime | None) -> dt.date:
+    return as_of.date() if as_of else SAMPLE_AS_OF
+
+
+def console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 150, highlight=False)
+
+
+def open_policy(path: Path | None, lang: str) -> Policy:
+    """Load a policy or print its diagnostics and exit 1."""
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        click.echo(t("policy_problems", lang, count=len(exc.diagnostics)), err=True)
+        for diagnostic in exc.diagnostics:
+            click.echo(diagnostic.render(), err=True)
+        sys.exit(1)
+
+
+def read_rows(path: Path, lang: str) -> list[dict[str, Any]]:
+    """Enterprises from a JSON list, one JSON object, or JSON Lines."""
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        if path.suffix == ".jsonl":
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            data = json.loads(text)
+            rows = data if isinstance(data, list) else [data]
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(
+            t("bad_input", lang, error=f"{path}:{exc.lineno}:{exc.colno}: {exc.msg}")
+        ) from exc
+    return rows
+
+
+def sample_rows() -> list[dict[str, Any]]:
+    """The bundled sample enterprises."""
+    text = (resources.files("riskgrade") / "data" / "sample_enterprises.json").read_text("utf-8")
+    rows: list[dict[str, Any]] = json.loads(text)
+    return rows

@@ -1,0 +1,69 @@
+"""``riskgrade explain``: why a unit got its grade and what would improve it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from riskgrade.cli._common import (
+    as_of_option,
+    engine_option,
+    lang_option,
+    open_policy,
+    read_rows,
+    resolve_as_of,
+    resolve_lang,
+)
+from riskgrade.errors import FactError
+from riskgrade.explain import explain, render
+
+
+@click.command("explain")
+@click.argument("facts", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(exists=False, path_type=Path),
+    default=None,
+    help="Policy file or folder (default: the bundled default policy).",
+)
+@as_of_option
+@engine_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@lang_option
+def explain_command(
+    facts: Path,
+    policy_path: Path | None,
+    as_of: dt.datetime | None,
+    engine: str,
+    fmt: str,
+    lang: str | None,
+) -> None:
+    """Explain the grade of each enterprise in FACTS (a JSON object, list or JSON Lines)."""
+    lang = resolve_lang(lang)
+    policy = open_policy(policy_path, lang)
+    failed = False
+    for row in read_rows(facts, lang):
+        try:
+            explanation = explain(policy, row, as_of=resolve_as_of(as_of), engine=engine)  # type: ignore[arg-type]
+        except FactError as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+            continue
+        if fmt == "json":
+            payload = {
+                "assessment": explanation.assessment.model_dump(mode="json"),
+                "next_level": dataclasses.asdict(explanation.next_level),
+                "next_grade": dataclasses.asdict(explanation.next_grade),
+            }
+            click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        else:
+            click.echo(render(explanation, policy, lang))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,85 @@
+"""``riskgrade test``: run a policy's YAML test cases and report coverage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from riskgrade.casetest import CaseResult, run_cases
+from riskgrade.cli._common import engine_option, lang_option, open_policy, resolve_lang
+from riskgrade.coverage import coverage
+from riskgrade.i18n import t
+
+
+@click.command("test")
+@click.argument("policy", type=click.Path(exists=False, path_type=Path))
+@engine_option
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Fail when overall coverage (percent) is below this.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@lang_option
+def test_command(
+    policy: Path, engine: str, min_coverage: float | None, fmt: str, lang: str | None
+) -> None:
+    """Run the test cases in POLICY; show failures as expected/actual and report coverage."""
+    lang = resolve_lang(lang)
+    loaded = open_policy(policy, lang)
+    results = run_cases(loaded, engine=engine)  # type: ignore[arg-type]
+    report = coverage(loaded.checked, results)
+    failed = [r for r in results if not r.passed]
+    hit, total = report.counts()
+    too_low = min_coverage is not None and report.percent < min_coverage
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "passed": len(results) - len(failed),
+                    "failed": [_failure(r) for r in failed],
+                    "coverage": {
+                        "percent": report.percent,
+                        "covered": hit,
+                        "total": total,
+                        "missing": report.missing(),
+                    },
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        for result in failed:
+            click.echo(t("test_failed", lang, name=result.name, location=result.location))
+            for mismatch in result.mismatches:
+                click.echo(f"  {mismatch.field}")
+                click.echo(f"    - {t('expected', lang)}: {mismatch.expected}")
+                click.echo(f"    + {t('actual', lang)}: {mismatch.actual}")
+        click.echo(t("tests_summary", lang, passed=len(results) - len(failed), total=len(results)))
+        click.echo(f"{t('coverage_title', lang)}: {report.render()}")
+        click.echo(t("thresholds_title", lang))
+        click.echo(report.render_thresholds())
+        click.echo(t("coverage_total", lang, percent=report.percent, hit=hit, total=total))
+        if too_low:
+            click.echo(t("coverage_below", lang, percent=report.percent, minimum=min_coverage))
+    sys.exit(1 if failed or too_low else 0)
+
+
+def _failure(result: CaseResult) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "location": str(result.location),
+        "mismatches": [
+            {"field": m.field, "expected": m.expected, "actual": m.actual}
+            for m in result.mismatches
+        ],
+    }
