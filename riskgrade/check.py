@@ -38,6 +38,7 @@ from riskgrade.model import (
     Scoring,
     TestCase,
     Waiver,
+    trigger_ids,
 )
 from riskgrade.rules import graph as graphs
 from riskgrade.rules.expr import ExprSyntaxError, Node, names_in, parse
@@ -632,13 +633,15 @@ def check(
         merged["scoring"][0].risk.recommend if "scoring" in merged else {},
         supersedes,
     )
+    # Count what every rule names, checked or not, so one broken rule does not also make its
+    # countermeasures look unreachable.
+    named = {rec for rule, _ in merged["rules"].values() for rec in trigger_ids(rule.recommend)}
+    if "scoring" in merged:
+        risk = merged["scoring"][0].risk
+        named |= {rec for o in risk.overrides for rec in trigger_ids(o.recommend)}
+        named |= {rec for recs in risk.recommend.values() for rec in recs}
     for rec_id, (_, where) in merged["catalogue"].items():
-        node = graphs.node("recommendation", rec_id)
-        triggered = any(
-            graph.nodes[pred].get("kind") in ("finding", "level")
-            for pred in (graph.predecessors(node) if node in graph else [])
-        )
-        if not triggered:
+        if rec_id not in named:
             checker.problems.append(
                 where.diagnostic(
                     "RG303",

@@ -258,3 +258,14 @@ def test_commands_on_a_broken_policy_show_diagnostics(tmp_path: Path) -> None:
     for args in (["graph", str(path)], ["test", str(path)]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1 and "RG203" in result.output, args
+
+
+def test_diagnostics_read_in_chinese_too(policy_copy: Path) -> None:
+    rules = policy_copy / "rules.yaml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("not ppe_provided", "not ppe_provide"),
+        encoding="utf-8",
+    )
+    zh = run("check", str(policy_copy), "--lang", "zh")
+    assert "RG203 未知的事实名：unknown fact 'ppe_provide'" in zh.output
+    assert "策略有 1 个问题" in zh.output  # one broken rule is one problem, not a cascade

@@ -71,7 +71,7 @@ def open_policy(path: Path | None, lang: str) -> Policy:
     except PolicyError as exc:
         click.echo(t("policy_problems", lang, count=len(exc.diagnostics)), err=True)
         for diagnostic in exc.diagnostics:
-            click.echo(diagnostic.render(), err=True)
+            click.echo(diagnostic.render(lang), err=True)
         sys.exit(1)
 
 

@@ -48,7 +48,7 @@ def check_command(policy: Path, fmt: str, lang: str | None) -> None:
         )
     else:
         for diagnostic in diagnostics:
-            click.echo(diagnostic.render())
+            click.echo(diagnostic.render(lang))
         if errors:
             click.echo(t("policy_problems", lang, count=len(errors)))
         else:
