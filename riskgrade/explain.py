@@ -20,8 +20,9 @@ MAX_CLEARED = 6
 
 @dataclass(frozen=True)
 class NextStep:
-    """The smallest set of findings whose clearing reaches ``target``; ``status`` says why
-    there is none (already the best, or inherent risk that no clearing removes)."""
+    """The smallest set of findings whose clearing gives a better level or grade, and the
+    level or grade (``target``) it then reaches; ``status`` says why there is none (already
+    the best, or inherent risk that no clearing removes)."""
 
     status: Literal["found", "best", "inherent"]
     target: str | None = None
@@ -47,7 +48,10 @@ def explain(
     when = as_of or dt.date.today()
     assessment = policy.grade(facts, as_of=when, engine=engine)
     _, env, findings, _, _ = policy.evaluate(facts, when, engine)
-    clearable = [f.rule for f in assessment.findings if f.kind in ("violation", "override")]
+    # Heaviest first (overrides, then by deduction), so searches try the big levers first.
+    weighted = [f for f in assessment.findings if f.kind in ("violation", "override")]
+    weighted.sort(key=lambda f: (f.kind != "override", -f.deduction))
+    clearable = [f.rule for f in weighted]
     level = assessment.risk_level
     grade = assessment.duty_grade
 
@@ -63,7 +67,7 @@ def explain(
         target = RiskLevel(level - 1)
         found = _smallest(clearable, lambda c: level_after(c) <= target)
         next_level = (
-            NextStep("found", target.name.lower(), found)
+            NextStep("found", level_after(frozenset(found)).name.lower(), found)
             if found is not None
             else NextStep("inherent", level_after(frozenset(clearable)).name.lower())
         )
@@ -73,7 +77,9 @@ def explain(
         better = DutyGrade("ABCD"[grade.rank - 1])
         found = _smallest(clearable, lambda c: grade_after(c).rank <= better.rank)
         next_grade = (
-            NextStep("found", better.value, found) if found is not None else NextStep("inherent")
+            NextStep("found", grade_after(frozenset(found)).value, found)
+            if found is not None
+            else NextStep("inherent")
         )
     return Explanation(assessment, next_level, next_grade)
 
@@ -83,12 +89,21 @@ def _without(findings: list[Finding], cleared: frozenset[str]) -> list[Finding]:
 
 
 def _smallest(candidates: list[str], good: Any) -> tuple[str, ...] | None:
-    """The first smallest combination (in finding order) for which ``good`` holds."""
+    """The first smallest combination (in finding order) for which ``good`` holds: an
+    exhaustive search up to MAX_CLEARED findings, then a greedy one that starts from clearing
+    everything and keeps each finding whose clearing is not needed."""
     for size in range(1, min(len(candidates), MAX_CLEARED) + 1):
         for combo in itertools.combinations(candidates, size):
             if good(frozenset(combo)):
                 return combo
-    return None
+    if len(candidates) <= MAX_CLEARED or not good(frozenset(candidates)):
+        return None
+    kept = list(candidates)
+    for rule in reversed(candidates):  # candidates come heaviest first: keep clearing those
+        trial = [r for r in kept if r != rule]
+        if good(frozenset(trial)):
+            kept = trial
+    return tuple(kept)
 
 
 def render(explanation: Explanation, policy: Policy, lang: str = "zh") -> str:

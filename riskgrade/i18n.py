@@ -77,6 +77,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "整改以下 {count} 项即可提升至 {grade} 级：{rules}",
         "clearing these {count} finding(s) raises the duty grade to {grade}: {rules}",
     ),
+    "next_grade_none": (
+        "仅靠整改已发现的问题无法提升履责等级",
+        "clearing the findings alone cannot raise the duty grade",
+    ),
     "next_grade_best": ("履责等级已为 A", "the duty grade is already A"),
     "graph_written": ("已写入 {path}", "wrote {path}"),
     "diff_title": (

@@ -116,7 +116,7 @@ def test_explain_tells_why_and_what_to_change(tmp_path: Path) -> None:
         "履责得分 = 100 − 30(open_major_hazard) = 70 → C",
         "《安全生产法》第一百零二条：责令立即消除或者限期消除，处五万元以下的罚款",
         "如何改善",
-        "整改以下 2 项即可降至 橙/较大风险：override_open_major_hazard, open_major_hazard",
+        "整改以下 2 项即可降至 黄/一般风险：override_open_major_hazard, open_major_hazard",
     ):
         assert text in zh.output, text
     en = run("explain", str(facts), "--lang", "en", "--format", "json")

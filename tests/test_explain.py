@@ -1,0 +1,48 @@
+"""What-would-have-to-change answers are correct and small."""
+
+from __future__ import annotations
+
+import riskgrade
+from riskgrade.cli import sample_rows
+from riskgrade.explain import explain
+from riskgrade.scoring.grade import grade as score
+from tests.conftest import AS_OF
+
+
+def _after(policy: riskgrade.Policy, facts: dict[str, object], cleared: tuple[str, ...]) -> object:
+    _, env, findings, _, _ = policy.evaluate(facts, AS_OF, "python")
+    kept = [f for f in findings if f.rule not in cleared]
+    return score(policy.checked, env, kept, frozenset(cleared))
+
+
+def test_next_grade_clears_the_fewest_findings(default_policy: riskgrade.Policy) -> None:
+    facts = sample_rows()[6]  # a workshop with thirteen violations, duty score 0
+    e = explain(default_policy, facts, as_of=AS_OF, engine="python")
+    assert e.assessment.duty_grade == "D" and e.next_grade.target == "C"
+    assert len(e.next_grade.clear) == 8  # 95 points must go; the eight heaviest carry exactly 95
+    assert _after(default_policy, facts, e.next_grade.clear).duty_grade == "C"  # type: ignore[attr-defined]
+
+
+def test_next_level_and_inherent_risk(default_policy: riskgrade.Policy) -> None:
+    rows = sample_rows()
+    chemical = explain(default_policy, rows[4], as_of=AS_OF, engine="python")
+    assert chemical.next_level.clear == ("override_open_major_hazard", "open_major_hazard")
+    after = _after(default_policy, rows[4], chemical.next_level.clear)
+    assert after.risk_level == riskgrade.RiskLevel.YELLOW  # type: ignore[attr-defined]
+    assert chemical.next_level.target == "yellow"  # what clearing reaches, not just "one better"
+    mine = {
+        **rows[0],
+        "id": "M",
+        "industry": "mining",
+        "employees": 150,
+        "workers_trained": 150,
+        "migrant_workers": 30,
+        "migrant_workers_trained": 30,
+    }
+    clean = explain(default_policy, mine, as_of=AS_OF, engine="python")
+    assert (
+        clean.assessment.risk_level == riskgrade.RiskLevel.ORANGE
+        and not clean.assessment.violations
+    )
+    assert clean.next_level.status == "inherent"
+    assert clean.next_grade.status == "best"
