@@ -123,7 +123,7 @@ def test_explain_tells_why_and_what_to_change(tmp_path: Path) -> None:
     payload = json.loads(en.output)
     assert payload["next_level"] == {
         "status": "found",
-        "target": "orange",
+        "target": "yellow",
         "clear": ["override_open_major_hazard", "open_major_hazard"],
     }
 
