@@ -217,3 +217,64 @@ def parse_enterprise(facts: dict[str, Any] | Enterprise) -> Enterprise:
     except ValidationError as exc:
         entity = facts.get("id") if isinstance(facts.get("id"), str) else None
         raise FactError(fact_errors(exc), entity_id=entity) from exc
+
+
+Direction = Literal["higher", "lower", "true", "false", "older"]
+"""Which way a fact gets worse: a larger or smaller number, ``true`` or ``false``, an older
+date."""
+
+WORSE: dict[str, Direction] = {
+    # more people exposed, more incidents: worse
+    "employees": "higher",
+    "migrant_workers": "higher",
+    "special_workers": "higher",
+    "accidents_3y": "higher",
+    "fatalities_3y": "higher",
+    "violations_12m": "higher",
+    "penalties_12m": "higher",
+    # fewer safety staff, trained or certified people, checks: worse
+    "full_time_safety_staff": "lower",
+    "part_time_safety_staff": "lower",
+    "workers_trained": "lower",
+    "migrant_workers_trained": "lower",
+    "special_workers_certified": "lower",
+    "self_inspections_90d": "lower",
+    # a duty met is better than not
+    "safety_department": "false",
+    "responsibility_system": "false",
+    "safety_rules": "false",
+    "principal_certified": "false",
+    "safety_staff_certified": "false",
+    "ppe_provided": "false",
+    "risk_register": "false",
+    "emergency_plan": "false",
+    "gas_alarm": "false",
+    "liability_insurance": "false",
+    # hazardous conditions present: worse
+    "uses_gas": "true",
+    "confined_spaces": "true",
+    "combustible_dust": "true",
+    "last_drill": "older",
+}
+"""The declared worse direction of each fact of schema v1 that has one (identity, location,
+industry, size and revenue have none). Property tests worsen facts along these."""
+
+ITEM_WORSE: dict[str, dict[str, Direction]] = {
+    "buildings": {
+        "height_m": "higher",
+        "fire_alarm_ok": "false",
+        "sprinklers_ok": "false",
+        "fire_water_ok": "false",
+        "smoke_control_ok": "false",
+        "last_fire_test": "older",
+        "control_room_staffed": "false",
+    },
+    "elevators": {
+        "registered": "false",
+        "commissioned_year": "lower",
+        "last_maintenance": "older",
+        "last_inspection": "older",
+        "inspection_passed": "false",
+    },
+}
+"""Worse directions of the fields of list items. For ``hazards``, one more open hazard is worse."""

@@ -51,11 +51,13 @@ class Header(_Model):
 
 
 class FactDecl(_Model):
-    """A fact a policy adds to the schema."""
+    """A fact a policy adds to the schema; ``worse`` declares which way it gets worse
+    (property tests worsen facts along it)."""
 
     type: Literal["bool", "int", "number", "str", "date", "enum"]
     values: list[str] | None = None
     description: Text | None = None
+    worse: Literal["higher", "lower", "true", "false", "older"] | None = None
 
 
 class Case(_Model):

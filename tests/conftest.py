@@ -48,6 +48,8 @@ def compliant() -> dict[str, object]:
         "uses_gas": False,
         "buildings": [],
         "elevators": [],
+        "confined_spaces": False,
+        "combustible_dust": False,
         "accidents_3y": 0,
         "fatalities_3y": 0,
         "violations_12m": 0,

@@ -89,9 +89,12 @@ def grade(
     factors: dict[str, Decimal] = {}
     extra_findings: list[Finding] = []
     for name, rows in policy.factors.items():
+        skipped: list[str] = []
         for row in rows:
             holds = evaluate(row.condition, senv)
             if holds is None and row.unknown == "skip":
+                row_reads = sorted(names_in(row.condition) & set(policy.schema))
+                skipped += [m for m in missing_facts(policy, row_reads, env) if m not in skipped]
                 continue
             if holds is None or holds:
                 factors[name] = row.value
@@ -104,6 +107,8 @@ def grade(
                     )
                 )
                 break
+        if skipped:  # reported, so that unknown facts never lower a factor silently
+            extra_findings.append(_factor_gap(policy, name, factors[name], skipped))
     risk_score = policy.risk_method.combine(factors)
     risk = policy.scoring.risk
     band = next(
@@ -206,4 +211,26 @@ def _risk_finding(
             "en": f"Risk level: {level.label_en} ({arithmetic})",
         },
         evidence={name: float(value) for name, value in factors.items()},
+    )
+
+
+def _factor_gap(policy: CheckedPolicy, factor: str, value: Decimal, missing: list[str]) -> Finding:
+    """A data gap: a factor row was passed over because its facts are unknown."""
+    basis_ids = policy.scoring.risk.basis
+    shown = f"{value.normalize():f}"
+    return Finding(
+        rule=f"factor_{factor}",
+        kind="data_gap",
+        duty="risk",
+        severity="info",
+        basis=basis_text(policy, basis_ids),
+        bases=list(basis_ids),
+        message=f"数据缺失，风险因子 {factor} 按 {shown} 计（缺少：{'、'.join(missing)}）",
+        messages={
+            "zh": f"数据缺失，风险因子 {factor} 按 {shown} 计（缺少：{'、'.join(missing)}）",
+            "en": f"Missing data: risk factor {factor} taken as {shown} "
+            f"(missing: {', '.join(missing)})",
+        },
+        evidence={},
+        missing=missing,
     )
