@@ -13,14 +13,21 @@ from riskgrade.check import check
 from riskgrade.checked import CheckedPolicy
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import EngineError, FactError, GradeError, PolicyError
-from riskgrade.evaluate import ENGINES, environment, evaluate_durable, evaluate_python
+from riskgrade.evaluate import (
+    ENGINES,
+    CompiledPath,
+    environment,
+    evaluate_compiled,
+    evaluate_durable,
+    evaluate_python,
+)
 from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
 from riskgrade.findings import apply_waivers, order_findings, rule_findings
 from riskgrade.load import load_path
 from riskgrade.recommend import recommend
 from riskgrade.scoring.grade import grade as score
 
-EngineName = Literal["durable", "python"]
+EngineName = Literal["durable", "compiled", "python"]
 
 
 def default_policy_path() -> Path:
@@ -59,6 +66,7 @@ class Policy:
         self.checked = checked
         self.warnings = warnings or []
         self._engine: Any = None
+        self._compiled: CompiledPath | None = None
 
     @property
     def name(self) -> str:
@@ -147,11 +155,17 @@ class Policy:
         if engine not in ENGINES:
             raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         enterprise, extras = self.validate(facts)
-        env = environment(self.checked, enterprise, extras, as_of)
-        if engine == "durable":
-            evaluation = evaluate_durable(self.engine(), self.checked, env)
+        if engine == "compiled":
+            if self._compiled is None:
+                self._compiled = CompiledPath.build(self.checked)
+            env = environment(self.checked, enterprise, extras, as_of, self._compiled)
+            evaluation = evaluate_compiled(self._compiled, env)
         else:
-            evaluation = evaluate_python(self.checked, env)
+            env = environment(self.checked, enterprise, extras, as_of)
+            if engine == "durable":
+                evaluation = evaluate_durable(self.engine(), self.checked, env)
+            else:
+                evaluation = evaluate_python(self.checked, env)
         findings, trace = rule_findings(self.checked, evaluation)
         findings, waivers = apply_waivers(self.checked, enterprise.id, findings, as_of)
         return enterprise, env, findings, trace, waivers
@@ -161,10 +175,11 @@ class Policy:
         rows: Iterable[Mapping[str, Any] | Enterprise],
         *,
         as_of: dt.date | None = None,
-        engine: EngineName = "durable",
+        engine: EngineName = "compiled",
     ) -> Iterator[Assessment | GradeError]:
         """Grade rows lazily, in input order: one :class:`Assessment` or one
-        :class:`GradeError` (returned, not raised) per row, so nothing is dropped."""
+        :class:`GradeError` (returned, not raised) per row, so nothing is dropped. Batch work
+        uses the compiled fast path by default; ``engine="durable"`` runs durable_rules."""
         when = as_of or dt.date.today()
         for index, row in enumerate(rows):
             try:

@@ -15,6 +15,7 @@ import riskgrade
 from riskgrade.rules.compile import compile_durable
 from riskgrade.rules.durable_engine import DurableEngine
 from riskgrade.rules.expr import parse
+from riskgrade.rules.closures import compile_expr
 from riskgrade.rules.interpret import evaluate
 from riskgrade.rules.typecheck import typecheck
 from riskgrade.rules.types import BOOL, DATE, NUMBER, Type, enum
@@ -119,6 +120,7 @@ def test_compiled_conditions_agree_with_the_interpreter(
         env = {**env, "as_of": AS_OF}
         fired = engine.run(env)
         for index, (node, text) in enumerate(zip(nodes, texts, strict=True)):
+            assert compile_expr(node)(env) == evaluate(node, env), (text, env)
             outcomes = {
                 engine.program.outcomes[name][1]
                 for name in fired
@@ -134,13 +136,32 @@ def test_compiled_conditions_agree_with_the_interpreter(
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(enterprises())
-def test_both_engines_grade_the_default_policy_identically(facts: dict[str, Any]) -> None:
+def test_all_engines_grade_the_default_policy_identically(facts: dict[str, Any]) -> None:
     policy = _default()
-    durable = policy.grade(facts, as_of=AS_OF, engine="durable").model_dump(mode="json")
-    python = policy.grade(facts, as_of=AS_OF, engine="python").model_dump(mode="json")
-    assert durable.pop("engine") == "durable"
-    assert python.pop("engine") == "python"
-    assert durable == python
+    dumps = {}
+    for engine in ("durable", "compiled", "python"):
+        dumped = policy.grade(facts, as_of=AS_OF, engine=engine).model_dump(mode="json")  # type: ignore[arg-type]
+        assert dumped.pop("engine") == engine
+        dumps[engine] = dumped
+    assert dumps["durable"] == dumps["compiled"] == dumps["python"]
+
+
+def test_engines_agree_over_a_generated_district() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from population import population
+
+    policy = _default()
+    rows = population(1500, seed=7)
+    durable = [
+        a.model_dump(exclude={"engine"})
+        for a in policy.grade_many(rows, as_of=AS_OF, engine="durable")
+    ]
+    compiled = [a.model_dump(exclude={"engine"}) for a in policy.grade_many(rows, as_of=AS_OF)]
+    assert len(durable) == len(compiled) == 1500
+    assert durable == compiled
 
 
 _POLICY: list[riskgrade.Policy] = []
@@ -199,7 +220,7 @@ def test_engine_errors_become_grade_errors_in_batches(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(engine, "run", flaky)
     rows = [{"id": f"u{i}", "industry": "retail", "employees": 5} for i in range(3)]
-    results = list(policy.grade_many(rows, as_of=AS_OF))
+    results = list(policy.grade_many(rows, as_of=AS_OF, engine="durable"))
     assert [type(r).__name__ for r in results] == ["Assessment", "GradeError", "Assessment"]
     assert results[1].index == 1 and results[1].entity_id == "u1"
 
