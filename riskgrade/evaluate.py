@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from riskgrade.checked import CheckedPolicy
@@ -37,6 +38,15 @@ class CompiledPath:
         )
         return cls(derived, tuple(compile_expr(rule.condition) for rule in policy.rules))
 
+    @classmethod
+    def interpreted(cls, policy: CheckedPolicy) -> CompiledPath:
+        """The same shape, evaluating by interpretation (the reference path)."""
+        derived = tuple(
+            (d.name, tuple((partial(evaluate, w), partial(evaluate, v)) for w, v in d.cases))
+            for d in policy.derived
+        )
+        return cls(derived, tuple(partial(evaluate, rule.condition) for rule in policy.rules))
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -56,34 +66,23 @@ def environment(
 ) -> dict[str, Any]:
     """The facts rules read: the enterprise's, the policy's extra facts, ``as_of`` and the
     derived facts (computed in dependency order; the first case that holds wins, an undecided
-    case before it makes the value unknown)."""
+    case before it makes the value unknown). ``compiled`` computes them with closures; without
+    it they are interpreted."""
     env: dict[str, Any] = enterprise.model_dump(mode="python")
     for name in policy.extra_facts:
         env[name] = extras.get(name)
     env[AS_OF] = as_of
-    if compiled is not None:
-        for name, cases in compiled.derived:
-            value = None
-            for when, value_of in cases:
-                holds = when(env)
-                if holds is None:
-                    break
-                if holds:
-                    value = value_of(env)
-                    break
-            env[name] = value
-        return env
-    for derived in policy.derived:
+    derived = compiled.derived if compiled is not None else CompiledPath.interpreted(policy).derived
+    for name, cases in derived:
         value = None
-        for when, value_node in derived.cases:
-            holds = evaluate(when, env)
+        for when, value_of in cases:
+            holds = when(env)
             if holds is None:
-                value = None
                 break
             if holds:
-                value = evaluate(value_node, env)
+                value = value_of(env)
                 break
-        env[derived.name] = value
+        env[name] = value
     return env
 
 

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskgrade
+from riskgrade.rules.closures import compile_expr
 from riskgrade.rules.compile import compile_durable
 from riskgrade.rules.durable_engine import DurableEngine
 from riskgrade.rules.expr import parse
-from riskgrade.rules.closures import compile_expr
 from riskgrade.rules.interpret import evaluate
 from riskgrade.rules.typecheck import typecheck
 from riskgrade.rules.types import BOOL, DATE, NUMBER, Type, enum
