@@ -23,7 +23,7 @@ from riskgrade.evaluate import (
 )
 from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
 from riskgrade.findings import apply_waivers, order_findings, rule_findings
-from riskgrade.load import load_path
+from riskgrade.load import Document, load_path, load_text
 from riskgrade.recommend import recommend
 from riskgrade.scoring.grade import grade as score
 
@@ -33,6 +33,35 @@ EngineName = Literal["durable", "compiled", "python"]
 def default_policy_path() -> Path:
     """Where the bundled default policy lives (inside the installed package)."""
     return Path(str(resources.files("riskgrade") / "policies" / "default"))
+
+
+def policy_source(path: str | Path | None = None) -> dict[str, str]:
+    """A policy's YAML files as ``{file name: text}``: the form in which a policy travels to
+    worker processes and cluster nodes (a loaded policy holds an engine, which cannot be
+    pickled)."""
+    root = default_policy_path() if path is None else Path(path)
+    files = (
+        sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml"))
+        if root.is_dir()
+        else [root]
+    )
+    return {str(f): f.read_text(encoding="utf-8") for f in files}
+
+
+def load_policy_source(source: Mapping[str, str]) -> Policy:
+    """Load a policy from :func:`policy_source` output, checked exactly as from files."""
+    documents: list[Document] = []
+    problems: list[Diagnostic] = []
+    for name, text in sorted(source.items()):
+        document, found = load_text(text, name)
+        problems.extend(found)
+        if document is not None:
+            documents.append(document)
+    checked, more = check(documents) if documents else (None, [])
+    problems += more
+    if checked is None or any(d.severity == "error" for d in problems):
+        raise PolicyError([d for d in problems if d.severity == "error"] or problems)
+    return Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
 
 
 def diagnose(path: str | Path | None = None) -> list[Diagnostic]:

@@ -11,6 +11,7 @@ import click
 
 from riskgrade.cli._common import sample_rows
 from riskgrade.cli.authoring import check_command, diff_command, graph_command, schema_command
+from riskgrade.cli.batching import grade_command
 from riskgrade.cli.demo import demo
 from riskgrade.cli.explaining import explain_command
 from riskgrade.cli.testing import test_command
@@ -25,6 +26,7 @@ def main() -> None:
 
 for command in (
     demo,
+    grade_command,
     check_command,
     test_command,
     explain_command,

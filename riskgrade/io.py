@@ -1,0 +1,398 @@
+"""Reading enterprise ledgers and writing results: CSV, JSON, JSON Lines and XLSX.
+
+Rows stream (CSV, JSON Lines, XLSX read row by row), keep their 1-based row number for error
+reports, and map local column headers onto the fact schema: the schema's own Chinese aliases
+(企业名称, 从业人员数 ...), plus a user mapping file for a ledger's local headers. Text cells
+are turned into typed values (是/否 and true/false into booleans, numbers into numbers, JSON
+text into lists); nested lists (hazards, buildings, elevators) come from a JSON column or from
+linked sheets (XLSX) or files keyed by the unit's id.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from riskgrade.assessment import Assessment
+from riskgrade.errors import GradeError, RiskgradeError
+from riskgrade.facts import Enterprise
+
+NESTED = ("hazards", "buildings", "elevators")
+_NESTED_ALIASES = {"隐患": "hazards", "建筑": "buildings", "电梯": "elevators"}
+_TRUE = {"true", "yes", "y", "1", "是", "有", "已", "√", "t"}
+_FALSE = {"false", "no", "n", "0", "否", "无", "未", "×", "f"}
+FORMATS = ("csv", "json", "jsonl", "xlsx")
+
+
+class InputError(RiskgradeError):
+    """An input file cannot be read at all (not a row problem)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One input row: its 1-based number in the file (header = row 1) and its facts."""
+
+    number: int
+    facts: dict[str, Any]
+
+
+def header_aliases() -> dict[str, str]:
+    """Every accepted column header -> fact name (the schema's names and Chinese aliases)."""
+    out: dict[str, str] = {}
+    for name, info in Enterprise.model_fields.items():
+        out[name] = name
+        alias = info.validation_alias
+        for choice in getattr(alias, "choices", []) or []:
+            if isinstance(choice, str):
+                out[choice] = name
+    out.update(_NESTED_ALIASES)
+    return out
+
+
+def load_mapping(path: Path | None) -> dict[str, str]:
+    """A user's header mapping (YAML or JSON: ``{"本地表头": "fact_name"}``) over the aliases."""
+    mapping = header_aliases()
+    if path is not None:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise InputError(f"{path}: a mapping file holds 'local header: fact name' pairs")
+        mapping.update({str(k).strip(): v for k, v in data.items()})
+    return mapping
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("ndjson", "jsonl"):
+        return "jsonl"
+    if suffix in FORMATS:
+        return suffix
+    if suffix == "xls":
+        raise InputError(f"{path}: old .xls workbooks are not supported; save as .xlsx")
+    raise InputError(f"{path}: unknown format {suffix!r} (use {', '.join(FORMATS)})")
+
+
+def coerce(value: Any) -> Any:
+    """A spreadsheet cell as a fact value: blanks are unknown, yes/no words are booleans,
+    numbers are numbers, JSON lists are lists; anything else stays text."""
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    text = str(value).strip()
+    if not text:
+        return None
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    if text[0] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "." not in text else number
+
+
+_TEXT_FACTS = {"id", "name", "street", "community", "ownership", "industry", "size"}
+
+
+def _map(
+    record: Mapping[str, Any], mapping: Mapping[str, str], cells: bool = True
+) -> dict[str, Any]:
+    """Rename headers to fact names; ``cells`` (CSV, XLSX) also types text cells, keeping text
+    facts (ids, names, categories) as text."""
+    facts: dict[str, Any] = {}
+    for header, value in record.items():
+        if header is None:
+            continue
+        key = mapping.get(str(header).strip(), str(header).strip())
+        if not cells:
+            facts[key] = value
+        elif key in _TEXT_FACTS:
+            text = None if value is None else str(value).strip()
+            facts[key] = text or None
+        else:
+            facts[key] = coerce(value)
+    return facts
+
+
+def _csv_rows(path: Path, mapping: Mapping[str, str], encoding: str | None) -> Iterator[Row]:
+    for codec in [encoding] if encoding else ["utf-8-sig", "gb18030"]:
+        try:
+            with path.open(encoding=codec, newline="") as handle:
+                handle.read(65536)
+        except UnicodeDecodeError:
+            continue
+        break
+    else:
+        raise InputError(f"{path}: not UTF-8 or GB18030 text; pass --encoding")
+    with path.open(encoding=codec, newline="") as handle:
+        reader = csv.DictReader(handle)
+        for record in reader:
+            if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+                continue  # a blank line in the ledger
+            yield Row(reader.line_num, _map(record, mapping))
+
+
+def _json_rows(path: Path, mapping: Mapping[str, str], fmt: str) -> Iterator[Row]:
+    if fmt == "jsonl":
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield Row(number, {"__error__": f"line {number}: invalid JSON: {exc.msg}"})
+                    continue
+                yield Row(
+                    number,
+                    _map(record, mapping, cells=False)
+                    if isinstance(record, dict)
+                    else {"__error__": "not an object"},
+                )
+        return
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records, start=1):
+        yield Row(
+            number,
+            _map(record, mapping, cells=False)
+            if isinstance(record, dict)
+            else {"__error__": "not an object"},
+        )
+
+
+def _xlsx_rows(path: Path, mapping: Mapping[str, str], sheet: str | None) -> Iterator[Row]:
+    try:
+        from openpyxl import load_workbook
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise InputError("reading .xlsx needs openpyxl: pip install riskgrade[excel]") from exc
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        main = workbook[sheet] if sheet else workbook.worksheets[0]
+        linked = {
+            mapping.get(ws.title, ws.title): _sheet_records(ws, mapping)
+            for ws in workbook.worksheets
+            if ws is not main and mapping.get(ws.title, ws.title) in NESTED
+        }
+        nested = {name: _group(records, mapping) for name, records in linked.items()}
+        rows = main.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return
+        names: list[Any] = [str(h).strip() if h is not None else None for h in header]
+        for number, values in enumerate(rows, start=2):
+            if all(v is None or str(v).strip() == "" for v in values):
+                continue
+            facts = _map(dict(zip(names, values, strict=False)), mapping)
+            for name, by_unit in nested.items():
+                if facts.get(name) is None and facts.get("id") is not None:
+                    facts[name] = by_unit.get(str(facts["id"]), [])
+            yield Row(number, facts)
+    finally:
+        workbook.close()
+
+
+def _sheet_records(ws: Any, mapping: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None) or ()
+    names: list[Any] = [str(h).strip() if h is not None else None for h in header]
+    return [
+        dict(zip(names, values, strict=False))
+        for values in rows
+        if any(v is not None for v in values)
+    ]
+
+
+def _group(
+    records: Iterable[Mapping[str, Any]], mapping: Mapping[str, str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Linked rows by unit: the column naming the unit is ``unit``/``unit_id``/the id alias."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    unit_keys = {
+        "unit",
+        "unit_id",
+        "企业编号",
+        "单位编号",
+        *[k for k, v in mapping.items() if v == "id"],
+    }
+    for record in records:
+        unit = next((record[k] for k in record if k in unit_keys and k not in ("id", "编号")), None)
+        if unit is None:
+            continue
+        item = {
+            str(k): coerce(v)
+            for k, v in record.items()
+            if k not in unit_keys or k in ("id", "编号")
+        }
+        item = {("id" if k == "编号" else k): v for k, v in item.items()}
+        grouped[str(unit)].append(item)
+    return grouped
+
+
+def linked_file(path: Path, mapping: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Nested items (hazards, buildings or elevators) from a side CSV/JSON file, by unit id."""
+    fmt = detect_format(path)
+    if fmt == "csv":
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return _group(list(csv.DictReader(handle)), mapping)
+    rows = [row.facts for row in _json_rows(path, {}, fmt)]
+    return _group(rows, mapping)
+
+
+def read_rows(
+    path: Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    linked: Mapping[str, Path] | None = None,
+) -> Iterator[Row]:
+    """Stream the rows of a ledger file (format from the suffix)."""
+    mapping = mapping or header_aliases()
+    fmt = detect_format(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if fmt == "csv":
+        rows = _csv_rows(path, mapping, encoding)
+    elif fmt == "xlsx":
+        rows = _xlsx_rows(path, mapping, sheet)
+    else:
+        rows = _json_rows(path, mapping, fmt)
+    side = {name: linked_file(file, mapping) for name, file in (linked or {}).items()}
+    for row in rows:
+        for name, by_unit in side.items():
+            if row.facts.get(name) is None and row.facts.get("id") is not None:
+                row.facts[name] = by_unit.get(str(row.facts["id"]), [])
+        yield row
+
+
+RESULT_COLUMNS = (
+    "id",
+    "name",
+    "risk_level",
+    "risk_label_zh",
+    "duty_grade",
+    "duty_score",
+    "risk_score",
+    "tier",
+    "violations",
+    "data_gaps",
+    "recommendations",
+    "top_countermeasures_zh",
+)
+
+
+def result_record(a: Assessment) -> dict[str, Any]:
+    """One assessment as a flat record for CSV/XLSX."""
+    return {
+        "id": a.entity_id,
+        "name": a.name,
+        "risk_level": a.risk_level.name.lower(),
+        "risk_label_zh": a.risk_level.label_zh,
+        "duty_grade": a.duty_grade.value,
+        "duty_score": a.score.duty_score,
+        "risk_score": a.score.risk_score,
+        "tier": a.score.tier,
+        "violations": " ".join(f.rule for f in a.violations),
+        "data_gaps": " ".join(sorted({m for f in a.data_gaps for m in f.missing})),
+        "recommendations": " ".join(r.id for r in a.recommendations),
+        "top_countermeasures_zh": "；".join(r.title for r in a.recommendations[:3]),
+    }
+
+
+class ResultWriter:
+    """Writes assessments as they come: CSV/XLSX get flat records, JSON/JSON Lines full ones."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.format = detect_format(path)
+        self.count = 0
+        self._handle: Any = None
+        self._writer: Any = None
+        self._workbook: Any = None
+        if self.format == "xlsx":
+            from openpyxl import Workbook
+
+            self._workbook = Workbook(write_only=True)
+            self._writer = self._workbook.create_sheet("results")
+            self._writer.append(list(RESULT_COLUMNS))
+        else:
+            self._handle = path.open("w", encoding="utf-8", newline="")
+            if self.format == "csv":
+                self._writer = csv.DictWriter(self._handle, fieldnames=RESULT_COLUMNS)
+                self._writer.writeheader()
+            elif self.format == "json":
+                self._handle.write("[\n")
+
+    def write(self, a: Assessment) -> None:
+        self.write_prepared(result_record(a), a.model_dump_json())
+
+    def write_prepared(self, record: Mapping[str, Any], text: str) -> None:
+        """Write one result given its flat record and its full JSON."""
+        if self.format == "csv":
+            self._writer.writerow(record)
+        elif self.format == "xlsx":
+            self._writer.append([record[c] for c in RESULT_COLUMNS])
+        else:
+            if self.format == "json":
+                self._handle.write((",\n" if self.count else "") + text)
+            else:
+                self._handle.write(text + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            self._workbook.save(self.path)
+            return
+        if self.format == "json":
+            self._handle.write("\n]\n")
+        self._handle.close()
+
+
+class ErrorWriter:
+    """Bad rows, one line per field error: row number, unit id, field, message."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._jsonl = path.suffix.lower() in (".jsonl", ".json")
+        self._writer = None if self._jsonl else csv.writer(self._handle)
+        if self._writer is not None:
+            self._writer.writerow(["row", "id", "field", "message"])
+
+    def write(self, row_number: int, error: GradeError) -> None:
+        self.count += 1
+        if self._jsonl:
+            payload = {
+                "row": row_number,
+                "id": error.entity_id,
+                "errors": error.to_dict()["errors"],
+            }
+            self._handle.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            return
+        assert self._writer is not None
+        for field, message in error.errors or [("(row)", str(error))]:
+            self._writer.writerow([row_number, error.entity_id or "", field, message])
+
+    def close(self) -> None:
+        self._handle.close()

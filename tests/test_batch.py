@@ -1,0 +1,188 @@
+"""Batch grading of files: formats, damaged input, nothing lost, processes agree."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from riskgrade.cli import main, sample_rows
+from riskgrade.io import coerce, read_rows
+
+ROWS = sample_rows()
+HEADERS_ZH = {
+    "id": "统一社会信用代码",
+    "name": "企业名称",
+    "industry": "行业",
+    "employees": "从业人员数",
+}
+
+
+def _grade(*args: str) -> Any:
+    return CliRunner().invoke(main, ["grade", *args, "--lang", "en"], catch_exceptions=False)
+
+
+def _csv(path: Path, rows: list[dict[str, Any]], encoding: str = "utf-8") -> None:
+    flat = [
+        {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v) for k, v in r.items()}
+        for r in rows
+    ]
+    fields = sorted({k for r in flat for k in r})
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[HEADERS_ZH.get(f, f) for f in fields])
+        writer.writeheader()
+        for r in flat:
+            writer.writerow(
+                {
+                    HEADERS_ZH.get(k, k): ("是" if v is True else "否" if v is False else v)
+                    for k, v in r.items()
+                }
+            )
+
+
+def _read_results(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_coerce_reads_ledger_cells() -> None:
+    assert [coerce(v) for v in ("是", "否", "TRUE", "", " 12 ", "3.5", "1,200", "[1]", "abc")] == [
+        True,
+        False,
+        True,
+        None,
+        12,
+        3.5,
+        1200,
+        [1],
+        "abc",
+    ]
+
+
+def test_csv_with_chinese_headers_grades_like_the_api(tmp_path: Path) -> None:
+    source = tmp_path / "ledger.csv"
+    _csv(source, ROWS)
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.output
+    assert "rows 11 · graded 11 · failed 0" in result.output
+    got = {r["id"]: (r["risk_level"], r["duty_grade"]) for r in _read_results(tmp_path / "out.csv")}
+    from riskgrade import load_policy
+    from riskgrade.cli._common import SAMPLE_AS_OF
+
+    policy = load_policy()
+    for row in ROWS:
+        a = policy.grade(row, as_of=SAMPLE_AS_OF)
+        assert got[row["id"]] == (a.risk_level.name.lower(), a.duty_grade.value)
+
+
+def test_gbk_csv_from_excel_is_read(tmp_path: Path) -> None:
+    source = tmp_path / "gbk.csv"
+    _csv(source, ROWS[:3], encoding="gbk")
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0 and "graded 3" in result.output
+    assert [r["name"] for r in _read_results(tmp_path / "out.csv")] == [r["name"] for r in ROWS[:3]]
+
+
+def test_damaged_rows_go_to_the_errors_file_and_nothing_is_lost(tmp_path: Path) -> None:
+    source = tmp_path / "damaged.csv"
+    _csv(source, ROWS[:4])
+    lines = source.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    bad = dict.fromkeys(header, "")
+    bad.update({"统一社会信用代码": "BAD-1", "行业": "retial", "从业人员数": "-3"})
+    lines.insert(2, "")  # a blank line in the middle
+    lines.insert(3, ",".join(bad[h] for h in header))
+    lines.append(lines[-1][: len(lines[-1]) // 2])  # a truncated last line
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = tmp_path / "errors.csv"
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"), "--errors", str(errors))
+    assert result.exit_code == 1
+    assert "rows 6 · graded 4 · failed 2" in result.output  # the blank line is no row
+    problems = _read_results(errors)
+    assert {(p["row"], p["field"]) for p in problems} >= {("4", "industry"), ("4", "employees")}
+    assert all(p["row"] for p in problems)
+    assert len(_read_results(tmp_path / "out.csv")) == 4
+
+
+def test_jsonl_with_a_broken_line(tmp_path: Path) -> None:
+    source = tmp_path / "units.jsonl"
+    lines = [json.dumps(r, ensure_ascii=False) for r in ROWS[:3]]
+    lines.insert(1, '{"id": "X", "industry": ')
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _grade(str(source), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 1 and "rows 4 · graded 3 · failed 1" in result.output
+    graded = [
+        json.loads(line)
+        for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert [g["entity_id"] for g in graded] == [r["id"] for r in ROWS[:3]]
+    errors = _read_results(tmp_path / "out.errors.csv")
+    assert errors[0]["row"] == "2" and "invalid JSON" in errors[0]["message"]
+
+
+def test_xlsx_with_a_linked_hazards_sheet(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    units = book.active
+    units.title = "单位"
+    units.append(["统一社会信用代码", "企业名称", "行业", "从业人员数", "安全生产责任保险"])
+    units.append(["A1", "甲厂", "manufacturing", 30, "否"])
+    units.append(["A2", "乙店", "retail", 5, None])
+    hazards = book.create_sheet("隐患")
+    hazards.append(["单位编号", "编号", "level", "found_on", "deadline"])
+    hazards.append(["A1", "H1", "major", "2026-10-01", "2026-12-01"])
+    source = tmp_path / "ledger.xlsx"
+    book.save(source)
+    facts = [row.facts for row in read_rows(source)]
+    assert facts[0]["hazards"] == [
+        {"id": "H1", "level": "major", "found_on": "2026-10-01", "deadline": "2026-12-01"}
+    ]
+    assert facts[1]["hazards"] == []
+    assert facts[0]["liability_insurance"] is False
+    result = _grade(str(source), "-o", str(tmp_path / "out.xlsx"))
+    assert result.exit_code == 0 and "graded 2" in result.output
+    from openpyxl import load_workbook
+
+    out = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows(values_only=True))
+    assert out[1][0] == "A1" and out[1][2] == "red"  # the open major hazard from the linked sheet
+
+
+def test_user_mapping_file_for_local_headers(tmp_path: Path) -> None:
+    source = tmp_path / "local.csv"
+    source.write_text("单位代码,所属行业,职工人数\nL1,retail,7\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("单位代码: id\n所属行业: industry\n职工人数: employees\n", encoding="utf-8")
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"), "--mapping", str(mapping))
+    assert result.exit_code == 0 and "graded 1" in result.output
+
+
+def test_workers_give_the_same_results_in_order(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from population import population
+
+    source = tmp_path / "district.jsonl"
+    rows = population(1200, seed=3)
+    rows[7]["employees"] = -1  # one bad row
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert _grade(str(source), "-o", str(one)).exit_code == 1
+    result = _grade(str(source), "-o", str(two), "--workers", "2")
+    assert "rows 1200 · graded 1199 · failed 1" in result.output
+    assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["ledger.xls", "ledger.txt"])
+def test_unknown_formats_are_refused_clearly(tmp_path: Path, name: str) -> None:
+    source = tmp_path / name
+    source.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["grade", str(source), "-o", str(tmp_path / "o.csv"), "--lang", "en"]
+    )
+    assert result.exit_code == 2 and "bad input" in result.output
