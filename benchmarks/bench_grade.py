@@ -66,8 +66,14 @@ def main() -> None:
 
     timings = {
         "baseline": best_of(args.repeat, run_baseline),
+        "compiled": best_of(args.repeat, lambda: run("compiled")),
         "python": best_of(args.repeat, lambda: run("python")),
         "durable": best_of(args.repeat, lambda: run("durable")),
+    }
+    single = rows[0]
+    latency = {
+        engine: best_of(50, lambda e=engine: policy.grade(single, as_of=AS_OF, engine=e))
+        for engine in ("compiled", "durable")
     }
     # Where the time goes on the durable path: validation + derived facts vs the engine.
     engine = policy.engine()
@@ -99,11 +105,12 @@ def main() -> None:
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"{args.size} enterprises, {len(conditions)} rules, {machine}")
     print(f"load+check {load_s * 1000:.1f} ms, compile {compile_s * 1000:.1f} ms")
-    for name in ("baseline", "python", "durable"):
+    for name in ("baseline", "compiled", "python", "durable"):
         rate, ratio = result["per_second"][name], result["ratio_to_baseline"][name]
         print(f"{name:9} {rate:>10,.0f} /s   x{ratio:.1f} baseline")
     total = timings["durable"]
     print(f"durable: validation {validate_s:.2f} s, engine only {engine_s:.2f} s of {total:.2f} s")
+    print("one enterprise: " + ", ".join(f"{k} {v * 1000:.2f} ms" for k, v in latency.items()))
     print(f"wrote {args.out}")
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RiskLevel(IntEnum):
@@ -81,7 +81,7 @@ class Finding(_Result):
     message: str
     messages: dict[str, str]
     evidence: dict[str, Any]
-    missing: list[str] = []
+    missing: list[str] = Field(default_factory=list)
     assumed: bool = False
     """True when the violation was assumed because facts were unknown (pessimistic rule)."""
     source: str = ""
@@ -147,7 +147,7 @@ class Assessment(_Result):
     findings: list[Finding]
     recommendations: list[Recommendation]
     trace: list[TraceEvent]
-    waivers: list[WaiverNote] = []
+    waivers: list[WaiverNote] = Field(default_factory=list)
     policy_name: str
     policy_version: str
     policy_hash: str

@@ -3,6 +3,7 @@ whose every reference resolved, with source locations for traces and diagnostics
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -111,4 +112,15 @@ class CheckedPolicy:
     """Each catalogue entry -> every entry it supersedes, directly or through others."""
     waivers: list[Waiver] = field(default_factory=list)
     derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
+    _basis_texts: dict[tuple[tuple[str, ...], str], str] = field(default_factory=dict, repr=False)
+
+    def basis_text(self, ids: Iterable[str], lang: str = "zh") -> str:
+        """The legal bases' text joined for reading (memoised: the grading hot path)."""
+        key = (tuple(ids), lang)
+        text = self._basis_texts.get(key)
+        if text is None:
+            separator = "；" if lang == "zh" else "; "
+            text = separator.join(getattr(self.bases[b], lang) for b in key[0])
+            self._basis_texts[key] = text
+        return text
     """Each derived fact -> the schema facts it is computed from (through other derived facts)."""

@@ -44,8 +44,7 @@ def missing_facts(policy: CheckedPolicy, names: Iterable[str], env: Mapping[str,
 
 def basis_text(policy: CheckedPolicy, ids: Iterable[str], lang: str = "zh") -> str:
     """The legal bases' text joined for reading (Chinese by default)."""
-    separator = "；" if lang == "zh" else "; "
-    return separator.join(getattr(policy.bases[b], lang) for b in ids)
+    return policy.basis_text(ids, lang)
 
 
 def gap_messages(text: Text, missing: list[str]) -> dict[str, str]:
