@@ -10,20 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from decimal import Decimal
 from typing import Any
 
 import networkx as nx
 from pydantic import ValidationError
 
+from riskgrade.check_scoring import ScoringChecks
 from riskgrade.checked import (
     BASE_SCHEMA,
-    SCORING_FACTS,
-    CheckedOverride,
     CheckedPolicy,
     CheckedRule,
     DerivedFact,
-    FactorRow,
     Location,
 )
 from riskgrade.diagnostics import Diagnostic, did_you_mean
@@ -35,7 +32,6 @@ from riskgrade.model import (
     Override,
     PolicyFile,
     Rule,
-    Scoring,
     TestCase,
     Waiver,
     trigger_ids,
@@ -45,7 +41,6 @@ from riskgrade.rules.expr import ExprSyntaxError, Node, names_in, parse
 from riskgrade.rules.satisfiable import never_true
 from riskgrade.rules.typecheck import AS_OF, typecheck
 from riskgrade.rules.types import Schema, Type, type_from_name
-from riskgrade.scoring import DUTY_METHODS, RISK_METHODS, RiskMethod
 from riskgrade.structure import structure_problems
 
 MAX_RULES = 2000
@@ -71,7 +66,7 @@ class _Where:
         return self.document.diagnostic(code, message, self.at(*more), hint)
 
 
-class _Checker:
+class _Checker(ScoringChecks):
     def __init__(self, documents: list[Document]) -> None:
         self.documents = documents
         self.problems: list[Diagnostic] = []
@@ -362,150 +357,6 @@ class _Checker:
                         code, f"unknown {what} {ref!r}", *at, hint=did_you_mean(ref, table)
                     )
                 )
-
-    def scoring(
-        self, merged: dict[str, Any], schema: Schema
-    ) -> tuple[RiskMethod | None, dict[str, list[FactorRow]], list[CheckedOverride]]:
-        if "scoring" not in merged:
-            return None, {}, []
-        scoring, where = merged["scoring"]
-        scoring: Scoring  # type: ignore[no-redef]
-        score_schema = {**schema, **SCORING_FACTS}
-        if scoring.duty.method not in DUTY_METHODS:
-            self.problems.append(
-                where.diagnostic(
-                    "RG401",
-                    f"unknown duty scoring method {scoring.duty.method!r}",
-                    "duty",
-                    "method",
-                    hint=DUTY_METHODS.hint(scoring.duty.method),
-                )
-            )
-        missing = {"A", "B", "C", "D"} - set(scoring.duty.bands)
-        if missing:
-            self.problems.append(
-                where.diagnostic(
-                    "RG403",
-                    "duty bands lack grade(s) " + ", ".join(sorted(missing)),
-                    "duty",
-                    "bands",
-                )
-            )
-        missing = {"blue", "yellow", "orange", "red"} - set(scoring.risk.bands)
-        if missing:
-            self.problems.append(
-                where.diagnostic(
-                    "RG403",
-                    "risk bands lack level(s) " + ", ".join(sorted(missing)),
-                    "risk",
-                    "bands",
-                )
-            )
-        for table, order, path in (
-            (scoring.duty.bands, ["A", "B", "C", "D"], "duty"),
-            (scoring.risk.bands, ["red", "orange", "yellow", "blue"], "risk"),
-        ):
-            mins = [table[k].min for k in order if k in table]
-            if mins != sorted(mins, reverse=True):
-                self.problems.append(
-                    where.diagnostic(
-                        "RG402",
-                        f"{path} bands must fall from {order[0]} to {order[-1]}",
-                        path,
-                        "bands",
-                    )
-                )
-        method: RiskMethod | None = None
-        if scoring.risk.method not in RISK_METHODS:
-            self.problems.append(
-                where.diagnostic(
-                    "RG401",
-                    f"unknown risk method {scoring.risk.method!r}",
-                    "risk",
-                    "method",
-                    hint=RISK_METHODS.hint(scoring.risk.method),
-                )
-            )
-        else:
-            method = RISK_METHODS.get(scoring.risk.method)
-            values = {
-                name: [Decimal(str(row.value)) for row in rows]
-                for name, rows in scoring.risk.factors.items()
-            }
-            for factor, index, message in method.problems(values):
-                at = [
-                    p
-                    for p in (factor, index, "value" if index is not None else None)
-                    if p is not None
-                ]
-                self.problems.append(where.diagnostic("RG402", message, "risk", "factors", *at))
-        factors: dict[str, list[FactorRow]] = {}
-        for name, rows in scoring.risk.factors.items():
-            factors[name] = []
-            if not rows or rows[-1].when.strip() != "true":
-                self.problems.append(
-                    where.diagnostic(
-                        "RG402",
-                        f"factor {name!r} needs a last row without a condition (the default)",
-                        "risk",
-                        "factors",
-                        name,
-                    )
-                )
-            for i, row in enumerate(rows):
-                node = self.condition(
-                    row.when, score_schema, where, "risk", "factors", name, i, "when"
-                )
-                if node is not None:
-                    factors[name].append(
-                        FactorRow(
-                            node,
-                            Decimal(str(row.value)),
-                            row.note,
-                            where.location("risk", "factors", name, i),
-                            row.unknown,
-                        )
-                    )
-        overrides = []
-        for i, override in enumerate(scoring.risk.overrides):
-            self.references(
-                override.basis,
-                merged["bases"],
-                "legal basis",
-                "RG306",
-                where,
-                "risk",
-                "overrides",
-                i,
-                "basis",
-            )
-            triggers = self.triggers(
-                override.recommend, merged, schema, where, "risk", "overrides", i, "recommend"
-            )
-            node = self.condition(
-                override.when, score_schema, where, "risk", "overrides", i, "when"
-            )
-            if node is not None:
-                overrides.append(
-                    CheckedOverride(
-                        override, node, where.location("risk", "overrides", i), triggers
-                    )
-                )
-        self.references(
-            scoring.risk.basis, merged["bases"], "legal basis", "RG306", where, "risk", "basis"
-        )
-        for level, ids in scoring.risk.recommend.items():
-            self.references(
-                ids,
-                merged["catalogue"],
-                "recommendation",
-                "RG304",
-                where,
-                "risk",
-                "recommend",
-                level,
-            )
-        return method, factors, overrides
 
     def catalogue(self, merged: dict[str, Any]) -> dict[str, list[str]]:
         supersedes = {}

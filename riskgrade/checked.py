@@ -123,4 +123,5 @@ class CheckedPolicy:
             text = separator.join(getattr(self.bases[b], lang) for b in key[0])
             self._basis_texts[key] = text
         return text
+
     """Each derived fact -> the schema facts it is computed from (through other derived facts)."""

@@ -19,8 +19,9 @@ from riskgrade.rules.expr import parse
 from riskgrade.rules.interpret import evaluate
 from riskgrade.rules.typecheck import typecheck
 from riskgrade.rules.types import BOOL, DATE, NUMBER, Type, enum
-from tests.strategies import AS_OF, enterprises
+from riskgrade.testing import enterprises
 
+AS_OF = dt.date(2026, 11, 28)
 ITEM = {"x": NUMBER, "f": BOOL}
 SCHEMA: dict[str, Type] = {
     "n1": NUMBER,
@@ -135,7 +136,7 @@ def test_compiled_conditions_agree_with_the_interpreter(
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(enterprises())
+@given(enterprises(as_of=AS_OF))
 def test_all_engines_grade_the_default_policy_identically(facts: dict[str, Any]) -> None:
     policy = _default()
     dumps = {}

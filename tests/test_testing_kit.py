@@ -40,7 +40,7 @@ def _failure(policy: riskgrade.Policy, check: str, **kwargs: Any) -> PropertyFai
     return caught.value
 
 
-def test_default_policy_has_every_property() -> None:
+def test_default_policy_has_every_property_r11_r12_r13() -> None:
     # 500 examples here; `pytest --hypothesis-profile=long` runs the profile's larger number.
     examples = max(500, settings.default.max_examples)
     assert_policy_properties(riskgrade.load_policy(), max_examples=examples, as_of=AS_OF)

@@ -8,25 +8,16 @@ differential property test holds it to. It skips the per-node dispatch of the in
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from riskgrade.rules.expr import Arith, BoolOp, Call, Compare, Const, In, Name, Neg, Node, Not
+from riskgrade.rules.interpret import COMPARE
 from riskgrade.rules.typecheck import AS_OF
 
 Env = Mapping[str, Any]
 Compiled = Callable[[Env], Any]
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 def compile_expr(node: Node) -> Compiled:
@@ -86,7 +77,7 @@ def _compare(node: Compare) -> Compiled:
         if node.op == "==":
             return lambda env: other(env) is None
         return lambda env: other(env) is not None
-    left, right, op = compile_expr(node.left), compile_expr(node.right), _COMPARE[node.op]
+    left, right, op = compile_expr(node.left), compile_expr(node.right), COMPARE[node.op]
     if isinstance(node.right, Const):  # the common case: a fact against a number
         constant = node.right.value
 

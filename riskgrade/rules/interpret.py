@@ -16,7 +16,7 @@ from typing import Any
 from riskgrade.rules.expr import Arith, BoolOp, Call, Compare, Const, In, Name, Neg, Node, Not
 from riskgrade.rules.typecheck import AS_OF
 
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
@@ -47,7 +47,7 @@ def evaluate(node: Node, env: Env) -> Any:
         left, right = evaluate(node.left, env), evaluate(node.right, env)
         if left is None or right is None:
             return None
-        return _COMPARE[node.op](left, right)
+        return COMPARE[node.op](left, right)
     if isinstance(node, In):
         value = evaluate(node.operand, env)
         if value is None:

@@ -1,0 +1,188 @@
+"""The check stage for the ``scoring`` section: methods, bands, factor tables, overrides."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from riskgrade.checked import SCORING_FACTS, CheckedOverride, FactorRow
+from riskgrade.diagnostics import Diagnostic
+from riskgrade.model import Scoring
+from riskgrade.rules.expr import Node
+from riskgrade.rules.types import Schema
+from riskgrade.scoring import DUTY_METHODS, RISK_METHODS, RiskMethod
+
+
+class ScoringChecks:
+    """Mixed into the checker: needs ``problems``, ``condition``, ``references`` and
+    ``triggers`` from it."""
+
+    problems: list[Diagnostic]
+
+    def condition(self, text: str, schema: Schema, where: Any, *path: str | int) -> Node | None:
+        raise NotImplementedError
+
+    def references(
+        self,
+        ids: list[str],
+        table: dict[str, Any],
+        what: str,
+        code: str,
+        where: Any,
+        *path: str | int,
+    ) -> None:
+        raise NotImplementedError
+
+    def triggers(
+        self,
+        recommends: list[Any],
+        merged: dict[str, Any],
+        schema: Schema,
+        where: Any,
+        *path: str | int,
+    ) -> tuple[tuple[str, Node | None], ...]:
+        raise NotImplementedError
+
+    def scoring(
+        self, merged: dict[str, Any], schema: Schema
+    ) -> tuple[RiskMethod | None, dict[str, list[FactorRow]], list[CheckedOverride]]:
+        if "scoring" not in merged:
+            return None, {}, []
+        scoring, where = merged["scoring"]
+        scoring: Scoring  # type: ignore[no-redef]
+        score_schema = {**schema, **SCORING_FACTS}
+        if scoring.duty.method not in DUTY_METHODS:
+            self.problems.append(
+                where.diagnostic(
+                    "RG401",
+                    f"unknown duty scoring method {scoring.duty.method!r}",
+                    "duty",
+                    "method",
+                    hint=DUTY_METHODS.hint(scoring.duty.method),
+                )
+            )
+        missing = {"A", "B", "C", "D"} - set(scoring.duty.bands)
+        if missing:
+            self.problems.append(
+                where.diagnostic(
+                    "RG403",
+                    "duty bands lack grade(s) " + ", ".join(sorted(missing)),
+                    "duty",
+                    "bands",
+                )
+            )
+        missing = {"blue", "yellow", "orange", "red"} - set(scoring.risk.bands)
+        if missing:
+            self.problems.append(
+                where.diagnostic(
+                    "RG403",
+                    "risk bands lack level(s) " + ", ".join(sorted(missing)),
+                    "risk",
+                    "bands",
+                )
+            )
+        for table, order, path in (
+            (scoring.duty.bands, ["A", "B", "C", "D"], "duty"),
+            (scoring.risk.bands, ["red", "orange", "yellow", "blue"], "risk"),
+        ):
+            mins = [table[k].min for k in order if k in table]
+            if mins != sorted(mins, reverse=True):
+                self.problems.append(
+                    where.diagnostic(
+                        "RG402",
+                        f"{path} bands must fall from {order[0]} to {order[-1]}",
+                        path,
+                        "bands",
+                    )
+                )
+        method: RiskMethod | None = None
+        if scoring.risk.method not in RISK_METHODS:
+            self.problems.append(
+                where.diagnostic(
+                    "RG401",
+                    f"unknown risk method {scoring.risk.method!r}",
+                    "risk",
+                    "method",
+                    hint=RISK_METHODS.hint(scoring.risk.method),
+                )
+            )
+        else:
+            method = RISK_METHODS.get(scoring.risk.method)
+            values = {
+                name: [Decimal(str(row.value)) for row in rows]
+                for name, rows in scoring.risk.factors.items()
+            }
+            for factor, index, message in method.problems(values):
+                at = [
+                    p
+                    for p in (factor, index, "value" if index is not None else None)
+                    if p is not None
+                ]
+                self.problems.append(where.diagnostic("RG402", message, "risk", "factors", *at))
+        factors: dict[str, list[FactorRow]] = {}
+        for name, rows in scoring.risk.factors.items():
+            factors[name] = []
+            if not rows or rows[-1].when.strip() != "true":
+                self.problems.append(
+                    where.diagnostic(
+                        "RG402",
+                        f"factor {name!r} needs a last row without a condition (the default)",
+                        "risk",
+                        "factors",
+                        name,
+                    )
+                )
+            for i, row in enumerate(rows):
+                node = self.condition(
+                    row.when, score_schema, where, "risk", "factors", name, i, "when"
+                )
+                if node is not None:
+                    factors[name].append(
+                        FactorRow(
+                            node,
+                            Decimal(str(row.value)),
+                            row.note,
+                            where.location("risk", "factors", name, i),
+                            row.unknown,
+                        )
+                    )
+        overrides = []
+        for i, override in enumerate(scoring.risk.overrides):
+            self.references(
+                override.basis,
+                merged["bases"],
+                "legal basis",
+                "RG306",
+                where,
+                "risk",
+                "overrides",
+                i,
+                "basis",
+            )
+            triggers = self.triggers(
+                override.recommend, merged, schema, where, "risk", "overrides", i, "recommend"
+            )
+            node = self.condition(
+                override.when, score_schema, where, "risk", "overrides", i, "when"
+            )
+            if node is not None:
+                overrides.append(
+                    CheckedOverride(
+                        override, node, where.location("risk", "overrides", i), triggers
+                    )
+                )
+        self.references(
+            scoring.risk.basis, merged["bases"], "legal basis", "RG306", where, "risk", "basis"
+        )
+        for level, ids in scoring.risk.recommend.items():
+            self.references(
+                ids,
+                merged["catalogue"],
+                "recommendation",
+                "RG304",
+                where,
+                "risk",
+                "recommend",
+                level,
+            )
+        return method, factors, overrides
