@@ -28,7 +28,7 @@ NESTED = ("hazards", "buildings", "elevators")
 _NESTED_ALIASES = {"隐患": "hazards", "建筑": "buildings", "电梯": "elevators"}
 _TRUE = {"true", "yes", "y", "1", "是", "有", "已", "√", "t"}
 _FALSE = {"false", "no", "n", "0", "否", "无", "未", "×", "f"}
-FORMATS = ("csv", "json", "jsonl", "xlsx")
+FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
 
 
 class InputError(RiskgradeError):
@@ -211,6 +211,29 @@ def _xlsx_rows(path: Path, mapping: Mapping[str, str], sheet: str | None) -> Ite
         workbook.close()
 
 
+def _parquet_rows(path: Path, mapping: Mapping[str, str]) -> Iterator[Row]:
+    """Rows of a Parquet file, one record batch at a time (nested lists as list columns or JSON
+    text)."""
+    parquet = _pyarrow()
+    number = 0
+    for batch in parquet.ParquetFile(path).iter_batches(batch_size=10_000):
+        for record in batch.to_pylist():
+            number += 1
+            facts = _map(record, mapping, cells=False)
+            for name in NESTED:
+                if isinstance(facts.get(name), str):
+                    facts[name] = coerce(facts[name])
+            yield Row(number, facts)
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise InputError("Parquet needs pyarrow: pip install riskgrade[parquet]") from exc
+    return parquet
+
+
 def _sheet_records(ws: Any, mapping: Mapping[str, str]) -> list[dict[str, Any]]:
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None) or ()
@@ -275,6 +298,8 @@ def read_rows(
         rows = _csv_rows(path, mapping, encoding)
     elif fmt == "xlsx":
         rows = _xlsx_rows(path, mapping, sheet)
+    elif fmt == "parquet":
+        rows = _parquet_rows(path, mapping)
     else:
         rows = _json_rows(path, mapping, fmt)
     side = {name: linked_file(file, mapping) for name, file in (linked or {}).items()}
@@ -299,6 +324,11 @@ RESULT_COLUMNS = (
     "recommendations",
     "top_countermeasures_zh",
 )
+
+
+def _result_schema(pa: Any) -> Any:
+    floats = {"duty_score", "risk_score"}
+    return pa.schema([(c, pa.float64() if c in floats else pa.string()) for c in RESULT_COLUMNS])
 
 
 def result_record(a: Assessment) -> dict[str, Any]:
@@ -335,6 +365,9 @@ class ResultWriter:
             self._workbook = Workbook(write_only=True)
             self._writer = self._workbook.create_sheet("results")
             self._writer.append(list(RESULT_COLUMNS))
+        elif self.format == "parquet":
+            self._batch: list[dict[str, Any]] = []
+            self._parquet: Any = None
         else:
             self._handle = path.open("w", encoding="utf-8", newline="")
             if self.format == "csv":
@@ -352,6 +385,10 @@ class ResultWriter:
             self._writer.writerow(record)
         elif self.format == "xlsx":
             self._writer.append([record[c] for c in RESULT_COLUMNS])
+        elif self.format == "parquet":
+            self._batch.append(dict(record))
+            if len(self._batch) >= 10_000:
+                self._flush_parquet()
         else:
             if self.format == "json":
                 self._handle.write((",\n" if self.count else "") + text)
@@ -359,9 +396,24 @@ class ResultWriter:
                 self._handle.write(text + "\n")
         self.count += 1
 
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+
+        parquet = _pyarrow()
+        table = pa.Table.from_pylist(self._batch, schema=_result_schema(pa))
+        if self._parquet is None:
+            self._parquet = parquet.ParquetWriter(self.path, table.schema)
+        self._parquet.write_table(table)
+        self._batch = []
+
     def close(self) -> None:
         if self._workbook is not None:
             self._workbook.save(self.path)
+            return
+        if self.format == "parquet":
+            if self._batch or self._parquet is None:
+                self._flush_parquet()
+            self._parquet.close()
             return
         if self.format == "json":
             self._handle.write("\n]\n")

@@ -38,6 +38,7 @@ class Document:
     file: str
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
 
     def position(self, path: Path_) -> tuple[int, int]:
         """The position of ``path`` or of its nearest located ancestor."""
@@ -125,7 +126,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         try:
             root = loader.get_single_node()
             if root is None:
-                return Document(file, None), []
+                return Document(file, None, text=text), []
             builder = _Builder(loader)
             data = builder.build(root, ())
         finally:
@@ -146,7 +147,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         Diagnostic("RG006", f"duplicate key {key!r}", file, mark.line + 1, mark.column + 1)
         for key, mark in builder.duplicates
     ]
-    return Document(file, data, builder.positions), problems
+    return Document(file, data, builder.positions, text), problems
 
 
 def load_path(path: str | Path) -> tuple[list[Document], list[Diagnostic]]:

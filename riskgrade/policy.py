@@ -61,7 +61,9 @@ def load_policy_source(source: Mapping[str, str]) -> Policy:
     problems += more
     if checked is None or any(d.severity == "error" for d in problems):
         raise PolicyError([d for d in problems if d.severity == "error"] or problems)
-    return Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
+    policy = Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
+    policy.source = dict(source)
+    return policy
 
 
 def diagnose(path: str | Path | None = None) -> list[Diagnostic]:
@@ -85,7 +87,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
     problems = problems + found
     if checked is None or any(d.severity == "error" for d in problems):
         raise PolicyError([d for d in problems if d.severity == "error"] or problems)
-    return Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
+    policy = Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
+    policy.source = {d.file: d.text for d in documents}
+    return policy
 
 
 class Policy:
@@ -96,6 +100,8 @@ class Policy:
         self.warnings = warnings or []
         self._engine: Any = None
         self._compiled: CompiledPath | None = None
+        self.source: dict[str, str] = {}
+        """The policy's YAML texts by file name: how it travels to other processes."""
 
     @property
     def name(self) -> str:

@@ -186,3 +186,20 @@ def test_unknown_formats_are_refused_clearly(tmp_path: Path, name: str) -> None:
         main, ["grade", str(source), "-o", str(tmp_path / "o.csv"), "--lang", "en"]
     )
     assert result.exit_code == 2 and "bad input" in result.output
+
+
+def test_parquet_in_and_out(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    records = [
+        {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v) for k, v in r.items()}
+        for r in ROWS
+    ]
+    source = tmp_path / "ledger.parquet"
+    pq.write_table(pa.Table.from_pylist(records), source)
+    result = _grade(str(source), "-o", str(tmp_path / "out.parquet"))
+    assert result.exit_code == 0 and "graded 11" in result.output
+    out = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert [r["id"] for r in out] == [r["id"] for r in ROWS]
+    assert out[4]["risk_level"] == "red"  # the chemical plant with an open major hazard

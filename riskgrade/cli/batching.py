@@ -27,7 +27,7 @@ from riskgrade.cli._common import (
 )
 from riskgrade.i18n import t
 from riskgrade.io import InputError, load_mapping
-from riskgrade.policy import EngineName, policy_source
+from riskgrade.policy import EngineName
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -102,7 +102,7 @@ def grade_command(
             task = progress.add_task(str(input_path.name), total=None)
             summary = grade_file(
                 policy,
-                policy_source(policy_path),
+                policy.source,
                 input_path,
                 output,
                 errors=errors,
