@@ -1,9 +1,9 @@
-"""A hand-written plain-Python grading of the default policy's rules (the speed baseline).
+"""The default policy written by hand in plain Python: the speed baseline.
 
-It evaluates the same rule conditions, LEC factors and overrides with ordinary ``if``
-statements over the raw dicts, reading an unknown fact as "breached" where the policy does, but
-without validation, derived-fact machinery, data-gap findings or traces. It is a yardstick for
-cost, not a second implementation: equality with the policy is not claimed here.
+It reads raw dicts and assumes every fact is known (no validation, no unknowns, no findings
+objects, no countermeasures): the least work that gives the same risk level, duty grade and
+breached rules as the default policy, which ``tests/test_baseline.py`` checks on generated
+enterprises with every fact known.
 """
 
 from __future__ import annotations
@@ -20,123 +20,201 @@ HIGH_RISK = {
     "fireworks",
 }
 CROWDED = {"retail", "catering", "hospitality", "entertainment"}
-DEDUCTIONS = {"serious": 10, "minor": 5, "major": 30}
+SEVERE_INDUSTRY = {"mining", "hazardous_chemicals", "fireworks", "metal_smelting"}
+RULES = {  # rule id -> (severity, deduction)
+    "staffing_high_risk": ("serious", 15),
+    "staffing_over_100": ("serious", 15),
+    "staffing_small": ("serious", 15),
+    "no_responsibility_system": ("serious", 10),
+    "no_safety_rules": ("minor", 5),
+    "principal_not_certified": ("serious", 10),
+    "workers_untrained": ("serious", 15),
+    "some_workers_untrained": ("minor", 5),
+    "migrant_workers_untrained": ("serious", 10),
+    "special_workers_uncertified": ("serious", 15),
+    "no_ppe": ("serious", 10),
+    "no_risk_register": ("serious", 10),
+    "perfunctory_self_inspection": ("serious", 10),
+    "open_major_hazard": ("major", 30),
+    "overdue_general_hazard": ("serious", 10),
+    "no_emergency_plan": ("serious", 10),
+    "drill_overdue": ("serious", 5),
+    "gas_alarm_missing": ("serious", 10),
+    "highrise_fire_system_failed": ("serious", 15),
+    "highrise_fire_test_overdue": ("minor", 5),
+    "highrise_control_room_unstaffed": ("serious", 10),
+    "elevator_unregistered": ("serious", 10),
+    "elevator_maintenance_overdue": ("serious", 10),
+    "elevator_inspection_overdue": ("serious", 10),
+    "no_liability_insurance": ("serious", 10),
+    "confined_space_uncontrolled": ("serious", 10),
+    "combustible_dust_uncontrolled": ("serious", 10),
+    "repeated_violations": ("serious", 10),
+    "closure_conditions": ("major", 20),
+}
+LEVELS = ("blue", "yellow", "orange", "red")
+READS = (
+    "industry",
+    "employees",
+    "safety_department",
+    "full_time_safety_staff",
+    "part_time_safety_staff",
+    "responsibility_system",
+    "safety_rules",
+    "principal_certified",
+    "safety_staff_certified",
+    "workers_trained",
+    "migrant_workers",
+    "migrant_workers_trained",
+    "special_workers",
+    "special_workers_certified",
+    "ppe_provided",
+    "risk_register",
+    "self_inspections_90d",
+    "hazards",
+    "emergency_plan",
+    "last_drill",
+    "uses_gas",
+    "gas_alarm",
+    "buildings",
+    "elevators",
+    "liability_insurance",
+    "confined_spaces",
+    "combustible_dust",
+    "violations_12m",
+    "penalties_12m",
+    "fatalities_3y",
+)
+"""The facts the baseline reads: it needs every one of them known."""
 
 
-def _not(value: Any) -> bool:
-    return value is None or not value
+def _days(as_of: dt.date, text: str) -> int:
+    return (as_of - dt.date.fromisoformat(text)).days
 
 
-def _days(as_of: dt.date, text: str | None) -> int | None:
-    return None if text is None else (as_of - dt.date.fromisoformat(text)).days
+def _tall(b: dict[str, Any]) -> bool:
+    return b["height_m"] > 27 if b["residential"] else b["height_m"] > 24
 
 
-def grade(e: dict[str, Any], as_of: dt.date) -> tuple[str, float, list[str]]:
-    found: list[tuple[str, str]] = []
-    industry, employees = e["industry"], e["employees"]
+def breached(e: dict[str, Any], as_of: dt.date) -> list[str]:
+    """The rules the unit breaches, in policy order."""
+    industry, emp = e["industry"], e["employees"]
     high = industry in HIGH_RISK
-    has_full = bool(e.get("safety_department")) or (e.get("full_time_safety_staff") or 0) > 0
-    if high and not has_full:
-        found.append(("staffing_high_risk", "serious"))
-    elif employees > 100 and not has_full:
-        found.append(("staffing_over_100", "serious"))
-    elif employees <= 100 and not has_full and not (e.get("part_time_safety_staff") or 0) > 0:
-        found.append(("staffing_small", "serious"))
-    for fact, rule, severity in (
-        ("responsibility_system", "no_responsibility_system", "serious"),
-        ("safety_rules", "no_safety_rules", "minor"),
-        ("ppe_provided", "no_ppe", "serious"),
-        ("risk_register", "no_risk_register", "serious"),
-        ("emergency_plan", "no_emergency_plan", "serious"),
-    ):
-        if _not(e.get(fact)):
-            found.append((rule, severity))
-    if high and not (e.get("principal_certified") and e.get("safety_staff_certified")):
-        found.append(("principal_not_certified", "serious"))
-    trained = e.get("workers_trained")
-    untrained = employees - trained if trained is not None else employees
-    if untrained > 0 and untrained * 4 >= employees:
-        found.append(("workers_untrained", "serious"))
-    elif untrained > 0:
-        found.append(("some_workers_untrained", "minor"))
-    migrants, migrants_trained = e.get("migrant_workers"), e.get("migrant_workers_trained")
-    if migrants is None or migrants_trained is None or migrants_trained < migrants:
-        if migrants != 0:
-            found.append(("migrant_workers_untrained", "serious"))
-    special, certified = e.get("special_workers"), e.get("special_workers_certified")
-    if special is None or certified is None or certified < special:
-        found.append(("special_workers_uncertified", "serious"))
-    inspections = e.get("self_inspections_90d")
-    if inspections is None or inspections < 3:
-        found.append(("perfunctory_self_inspection", "serious"))
-    hazards = e.get("hazards") or []
-    open_major = sum(
-        1 for h in hazards if h.get("level") == "major" and h.get("rectified_on") is None
-    )
-    if open_major:
-        found.append(("open_major_hazard", "major"))
-    if any(
-        h.get("level") == "general"
-        and h.get("rectified_on") is None
+    full = e["safety_department"] or e["full_time_safety_staff"] > 0
+    untrained = emp - e["workers_trained"]
+    hazards, buildings, lifts = e["hazards"], e["buildings"], e["elevators"]
+    open_major = sum(1 for h in hazards if h["level"] == "major" and h["rectified_on"] is None)
+    overdue = any(
+        h["level"] == "general"
+        and h["rectified_on"] is None
         and dt.date.fromisoformat(h["deadline"]) < as_of
         for h in hazards
-    ):
-        found.append(("overdue_general_hazard", "serious"))
-    interval = 183 if high or industry in CROWDED else 365
-    days = _days(as_of, e.get("last_drill"))
-    if days is None or days > interval:
-        found.append(("drill_overdue", "serious"))
-    if industry == "catering" and e.get("uses_gas") and _not(e.get("gas_alarm")):
-        found.append(("gas_alarm_missing", "serious"))
-    for b in e.get("buildings") or []:
-        tall = (b["residential"] and b["height_m"] > 27) or (
-            not b["residential"] and b["height_m"] > 24
-        )
-        if tall and not (
-            b["fire_alarm_ok"]
-            and b["sprinklers_ok"]
-            and b["fire_water_ok"]
-            and b["smoke_control_ok"]
-        ):
-            found.append(("highrise_fire_system_failed", "serious"))
-            break
-    for lift in e.get("elevators") or []:
-        if (_days(as_of, lift["last_maintenance"]) or 0) > 15:
-            found.append(("elevator_maintenance_overdue", "serious"))
-            break
-    if (e.get("violations_12m") or 0) >= 2:
-        found.append(("repeated_violations", "serious"))
-    score = 100.0 - sum(DEDUCTIONS[s] for _, s in found)
-    serious = sum(1 for _, s in found if s == "serious")
+    )
+    checks = {
+        "staffing_high_risk": high and not full,
+        "staffing_over_100": not high and emp > 100 and not full,
+        "staffing_small": not high and emp <= 100 and not (full or e["part_time_safety_staff"] > 0),
+        "no_responsibility_system": not e["responsibility_system"],
+        "no_safety_rules": not e["safety_rules"],
+        "principal_not_certified": high
+        and not (e["principal_certified"] and e["safety_staff_certified"]),
+        "workers_untrained": untrained > 0 and untrained * 4 >= emp,
+        "some_workers_untrained": untrained > 0 and untrained * 4 < emp,
+        "migrant_workers_untrained": e["migrant_workers"] - e["migrant_workers_trained"] > 0,
+        "special_workers_uncertified": e["special_workers_certified"] < e["special_workers"],
+        "no_ppe": not e["ppe_provided"],
+        "no_risk_register": not e["risk_register"],
+        "perfunctory_self_inspection": e["self_inspections_90d"] < 3,
+        "open_major_hazard": open_major > 0,
+        "overdue_general_hazard": overdue,
+        "no_emergency_plan": not e["emergency_plan"],
+        "drill_overdue": _days(as_of, e["last_drill"])
+        > (183 if high or industry in CROWDED else 365),
+        "gas_alarm_missing": industry == "catering" and e["uses_gas"] and not e["gas_alarm"],
+        "highrise_fire_system_failed": any(
+            _tall(b)
+            and not (
+                b["fire_alarm_ok"]
+                and b["sprinklers_ok"]
+                and b["fire_water_ok"]
+                and b["smoke_control_ok"]
+            )
+            for b in buildings
+        ),
+        "highrise_fire_test_overdue": any(
+            _tall(b) and _days(as_of, b["last_fire_test"]) > 365 for b in buildings
+        ),
+        "highrise_control_room_unstaffed": any(
+            _tall(b) and not b["control_room_staffed"] for b in buildings
+        ),
+        "elevator_unregistered": any(not lift["registered"] for lift in lifts),
+        "elevator_maintenance_overdue": any(
+            _days(as_of, lift["last_maintenance"]) > 15 for lift in lifts
+        ),
+        "elevator_inspection_overdue": any(
+            lift["inspection_passed"] is False
+            or _days(as_of, lift["last_inspection"]) > 730
+            or (
+                as_of.year - lift["commissioned_year"] >= 15
+                and _days(as_of, lift["last_inspection"]) > 365
+            )
+            for lift in lifts
+        ),
+        "no_liability_insurance": high and not e["liability_insurance"],
+        "confined_space_uncontrolled": e["confined_spaces"] and not e["risk_register"],
+        "combustible_dust_uncontrolled": e["combustible_dust"]
+        and (not e["risk_register"] or e["self_inspections_90d"] < 3),
+        "repeated_violations": e["violations_12m"] >= 2,
+        "closure_conditions": open_major > 0 and e["penalties_12m"] >= 4,
+    }
+    return [rule for rule, hit in checks.items() if hit]
+
+
+def grade(e: dict[str, Any], as_of: dt.date) -> tuple[str, str, list[str]]:
+    """(risk level, duty grade, breached rules) for a unit whose facts are all known."""
+    rules = breached(e, as_of)
+    severities = [RULES[r][0] for r in rules]
+    score = max(100 - sum(RULES[r][1] for r in rules), 0)
+    grade = "A" if score >= 90 else "B" if score >= 75 else "C" if score >= 60 else "D"
+    if "major" in severities:
+        grade = max(grade, "C")
+    elif "serious" in severities:
+        grade = max(grade, "B")
+    serious = severities.count("serious")
+    industry, emp = e["industry"], e["employees"]
+    high, crowded = industry in HIGH_RISK, industry in CROWDED
     likelihood = (
-        10 if any(s == "major" for _, s in found) else 6 if serious >= 2 else 3 if serious else 0.5
+        10
+        if "major" in severities
+        else 6
+        if serious >= 2
+        else 3
+        if serious
+        else 1
+        if "minor" in severities
+        else 0.5
     )
     exposure = (
-        10
-        if high and employees > 100
-        else 6
-        if high or employees > 300
-        else 3
-        if employees > 20
-        else 2
+        10 if high and emp > 100 else 6 if high or emp > 300 else 3 if emp > 20 or crowded else 2
     )
-    consequence = (
-        40
-        if industry in {"mining", "hazardous_chemicals", "fireworks", "metal_smelting"}
-        else 15
-        if high
-        else 7
-    )
+    if industry in SEVERE_INDUSTRY:
+        consequence = 40
+    elif (
+        high
+        or emp > 300
+        or e["confined_spaces"]
+        or e["combustible_dust"]
+        or any(b["height_m"] > 24 for b in e["buildings"])
+    ):
+        consequence = 15
+    elif crowded or emp > 100 or e["elevators"]:
+        consequence = 7
+    else:
+        consequence = 3
     d = likelihood * exposure * consequence
-    level = (
-        "red"
-        if d > 320 or open_major
-        else "orange"
-        if d >= 160
-        else "yellow"
-        if d >= 70
-        else "blue"
-    )
-    if (e.get("fatalities_3y") or 0) > 0 and level in ("blue", "yellow"):
-        level = "orange"
-    return level, score, [rule for rule, _ in found]
+    level = 3 if d > 320 else 2 if d >= 160 else 1 if d >= 70 else 0
+    if "open_major_hazard" in rules:
+        level = 3
+    if e["fatalities_3y"] > 0:
+        level = max(level, 2)
+    return LEVELS[level], grade, rules

@@ -48,7 +48,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    rows = population(args.size)
+    rows = population(args.size, unknown=0)
     policy = riskgrade.load_policy()
     conditions = [rule.condition for rule in policy.checked.rules]
 

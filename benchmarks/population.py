@@ -31,7 +31,7 @@ def _day(rng: random.Random, back: int) -> str:
     return (AS_OF - dt.timedelta(days=rng.randint(0, back))).isoformat()
 
 
-def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
+def enterprise(rng: random.Random, index: int, unknown: float = 0.05) -> dict[str, Any]:
     """One enterprise; state firms comply best, small and micro firms worst."""
     industry = rng.choices([i for i, _ in _INDUSTRIES], [w for _, w in _INDUSTRIES])[0]
     tier, _, comply = rng.choices(_TIERS, [t[1] for t in _TIERS])[0]
@@ -39,7 +39,7 @@ def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
         tier, rng.randint(1, 60)
     )
     ok = lambda: rng.random() < comply  # noqa: E731 - a tiny local helper
-    maybe = lambda value: None if rng.random() < 0.05 else value  # noqa: E731 - 5 % unknown
+    maybe = lambda value: None if rng.random() < unknown else value  # noqa: E731
     migrants = rng.randint(0, employees)
     special = rng.randint(0, max(employees // 10, 0))
     facts: dict[str, Any] = {
@@ -83,6 +83,8 @@ def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
         "buildings": [],
         "elevators": [],
         "liability_insurance": maybe(ok()),
+        "confined_spaces": industry in ("manufacturing", "warehousing") and rng.random() < 0.3,
+        "combustible_dust": industry == "manufacturing" and rng.random() < 0.15,
         "accidents_3y": rng.choice([0, 0, 0, 1]),
         "fatalities_3y": 0 if rng.random() < 0.98 else 1,
         "violations_12m": rng.choice([0, 0, 0, 1, 2, 3]),
@@ -122,6 +124,8 @@ def enterprise(rng: random.Random, index: int) -> dict[str, Any]:
     return facts
 
 
-def population(size: int, seed: int = 20261128) -> list[dict[str, Any]]:
+def population(size: int, seed: int = 20261128, unknown: float = 0.05) -> list[dict[str, Any]]:
+    """``size`` units; each optional fact is unknown with probability ``unknown`` (the speed
+    baseline needs ``unknown=0``)."""
     rng = random.Random(seed)
-    return [enterprise(rng, i) for i in range(size)]
+    return [enterprise(rng, i, unknown) for i in range(size)]

@@ -1,0 +1,277 @@
+"""Named benchmark scenarios, each against the hand-written baseline measured in the same run.
+
+    python benchmarks/scenarios.py latency
+    python benchmarks/scenarios.py throughput [--size 100000]
+    python benchmarks/scenarios.py stream [--size 1000000] [--workers 2]
+    python benchmarks/scenarios.py scaling [--rules 500]
+
+Each prints a summary and writes ``benchmarks/results/<scenario>.json``. Machines here are
+shared and noisy: compare the ratios, not the absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import baseline
+from population import AS_OF, population
+
+import riskgrade
+from riskgrade.check import check
+from riskgrade.load import load_path
+from riskgrade.rules.durable_engine import DurableEngine
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def save(name: str, result: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps({"machine": machine(), **result}, indent=2), encoding="utf-8"
+    )
+    print(json.dumps(result, indent=2))
+
+
+def timed(func: Any) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def latency(args: argparse.Namespace) -> None:
+    policy = riskgrade.load_policy()
+    row = population(1, seed=1, unknown=0)[0]
+    policy.grade(row, as_of=AS_OF)  # build the engine first
+    samples: dict[str, list[float]] = {"baseline": [], "compiled": [], "durable": []}
+    for _ in range(args.repeat):
+        samples["baseline"].append(timed(lambda: baseline.grade(row, AS_OF)))
+        samples["compiled"].append(timed(lambda: policy.grade(row, as_of=AS_OF, engine="compiled")))
+        samples["durable"].append(timed(lambda: policy.grade(row, as_of=AS_OF, engine="durable")))
+    median = {k: statistics.median(v) * 1e6 for k, v in samples.items()}
+    save(
+        "latency",
+        {
+            "median_us": median,
+            "ratio_to_baseline": {k: v / median["baseline"] for k, v in median.items()},
+        },
+    )
+
+
+def throughput(args: argparse.Namespace) -> None:
+    policy = riskgrade.load_policy()
+    rows = population(args.size, unknown=0)
+    seconds = {
+        "baseline": timed(lambda: [baseline.grade(r, AS_OF) for r in rows]),
+        "compiled": timed(lambda: sum(1 for _ in policy.grade_many(rows, as_of=AS_OF))),
+    }
+    durable_rows = rows[: min(len(rows), 20_000)]
+    durable = timed(
+        lambda: sum(1 for _ in policy.grade_many(durable_rows, as_of=AS_OF, engine="durable"))
+    )
+    per_second = {k: args.size / v for k, v in seconds.items()}
+    per_second["durable"] = len(durable_rows) / durable
+    save(
+        "throughput",
+        {
+            "size": args.size,
+            "durable_size": len(durable_rows),
+            "per_second": per_second,
+            "ratio_to_baseline": {k: per_second["baseline"] / v for k, v in per_second.items()},
+        },
+    )
+
+
+def _write_csv(path: Path, size: int) -> None:
+    fields = None
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer: Any = None
+        for start in range(0, size, 10_000):
+            for row in population(min(10_000, size - start), seed=start, unknown=0):
+                flat = {
+                    k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+                    for k, v in row.items()
+                }
+                flat["id"] = f"U{start:08d}{flat['id'][-6:]}"
+                if writer is None:
+                    fields = list(flat)
+                    writer = csv.DictWriter(handle, fieldnames=fields)
+                    writer.writeheader()
+                writer.writerow(flat)
+
+
+def _baseline_stream(source: Path, target: Path) -> None:
+    with (
+        source.open(encoding="utf-8", newline="") as handle,
+        target.open("w", encoding="utf-8", newline="") as out,
+    ):
+        writer = csv.writer(out)
+        for record in csv.DictReader(handle):
+            row: dict[str, Any] = {}
+            for key, value in record.items():
+                if value == "":
+                    row[key] = None
+                elif value[:1] == "[":
+                    row[key] = json.loads(value)
+                elif value in ("True", "False"):
+                    row[key] = value == "True"
+                else:
+                    try:
+                        row[key] = int(value)
+                    except ValueError:
+                        try:
+                            row[key] = float(value)
+                        except ValueError:
+                            row[key] = value
+            level, grade, rules = baseline.grade(row, AS_OF)
+            writer.writerow([row["id"], level, grade, " ".join(rules)])
+
+
+def stream(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "district.csv", Path(folder) / "graded.csv"
+        _write_csv(source, args.size)
+        size_mb = source.stat().st_size / 1e6
+        base_s = timed(lambda: _baseline_stream(source, Path(folder) / "baseline.csv"))
+        command = [
+            sys.executable,
+            "-m",
+            "riskgrade",
+            "grade",
+            str(source),
+            "-o",
+            str(target),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--workers",
+            str(args.workers),
+            "--lang",
+            "en",
+        ]
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        ours = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        save(
+            "stream",
+            {
+                "rows": args.size,
+                "input_mb": size_mb,
+                "workers": args.workers,
+                "summary": done.stdout.strip().splitlines()[-1]
+                if done.stdout
+                else done.stderr[-500:],
+                "seconds": {"baseline": base_s, "riskgrade": ours},
+                "rows_per_second": {"baseline": args.size / base_s, "riskgrade": args.size / ours},
+                "ratio_to_baseline": ours / base_s,
+                "peak_rss_mb_largest_process": peak_mb,
+            },
+        )
+
+
+def _wide_policy(folder: Path, rules: int) -> Path:
+    """The default policy plus ``rules`` generated rules over many facts and thresholds."""
+    import shutil
+
+    from riskgrade.policy import default_policy_path
+
+    target = folder / "policy"
+    shutil.copytree(default_policy_path(), target)
+    (target / "tests.yaml").unlink()
+    facts = [
+        "employees",
+        "self_inspections_90d",
+        "violations_12m",
+        "penalties_12m",
+        "workers_trained",
+        "full_time_safety_staff",
+        "accidents_3y",
+    ]
+    flags = ["ppe_provided", "risk_register", "emergency_plan", "safety_rules", "gas_alarm"]
+    lines = ["rules:"]
+    for i in range(rules):
+        fact, flag = facts[i % len(facts)], flags[i % len(flags)]
+        lines += [
+            f"  - id: generated_{i}",
+            "    duty: enforcement",
+            f"    when: '{fact} > {i % 50} and not {flag}'",
+            "    severity: minor",
+            "    deduction: 0.1",
+            "    unknown: gap",
+            "    basis: [law_112]",
+            f"    message: {{zh: 生成规则{i}, en: generated rule {i}}}",
+            "    recommend: [safety_publicity]",
+        ]
+    (target / "generated.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def scaling(args: argparse.Namespace) -> None:
+    rows = population(2000, seed=5, unknown=0)
+    base = timed(lambda: [baseline.grade(r, AS_OF) for r in rows])
+    out: dict[str, Any] = {"rules_added": args.rules, "baseline_per_second": len(rows) / base}
+    with tempfile.TemporaryDirectory() as folder:
+        for label, path in (("default", None), ("wide", _wide_policy(Path(folder), args.rules))):
+            load_s = timed(
+                lambda p=path: check(load_path(p or riskgrade.policy.default_policy_path())[0])
+            )
+            policy = riskgrade.load_policy(path)
+            conditions = [r.condition for r in policy.checked.rules]
+            compile_s = timed(lambda c=conditions: DurableEngine.for_conditions(c, "scaling"))
+            rate = {}
+            for engine in ("compiled", "durable"):
+                seconds = timed(
+                    lambda e=engine, p=policy: sum(
+                        1 for _ in p.grade_many(rows, as_of=AS_OF, engine=e)
+                    )
+                )
+                rate[engine] = len(rows) / seconds
+            out[label] = {
+                "rules": len(conditions),
+                "load_and_check_s": load_s,
+                "durable_compile_s": compile_s,
+                "rulesets": len(policy.engine().program.rulesets),
+                "per_second": rate,
+                "ratio_to_baseline": {k: (len(rows) / base) / v for k, v in rate.items()},
+            }
+    save("scaling", out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", choices=["latency", "throughput", "stream", "scaling"])
+    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rules", type=int, default=500)
+    args = parser.parse_args()
+    if args.size is None:
+        args.size = {"throughput": 100_000, "stream": 1_000_000}.get(args.scenario, 1)
+    {"latency": latency, "throughput": throughput, "stream": stream, "scaling": scaling}[
+        args.scenario
+    ](args)
+
+
+if __name__ == "__main__":
+    main()
