@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from riskgrade import io
 from riskgrade.errors import PolicyError
 from riskgrade.i18n import default_lang, t
 from riskgrade.policy import Policy, load_policy
@@ -76,19 +77,12 @@ def open_policy(path: Path | None, lang: str) -> Policy:
 
 
 def read_rows(path: Path, lang: str) -> list[dict[str, Any]]:
-    """Enterprises from a JSON list, one JSON object, or JSON Lines."""
-    text = path.read_text(encoding="utf-8-sig")
+    """Enterprises from any ledger format ``riskgrade grade`` reads (JSON, JSON Lines, CSV,
+    XLSX, Parquet); a row that cannot be read becomes a row that fails to grade."""
     try:
-        if path.suffix == ".jsonl":
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            data = json.loads(text)
-            rows = data if isinstance(data, list) else [data]
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(
-            t("bad_input", lang, error=f"{path}:{exc.lineno}:{exc.colno}: {exc.msg}")
-        ) from exc
-    return rows
+        return [row.facts for row in io.read_rows(path)]
+    except io.InputError as exc:
+        raise click.BadParameter(t("bad_input", lang, error=exc)) from exc
 
 
 def sample_rows() -> list[dict[str, Any]]:
