@@ -203,3 +203,19 @@ def test_parquet_in_and_out(tmp_path: Path) -> None:
     out = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert [r["id"] for r in out] == [r["id"] for r in ROWS]
     assert out[4]["risk_level"] == "red"  # the chemical plant with an open major hazard
+
+
+def test_linked_hazards_file_for_a_csv_ledger(tmp_path: Path) -> None:
+    source = tmp_path / "units.csv"
+    source.write_text(
+        "统一社会信用代码,行业,从业人员数\nK1,retail,5\nK2,retail,6\n", encoding="utf-8"
+    )
+    hazards = tmp_path / "hazards.csv"
+    hazards.write_text(
+        "unit_id,id,level,found_on,deadline\nK2,H9,major,2026-10-01,2026-12-01\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.csv"
+    result = _grade(str(source), "-o", str(out), "--hazards", str(hazards))
+    assert result.exit_code == 0, result.output
+    levels = {r["id"]: r["risk_level"] for r in _read_results(out)}
+    assert levels["K2"] == "red" and levels["K1"] != "red"
