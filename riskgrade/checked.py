@@ -112,6 +112,7 @@ class CheckedPolicy:
     """Each catalogue entry -> every entry it supersedes, directly or through others."""
     waivers: list[Waiver] = field(default_factory=list)
     derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
     _basis_texts: dict[tuple[tuple[str, ...], str], str] = field(default_factory=dict, repr=False)
 
     def basis_text(self, ids: Iterable[str], lang: str = "zh") -> str:
@@ -123,5 +124,3 @@ class CheckedPolicy:
             text = separator.join(getattr(self.bases[b], lang) for b in key[0])
             self._basis_texts[key] = text
         return text
-
-    """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
