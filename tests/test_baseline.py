@@ -13,7 +13,7 @@ import riskgrade
 from riskgrade.testing import enterprises
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-import baseline  # noqa: E402
+import baseline
 
 AS_OF = dt.date(2026, 11, 28)
 POLICY = riskgrade.load_policy()
