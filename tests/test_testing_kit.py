@@ -187,3 +187,15 @@ def test_engines_agree_catches_a_miscompiled_rule(tmp_path: Path) -> None:
     engine.program.outcomes[first_true] = (index, "unknown")  # the durable path now misreads it
     with pytest.raises(PropertyFailure, match="engines disagree"):
         assert_engines_agree(policy, max_examples=200, as_of=AS_OF)
+
+
+def test_strategy_draws_every_fact_of_the_schema() -> None:
+    seen: set[str] = set()
+
+    @settings(max_examples=30, deadline=None, database=None)
+    @given(enterprises(as_of=AS_OF))
+    def collect(facts: dict[str, Any]) -> None:
+        seen.update(facts)
+
+    collect()
+    assert set(riskgrade.Enterprise.model_fields) - {"name", "street", "community"} <= seen
