@@ -23,6 +23,7 @@ from riskgrade.model import (
     Text,
     Waiver,
 )
+from riskgrade.rules.closures import Compiled, compile_expr
 from riskgrade.rules.expr import Node
 from riskgrade.rules.types import NUMBER, Schema, Type, schema_of_model
 from riskgrade.scoring.registry import RiskMethod
@@ -114,6 +115,14 @@ class CheckedPolicy:
     derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
     """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
     _basis_texts: dict[tuple[tuple[str, ...], str], str] = field(default_factory=dict, repr=False)
+    _closures: dict[int, Compiled] = field(default_factory=dict, repr=False)
+
+    def closure(self, node: Node) -> Compiled:
+        """``node`` compiled to a closure once (scoring and countermeasure conditions)."""
+        compiled = self._closures.get(id(node))
+        if compiled is None:
+            compiled = self._closures[id(node)] = compile_expr(node)
+        return compiled
 
     def basis_text(self, ids: Iterable[str], lang: str = "zh") -> str:
         """The legal bases' text joined for reading (memoised: the grading hot path)."""

@@ -64,7 +64,7 @@ def _finding(
 ) -> Finding:
     spec = rule.rule
     evidence_names = spec.evidence or sorted(rule.reads)
-    return Finding(
+    return Finding.model_construct(  # built from checked data: no need to validate
         rule=spec.id,
         duty=spec.duty,
         basis=basis_text(policy, spec.basis),
@@ -117,7 +117,7 @@ def rule_findings(
                 )
             )
     trace = [
-        TraceEvent(
+        TraceEvent.model_construct(
             stage="rule",
             id=policy.rules[i].rule.id,
             outcome=evaluation.outcomes[i],  # type: ignore[arg-type]

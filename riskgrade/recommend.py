@@ -17,7 +17,6 @@ from riskgrade.assessment import Finding, Recommendation, RiskLevel
 from riskgrade.checked import CheckedPolicy
 from riskgrade.findings import basis_text
 from riskgrade.rules.expr import Node
-from riskgrade.rules.interpret import evaluate
 
 
 def recommend(
@@ -38,7 +37,7 @@ def recommend(
             for rec_id, condition in triggers.get(finding.rule, ()):
                 if finding.assumed and policy.catalogue[rec_id].requires_evidence:
                     continue
-                if condition is None or evaluate(condition, env) is not False:
+                if condition is None or policy.closure(condition)(env) is not False:
                     add(rec_id, [finding.rule])
     level_name: Any = level.name.lower()
     for rec_id in policy.scoring.risk.recommend.get(level_name) or []:
@@ -69,7 +68,7 @@ def _recommendation(
             zh += "".join(f"\n{policy.bases[b].zh}：{t.zh}" for b, t in penalised.items())
             en += "".join(f"\n{policy.bases[b].en}: {t.en}" for b, t in penalised.items())
             basis_ids = list(penalised)
-    return Recommendation(
+    return Recommendation.model_construct(  # built from checked data: no need to validate
         id=rec_id,
         priority=entry.priority,
         deadline_days=entry.deadline_days,

@@ -276,3 +276,14 @@ def test_missing_engine_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
     assert policy.grade(facts, as_of=AS_OF, engine="python").entity_id == "u"
     with pytest.raises(riskgrade.EngineError):
         policy.grade(facts, as_of=AS_OF)
+
+
+@settings(max_examples=100, deadline=None)
+@given(enterprises(as_of=AS_OF))
+def test_fast_fact_dict_equals_model_dump(facts: dict[str, Any]) -> None:
+    from riskgrade.evaluate import facts_of
+
+    enterprise = riskgrade.Enterprise.model_validate(facts)
+    dumped = enterprise.model_dump(mode="python")
+    as_lists = {k: list(v) if isinstance(v, tuple) else v for k, v in dumped.items()}
+    assert facts_of(enterprise) == as_lists

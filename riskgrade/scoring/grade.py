@@ -18,7 +18,6 @@ from riskgrade.checked import SCORING_FACTS, CheckedPolicy
 from riskgrade.findings import basis_text, gap_messages, jsonable, missing_facts
 from riskgrade.model import Band
 from riskgrade.rules.expr import names_in
-from riskgrade.rules.interpret import evaluate
 
 _LEVEL_SEVERITY = {"red": "major", "orange": "serious", "yellow": "minor", "blue": "minor"}
 
@@ -91,7 +90,7 @@ def grade(
     for name, rows in policy.factors.items():
         skipped: list[str] = []
         for row in rows:
-            holds = evaluate(row.condition, senv)
+            holds = policy.closure(row.condition)(senv)
             if holds is None and row.unknown == "skip":
                 row_reads = sorted(names_in(row.condition) & set(policy.schema))
                 skipped += [m for m in missing_facts(policy, row_reads, env) if m not in skipped]
@@ -123,7 +122,7 @@ def grade(
     applied: list[str] = []
     for checked in policy.overrides:
         override = checked.override
-        holds = evaluate(checked.condition, senv)
+        holds = policy.closure(checked.condition)(senv)
         if holds is False or override.id in cleared:
             continue
         reads = sorted(names_in(checked.condition) & set(policy.schema))
