@@ -11,22 +11,38 @@ from riskgrade.load import Document
 from riskgrade.model import PolicyFile
 
 
+def _document_path(loc: tuple[Any, ...], data: Any, missing_last: bool) -> tuple[Any, ...]:
+    """The part of pydantic's error location that names real keys and indexes of the document
+    (pydantic adds its own steps, such as union member names, which are not in the YAML)."""
+    path: list[Any] = []
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif last and missing_last and isinstance(node, dict):
+            path.append(part)  # a required key that is absent
+    return tuple(path)
+
+
 def structure_problems(exc: ValidationError, document: Document) -> list[Diagnostic]:
+    """One RG101 diagnostic per pydantic error, located at the key or value at fault."""
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        path = tuple(
-            part
-            for part in loc
-            if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))
-        )
+        path = _document_path(loc, document.data, err["type"] == "missing")
+        name = path[-1] if path else (loc[-1] if loc else "policy")
         message = err["msg"]
         hint = None
         if err["type"] == "extra_forbidden":
-            message = f"unknown key {path[-1]!r}"
-            hint = _key_hint(path, document)
+            message = f"unknown key {name!r}"
+            hint = _key_hint(path, document) if path else None
         elif err["type"] == "missing":
-            message = f"missing required key {path[-1]!r}"
+            message = f"missing required key {name!r}"
         where = ".".join(str(p) for p in path)
         out.append(
             document.diagnostic(
