@@ -151,6 +151,13 @@ CASES = [
         "any(employees",
     ),
     (
+        "key with brackets (found by fuzzing)",
+        "bases:\n",
+        "b[law_24]ases:\n",
+        "RG101",
+        "b[law_24]ases",
+    ),
+    (
         "comparison with null ordering",
         "when: 'not ppe_provided'",
         "when: 'employees > null'",
