@@ -67,7 +67,15 @@ def grade_rows(
         rows, policy.grade_many((r.facts for r in rows), as_of=as_of, engine=engine), strict=True
     ):
         if "__error__" in row.facts:
-            out.append(Failed(row.number, None, [("(row)", str(row.facts["__error__"]))]))
+            unit = row.facts.get("id")
+            field = "id" if str(row.facts["__error__"]).startswith("duplicate id") else "(row)"
+            out.append(
+                Failed(
+                    row.number,
+                    None if unit is None else str(unit),
+                    [(field, str(row.facts["__error__"]))],
+                )
+            )
         elif isinstance(result, Assessment):
             out.append(Graded(row.number, result_record(result), result.model_dump_json()))
         else:
@@ -119,6 +127,23 @@ def grade_stream(
             yield from pending.popleft().result()
 
 
+def mark_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
+    """Pass rows on; a row whose unit id was already seen fails, naming the first row."""
+    first: dict[str, int] = {}
+    for row in rows:
+        unit = row.facts.get("id")
+        if isinstance(unit, str | int) and "__error__" not in row.facts:
+            key = str(unit).strip()
+            if key in first:
+                row = Row(
+                    row.number,
+                    {**row.facts, "__error__": f"duplicate id {key!r}: first in row {first[key]}"},
+                )
+            else:
+                first[key] = row.number
+        yield row
+
+
 def grade_file(
     policy: Policy,
     source: Mapping[str, str],
@@ -141,7 +166,7 @@ def grade_file(
     writer, error_writer = ResultWriter(output), ErrorWriter(errors)
     rows = graded = failed = 0
     try:
-        stream = read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked)
+        stream = mark_duplicates(read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked))
         for item in grade_stream(
             policy, source, stream, as_of=as_of, engine=engine, workers=workers
         ):

@@ -219,3 +219,16 @@ def test_linked_hazards_file_for_a_csv_ledger(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     levels = {r["id"]: r["risk_level"] for r in _read_results(out)}
     assert levels["K2"] == "red" and levels["K1"] != "red"
+
+
+def test_duplicate_ids_fail_naming_the_first_row(tmp_path: Path) -> None:
+    source = tmp_path / "dups.csv"
+    source.write_text(
+        "统一社会信用代码,行业,从业人员数\nD1,retail,5\nD2,retail,6\nD1,retail,7\n",
+        encoding="utf-8",
+    )
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 1 and "rows 3 · graded 2 · failed 1" in result.output
+    (problem,) = _read_results(tmp_path / "out.errors.csv")
+    assert (problem["row"], problem["id"], problem["field"]) == ("4", "D1", "id")
+    assert "first in row 2" in problem["message"]
