@@ -10,6 +10,8 @@ flat however long the file is.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -21,7 +23,15 @@ from typing import Any
 
 from riskgrade.assessment import Assessment
 from riskgrade.errors import GradeError
-from riskgrade.io import ErrorWriter, ResultWriter, Row, read_rows, result_record
+from riskgrade.io import (
+    ErrorWriter,
+    InputError,
+    ResultWriter,
+    Row,
+    detect_format,
+    read_rows,
+    result_record,
+)
 from riskgrade.policy import EngineName, Policy, load_policy_source
 
 CHUNK = 500
@@ -144,6 +154,22 @@ def mark_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
         yield row
 
 
+def checkpoint_path(output: Path) -> Path:
+    return output.with_name(output.name + ".checkpoint.json")
+
+
+def _run_key(policy: Policy, input_path: Path, as_of: dt.date, engine: str) -> dict[str, Any]:
+    stat = input_path.stat()
+    return {
+        "input": str(input_path.resolve()),
+        "input_bytes": stat.st_size,
+        "input_mtime_ns": stat.st_mtime_ns,
+        "policy_hash": policy.content_hash,
+        "as_of": as_of.isoformat(),
+        "engine": engine,
+    }
+
+
 def grade_file(
     policy: Policy,
     source: Mapping[str, str],
@@ -158,17 +184,35 @@ def grade_file(
     sheet: str | None = None,
     linked: Mapping[str, Path] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    resume: bool = False,
 ) -> BatchSummary:
     """Grade every row of ``input_path`` into ``output``; bad rows go to ``errors``
-    (default: ``<output>.errors.csv``)."""
+    (default: ``<output>.errors.csv``).
+
+    For CSV and JSON Lines outputs a checkpoint (``<output>.checkpoint.json``) is written after
+    every chunk; ``resume=True`` continues an interrupted run of the same input, policy, date and
+    engine from it, cutting both files back to the checkpoint so that no row is written twice
+    or skipped. The checkpoint is removed when the run completes."""
     started = time.perf_counter()
     errors = errors or output.with_name(output.stem + ".errors.csv")
-    writer, error_writer = ResultWriter(output), ErrorWriter(errors)
-    rows = graded = failed = 0
+    key = _run_key(policy, input_path, as_of, engine)
+    marker = checkpoint_path(output)
+    if resume and detect_format(output) not in ("csv", "jsonl"):
+        raise InputError(f"{output}: only CSV and JSON Lines results can be resumed")
+    state = _load_checkpoint(marker, key) if resume else None
+    if resume and state is None and marker.exists():
+        raise InputError(
+            f"{marker}: written for another input, policy, date or engine; not resuming"
+        )
+    writer = ResultWriter(output, state["output_bytes"] if state else None)
+    error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None)
+    rows, graded, failed = (state["rows"], state["graded"], state["failed"]) if state else (0, 0, 0)
+    done_before = rows
     try:
         stream = mark_duplicates(read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked))
+        pending = islice(stream, done_before, None)
         for item in grade_stream(
-            policy, source, stream, as_of=as_of, engine=engine, workers=workers
+            policy, source, pending, as_of=as_of, engine=engine, workers=workers
         ):
             rows += 1
             if isinstance(item, Graded):
@@ -177,11 +221,43 @@ def grade_file(
             else:
                 error_writer.write(item.number, item.as_error(rows - 1))
                 failed += 1
+            if rows % CHUNK == 0 and writer.resumable:
+                _save_checkpoint(marker, key, rows, graded, failed, writer, error_writer)
             if on_progress is not None and rows % 100 == 0:
                 on_progress(rows)
     finally:
         writer.close()
         error_writer.close()
+    marker.unlink(missing_ok=True)
     if on_progress is not None:
         on_progress(rows)
     return BatchSummary(rows, graded, failed, time.perf_counter() - started)
+
+
+def _save_checkpoint(
+    marker: Path,
+    key: dict[str, Any],
+    rows: int,
+    graded: int,
+    failed: int,
+    writer: ResultWriter,
+    error_writer: ErrorWriter,
+) -> None:
+    state = {
+        **key,
+        "rows": rows,
+        "graded": graded,
+        "failed": failed,
+        "output_bytes": writer.checkpoint(),
+        "errors_bytes": error_writer.checkpoint(),
+    }
+    temporary = marker.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(temporary, marker)  # atomic: a crash leaves the old or the new checkpoint
+
+
+def _load_checkpoint(marker: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    if not marker.exists():
+        return None
+    state: dict[str, Any] = json.loads(marker.read_text(encoding="utf-8"))
+    return state if all(state.get(k) == v for k, v in key.items()) else None

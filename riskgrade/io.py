@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -349,10 +350,26 @@ def result_record(a: Assessment) -> dict[str, Any]:
     }
 
 
+def _reopen(path: Path, append_at: int | None) -> Any:
+    """A new file, or an existing one cut back to ``append_at`` bytes and opened to append."""
+    if append_at is None:
+        return path.open("w", encoding="utf-8", newline="")
+    with path.open("r+b") as raw:
+        raw.truncate(append_at)
+    return path.open("a", encoding="utf-8", newline="")
+
+
+def _sync(handle: Any) -> int:
+    handle.flush()
+    os.fsync(handle.fileno())
+    return int(handle.tell())
+
+
 class ResultWriter:
     """Writes assessments as they come: CSV/XLSX get flat records, JSON/JSON Lines full ones."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, append_at: int | None = None) -> None:
+        """``append_at``: resume an interrupted CSV/JSON Lines file, cut back to that byte."""
         self.path = path
         self.format = detect_format(path)
         self.count = 0
@@ -369,15 +386,24 @@ class ResultWriter:
             self._batch: list[dict[str, Any]] = []
             self._parquet: Any = None
         else:
-            self._handle = path.open("w", encoding="utf-8", newline="")
+            self._handle = _reopen(path, append_at)
             if self.format == "csv":
                 self._writer = csv.DictWriter(self._handle, fieldnames=RESULT_COLUMNS)
-                self._writer.writeheader()
+                if append_at is None:
+                    self._writer.writeheader()
             elif self.format == "json":
                 self._handle.write("[\n")
 
     def write(self, a: Assessment) -> None:
         self.write_prepared(result_record(a), a.model_dump_json())
+
+    @property
+    def resumable(self) -> bool:
+        return self.format in ("csv", "jsonl")
+
+    def checkpoint(self) -> int:
+        """Flush to disk and return the byte offset reached (CSV and JSON Lines only)."""
+        return _sync(self._handle)
 
     def write_prepared(self, record: Mapping[str, Any], text: str) -> None:
         """Write one result given its flat record and its full JSON."""
@@ -423,14 +449,18 @@ class ResultWriter:
 class ErrorWriter:
     """Bad rows, one line per field error: row number, unit id, field, message."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, append_at: int | None = None) -> None:
         self.path = path
         self.count = 0
-        self._handle = path.open("w", encoding="utf-8", newline="")
+        self._handle = _reopen(path, append_at)
         self._jsonl = path.suffix.lower() in (".jsonl", ".json")
         self._writer = None if self._jsonl else csv.writer(self._handle)
-        if self._writer is not None:
+        if self._writer is not None and append_at is None:
             self._writer.writerow(["row", "id", "field", "message"])
+
+    def checkpoint(self) -> int:
+        """Flush to disk and return the byte offset reached."""
+        return _sync(self._handle)
 
     def write(self, row_number: int, error: GradeError) -> None:
         self.count += 1

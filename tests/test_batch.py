@@ -232,3 +232,61 @@ def test_duplicate_ids_fail_naming_the_first_row(tmp_path: Path) -> None:
     (problem,) = _read_results(tmp_path / "out.errors.csv")
     assert (problem["row"], problem["id"], problem["field"]) == ("4", "D1", "id")
     assert "first in row 2" in problem["message"]
+
+
+def test_an_interrupted_run_resumes_without_repeating_or_skipping_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import riskgrade.batch as batch
+    import riskgrade.io as rio
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from population import population
+
+    rows = population(2300, seed=21)
+    rows[1234]["employees"] = -5  # one bad row before the interruption
+    rows[2100]["industry"] = "nowhere"  # and one after it
+    source = tmp_path / "district.jsonl"
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    clean = tmp_path / "clean.csv"
+    assert _grade(str(source), "-o", str(clean)).exit_code == 1
+
+    target = tmp_path / "resumed.csv"
+    original = rio.ResultWriter.write_prepared
+    written = {"n": 0}
+
+    def crash_midway(self: Any, record: Any, text: str) -> None:
+        written["n"] += 1
+        if written["n"] == 1700:  # after the checkpoint at 1,500 rows, mid-chunk
+            raise KeyboardInterrupt
+        original(self, record, text)
+
+    monkeypatch.setattr(rio.ResultWriter, "write_prepared", crash_midway)
+    interrupted = CliRunner().invoke(main, ["grade", str(source), "-o", str(target)])
+    assert interrupted.exit_code == 1 and "Aborted" in interrupted.output  # click's Ctrl-C
+    assert batch.checkpoint_path(target).exists()
+    assert target.read_text(encoding="utf-8").count("\n") > 1500  # rows past the checkpoint
+    monkeypatch.setattr(rio.ResultWriter, "write_prepared", original)
+
+    result = _grade(str(source), "-o", str(target), "--resume")
+    assert "rows 2300 · graded 2298 · failed 2" in result.output
+    assert target.read_text(encoding="utf-8") == clean.read_text(encoding="utf-8")
+    clean_errors = (tmp_path / "clean.errors.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "resumed.errors.csv").read_text(encoding="utf-8") == clean_errors
+    assert not batch.checkpoint_path(target).exists()
+
+
+def test_resume_refuses_a_checkpoint_from_another_run(tmp_path: Path) -> None:
+    import riskgrade.batch as batch
+
+    source = tmp_path / "units.jsonl"
+    source.write_text(json.dumps(ROWS[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    target = tmp_path / "out.csv"
+    target.write_text("", encoding="utf-8")
+    batch.checkpoint_path(target).write_text('{"input": "elsewhere"}', encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["grade", str(source), "-o", str(target), "--resume", "--lang", "en"]
+    )
+    assert result.exit_code == 2 and "not resuming" in result.output

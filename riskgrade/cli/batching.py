@@ -65,6 +65,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--hazards", type=_FILE, default=None, help="Linked hazards file (unit id column).")
 @click.option("--buildings", type=_FILE, default=None, help="Linked buildings file.")
 @click.option("--elevators", type=_FILE, default=None, help="Linked elevators file.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run (CSV/JSON Lines output).")
 @lang_option
 def grade_command(
     input_path: Path,
@@ -79,6 +80,7 @@ def grade_command(
     hazards: Path | None,
     buildings: Path | None,
     elevators: Path | None,
+    resume: bool,
     lang: str | None,
 ) -> None:
     """Grade every enterprise in INPUT (.csv, .xlsx, .json, .jsonl) into OUTPUT."""
@@ -113,6 +115,7 @@ def grade_command(
                 sheet=sheet,
                 linked=linked,
                 on_progress=lambda n: progress.update(task, completed=n),
+                resume=resume,
             )
     except InputError as exc:
         click.echo(t("bad_input", lang, error=exc), err=True)
