@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskgrade.rules.expr import BoolOp, Call, Compare, Const, In, Name, Node, Not
+from riskgrade.rules.expr import BoolOp, Compare, Const, In, Name, Node, Not
 from riskgrade.rules.interpret import evaluate
 
 MAX_ALPHA_TESTS = 60
@@ -116,7 +116,7 @@ class _Compiler:
 
     def compare(self, op: str, leaf: str, other: tuple[str, Any]) -> Formula:
         kind, value = other
-        rhs = {"$m": f"v_{leaf_of(value)}"} if kind == "field" else _wire(value)
+        rhs = {"$m": f"v_{value}"} if kind == "field" else _wire(value)
         if op == "==":
             return ("atom", {f"v_{leaf}": rhs})
         return ("atom", {_OPS[op]: {f"v_{leaf}": rhs}})
@@ -206,10 +206,6 @@ class _Compiler:
                 ]
             ),
         )
-
-
-def leaf_of(name: str) -> str:
-    return name
 
 
 def _is_null(node: Node) -> bool:
@@ -325,4 +321,3 @@ def _widest_or(formula: Formula) -> int:
 
 
 __all__ = ["DurableProgram", "compile_durable"]
-_ = Call

@@ -134,20 +134,19 @@ def grade(
                 source=str(checked.location),
             )
         )
+        evidence = {n: jsonable(env.get(n)) for n in reads}
         if holds is None:
-            messages = gap_messages(override.message, missing_facts(policy, reads, env))
+            missing = missing_facts(policy, reads, env)
             extra_findings.append(
-                Finding(
-                    rule=override.id,
-                    kind="data_gap",
-                    duty="risk",
-                    severity="info",
-                    basis=basis_text(policy, override.basis),
-                    bases=list(override.basis),
-                    message=messages["zh"],
-                    messages=messages,
-                    evidence={n: jsonable(env.get(n)) for n in reads},
-                    missing=missing_facts(policy, reads, env),
+                _finding(
+                    policy,
+                    override.id,
+                    "data_gap",
+                    "info",
+                    override.basis,
+                    gap_messages(override.message, missing),
+                    evidence=evidence,
+                    missing=missing,
                     source=str(checked.location),
                 )
             )
@@ -156,16 +155,14 @@ def grade(
         floor = RiskLevel.from_name(override.at_least)
         applied.append(override.id)
         extra_findings.append(
-            Finding(
-                rule=override.id,
-                kind="override",
-                duty="risk",
-                severity=_LEVEL_SEVERITY[override.at_least],  # type: ignore[arg-type]
-                basis=basis_text(policy, override.basis),
-                bases=list(override.basis),
-                message=override.message.zh,
-                messages={"zh": override.message.zh, "en": override.message.en},
-                evidence={n: jsonable(env.get(n)) for n in reads},
+            _finding(
+                policy,
+                override.id,
+                "override",
+                _LEVEL_SEVERITY[override.at_least],
+                override.basis,
+                {"zh": override.message.zh, "en": override.message.en},
+                evidence=evidence,
                 assumed=holds is None,
                 source=str(checked.location),
             )
@@ -190,46 +187,60 @@ def grade(
 __all__ = ["SEVERITY_ORDER", "Grades", "duty_grade", "grade"]
 
 
+def _finding(
+    policy: CheckedPolicy,
+    rule: str,
+    kind: str,
+    severity: str,
+    basis_ids: list[str],
+    messages: dict[str, str],
+    **extra: Any,
+) -> Finding:
+    """A finding of the scoring stage (duty "risk"), citing ``basis_ids``."""
+    return Finding(
+        rule=rule,
+        kind=kind,  # type: ignore[arg-type]
+        duty="risk",
+        severity=severity,  # type: ignore[arg-type]
+        basis=basis_text(policy, basis_ids),
+        bases=list(basis_ids),
+        message=messages["zh"],
+        messages=messages,
+        **extra,
+    )
+
+
 def _risk_finding(
     policy: CheckedPolicy, level: RiskLevel, factors: dict[str, Decimal], risk_score: Decimal
 ) -> Finding:
     """The risk level as a finding, so countermeasures it triggers can name their cause."""
     product = " × ".join(f"{name}={value.normalize():f}" for name, value in factors.items())
     arithmetic = f"{policy.risk_method.name.upper()}: {product} = {risk_score.normalize():f}"
-    basis_ids = policy.scoring.risk.basis
-    return Finding(
-        rule="risk_level",
-        kind="risk",
-        duty="risk",
-        severity="info",
-        basis=basis_text(policy, basis_ids),
-        bases=list(basis_ids),
-        message=f"风险等级：{level.label_zh}（{arithmetic}）",
-        messages={
-            "zh": f"风险等级：{level.label_zh}（{arithmetic}）",
-            "en": f"Risk level: {level.label_en} ({arithmetic})",
-        },
-        evidence={name: float(value) for name, value in factors.items()},
+    messages = {
+        "zh": f"风险等级：{level.label_zh}（{arithmetic}）",
+        "en": f"Risk level: {level.label_en} ({arithmetic})",
+    }
+    evidence = {name: float(value) for name, value in factors.items()}
+    return _finding(
+        policy, "risk_level", "risk", "info", policy.scoring.risk.basis, messages, evidence=evidence
     )
 
 
 def _factor_gap(policy: CheckedPolicy, factor: str, value: Decimal, missing: list[str]) -> Finding:
     """A data gap: a factor row was passed over because its facts are unknown."""
-    basis_ids = policy.scoring.risk.basis
     shown = f"{value.normalize():f}"
-    return Finding(
-        rule=f"factor_{factor}",
-        kind="data_gap",
-        duty="risk",
-        severity="info",
-        basis=basis_text(policy, basis_ids),
-        bases=list(basis_ids),
-        message=f"数据缺失，风险因子 {factor} 按 {shown} 计（缺少：{'、'.join(missing)}）",
-        messages={
-            "zh": f"数据缺失，风险因子 {factor} 按 {shown} 计（缺少：{'、'.join(missing)}）",
-            "en": f"Missing data: risk factor {factor} taken as {shown} "
-            f"(missing: {', '.join(missing)})",
-        },
+    messages = {
+        "zh": f"数据缺失，风险因子 {factor} 按 {shown} 计（缺少：{'、'.join(missing)}）",
+        "en": f"Missing data: risk factor {factor} taken as {shown} "
+        f"(missing: {', '.join(missing)})",
+    }
+    return _finding(
+        policy,
+        f"factor_{factor}",
+        "data_gap",
+        "info",
+        policy.scoring.risk.basis,
+        messages,
         evidence={},
         missing=missing,
     )
