@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import networkx as nx
 
@@ -116,6 +117,8 @@ class CheckedPolicy:
     """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
     _basis_texts: dict[tuple[tuple[str, ...], str], str] = field(default_factory=dict, repr=False)
     _closures: dict[int, Compiled] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Things built once from the checked policy (the interpreted evaluation path)."""
 
     def closure(self, node: Node) -> Compiled:
         """``node`` compiled to a closure once (scoring and countermeasure conditions)."""

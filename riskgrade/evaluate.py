@@ -40,12 +40,17 @@ class CompiledPath:
 
     @classmethod
     def interpreted(cls, policy: CheckedPolicy) -> CompiledPath:
-        """The same shape, evaluating by interpretation (the reference path)."""
+        """The same shape, evaluating by interpretation (the reference path); built once."""
+        cached = policy._cache.get("interpreted")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         derived = tuple(
             (d.name, tuple((partial(evaluate, w), partial(evaluate, v)) for w, v in d.cases))
             for d in policy.derived
         )
-        return cls(derived, tuple(partial(evaluate, rule.condition) for rule in policy.rules))
+        path = cls(derived, tuple(partial(evaluate, rule.condition) for rule in policy.rules))
+        policy._cache["interpreted"] = path
+        return path
 
 
 @dataclass(frozen=True)
