@@ -106,15 +106,12 @@ def environment(
 
 
 def evaluate_python(policy: CheckedPolicy, env: Mapping[str, Any]) -> Evaluation:
-    outcomes: list[Outcome] = []
-    for rule in policy.rules:
-        value = evaluate(rule.condition, env)
-        outcomes.append("unknown" if value is None else "true" if value else "false")
-    fired = [i for i, outcome in enumerate(outcomes) if outcome != "false"]
-    return Evaluation(env, outcomes, fired)
+    """Rule outcomes by interpreting the checked expressions (the reference path)."""
+    return evaluate_compiled(CompiledPath.interpreted(policy), env)
 
 
 def evaluate_compiled(compiled: CompiledPath, env: Mapping[str, Any]) -> Evaluation:
+    """Rule outcomes from a path's condition functions, in policy order."""
     outcomes: list[Outcome] = []
     for condition in compiled.rules:
         value = condition(env)
