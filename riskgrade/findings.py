@@ -59,18 +59,31 @@ def _messages(text: Text) -> dict[str, str]:
     return {"zh": text.zh, "en": text.en}
 
 
+def _static(policy: CheckedPolicy, rule: CheckedRule) -> tuple[dict[str, Any], list[str]]:
+    """What every finding of ``rule`` shares, and the facts it shows as evidence (built once
+    per policy: the grading hot path)."""
+    statics: dict[str, tuple[dict[str, Any], list[str]]] = policy._cache.setdefault("findings", {})
+    known = statics.get(rule.rule.id)
+    if known is None:
+        spec = rule.rule
+        shared = {
+            "rule": spec.id,
+            "duty": spec.duty,
+            "basis": basis_text(policy, spec.basis),
+            "source": str(rule.location),
+        }
+        known = statics[spec.id] = (shared, spec.evidence or sorted(rule.reads))
+    return known
+
+
 def _finding(
     policy: CheckedPolicy, rule: CheckedRule, env: Mapping[str, Any], **extra: Any
 ) -> Finding:
-    spec = rule.rule
-    evidence_names = spec.evidence or sorted(rule.reads)
-    return Finding.model_construct(  # built from checked data: no need to validate
-        rule=spec.id,
-        duty=spec.duty,
-        basis=basis_text(policy, spec.basis),
-        bases=list(spec.basis),
+    shared, evidence_names = _static(policy, rule)
+    return Finding.trusted(  # built from checked data: no need to validate
+        **shared,
+        bases=list(rule.rule.basis),
         evidence={name: jsonable(env.get(name)) for name in evidence_names},
-        source=str(rule.location),
         **extra,
     )
 
@@ -117,7 +130,7 @@ def rule_findings(
                 )
             )
     trace = [
-        TraceEvent.model_construct(
+        TraceEvent.trusted(
             stage="rule",
             id=policy.rules[i].rule.id,
             outcome=evaluation.outcomes[i],  # type: ignore[arg-type]

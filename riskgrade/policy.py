@@ -165,7 +165,7 @@ class Policy:
         enterprise, env, findings, trace, waivers = self.evaluate(facts, when, engine)
         grades = score(self.checked, env, findings)
         findings = order_findings(self.checked, findings + grades.findings)
-        return Assessment(
+        return Assessment.trusted(
             entity_id=enterprise.id,
             name=enterprise.name,
             as_of=when,

@@ -28,10 +28,7 @@ def recommend(
         bucket = causes.setdefault(rec_id, [])
         bucket.extend(b for b in because if b not in bucket)
 
-    triggers: dict[str, tuple[tuple[str, Node | None], ...]] = {
-        r.rule.id: r.triggers for r in policy.rules
-    }
-    triggers.update({o.override.id: o.triggers for o in policy.overrides})
+    triggers, order = _tables(policy)
     for finding in findings:
         if finding.kind in ("violation", "override"):
             for rec_id, condition in triggers.get(finding.rule, ()):
@@ -48,35 +45,67 @@ def recommend(
         for superseded in sorted(closure[rec_id] & present):
             add(rec_id, causes[superseded])
     dropped = {s for rec in present for s in closure[rec]} & present
-    order = {rec: i for i, rec in enumerate(policy.catalogue)}
     kept = sorted(present - dropped, key=lambda r: (policy.catalogue[r].priority, order[r], r))
     by_rule = {f.rule: f for f in findings}
     return [_recommendation(policy, rec_id, causes[rec_id], by_rule) for rec_id in kept]
 
 
+_Triggers = dict[str, tuple[tuple[str, Node | None], ...]]
+
+
+def _tables(policy: CheckedPolicy) -> tuple[_Triggers, dict[str, int]]:
+    """Each rule's and override's countermeasures, and the catalogue order (built once)."""
+    tables: tuple[_Triggers, dict[str, int]] | None = policy._cache.get("recommend")
+    if tables is None:
+        triggers: _Triggers = {r.rule.id: r.triggers for r in policy.rules}
+        triggers.update({o.override.id: o.triggers for o in policy.overrides})
+        order = {rec: i for i, rec in enumerate(policy.catalogue)}
+        tables = policy._cache["recommend"] = (triggers, order)
+    return tables
+
+
+def _shared(policy: CheckedPolicy, rec_id: str) -> dict[str, Any]:
+    """The fields of a countermeasure that do not depend on its causes (built once)."""
+    statics: dict[str, dict[str, Any]] = policy._cache.setdefault("recommendations", {})
+    shared = statics.get(rec_id)
+    if shared is None:
+        entry = policy.catalogue[rec_id]
+        shared = statics[rec_id] = {
+            "id": rec_id,
+            "priority": entry.priority,
+            "deadline_days": entry.deadline_days,
+            "responsible": entry.responsible,
+            "title": entry.title.zh,
+            "titles": {"zh": entry.title.zh, "en": entry.title.en},
+            "message": entry.text.zh,
+            "messages": {"zh": entry.text.zh, "en": entry.text.en},
+            "basis": basis_text(policy, entry.basis),
+        }
+    return shared
+
+
 def _recommendation(
     policy: CheckedPolicy, rec_id: str, because: list[str], findings: Mapping[str, Finding]
 ) -> Recommendation:
+    shared = _shared(policy, rec_id)
+    fields = {
+        **shared,
+        "titles": dict(shared["titles"]),
+        "messages": dict(shared["messages"]),
+        "because": because,
+    }
     entry = policy.catalogue[rec_id]
-    zh, en = entry.text.zh, entry.text.en
-    basis_ids = list(entry.basis)
     if entry.cite_penalties:
         cited = [b for rule in because if rule in findings for b in findings[rule].bases]
         penalties = {b: policy.bases[b].penalty for b in dict.fromkeys(cited)}
         penalised = {b: text for b, text in penalties.items() if text is not None}
         if penalised:
-            zh += "".join(f"\n{policy.bases[b].zh}：{t.zh}" for b, t in penalised.items())
-            en += "".join(f"\n{policy.bases[b].en}: {t.en}" for b, t in penalised.items())
-            basis_ids = list(penalised)
-    return Recommendation.model_construct(  # built from checked data: no need to validate
-        id=rec_id,
-        priority=entry.priority,
-        deadline_days=entry.deadline_days,
-        responsible=entry.responsible,
-        because=because,
-        title=entry.title.zh,
-        titles={"zh": entry.title.zh, "en": entry.title.en},
-        message=zh,
-        messages={"zh": zh, "en": en},
-        basis=basis_text(policy, basis_ids),
-    )
+            zh = entry.text.zh + "".join(
+                f"\n{policy.bases[b].zh}：{t.zh}" for b, t in penalised.items()
+            )
+            en = entry.text.en + "".join(
+                f"\n{policy.bases[b].en}: {t.en}" for b, t in penalised.items()
+            )
+            fields.update(message=zh, messages={"zh": zh, "en": en})
+            fields["basis"] = basis_text(policy, list(penalised))
+    return Recommendation.trusted(**fields)  # built from checked data: no need to validate

@@ -6,8 +6,12 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import riskgrade
+from riskgrade.assessment import TraceEvent
+from riskgrade.testing import enterprises
 from tests.conftest import AS_OF
 
 EXPORTED = [
@@ -176,3 +180,39 @@ def test_bundled_policy_loads_from_the_package() -> None:
     path = default_policy_path()
     assert (path / "rules.yaml").is_file()
     assert riskgrade.load_policy().name == "default"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(facts=enterprises(), engine=st.sampled_from(["compiled", "python", "durable"]))
+def test_assessments_survive_a_validating_round_trip(
+    default_policy: riskgrade.Policy, facts: dict[str, object], engine: str
+) -> None:
+    """Results are built without validation on the hot path: validating their JSON must give
+    the same object and the same JSON (types included: 15.0 is not 15)."""
+    assessment = default_policy.grade(facts, as_of=AS_OF, engine=engine)  # type: ignore[arg-type]
+    text = assessment.model_dump_json()
+    again = riskgrade.Assessment.model_validate_json(text)
+    assert again == assessment
+    assert again.model_dump_json() == text
+
+
+def test_trusted_construction_refuses_missing_and_unknown_fields() -> None:
+    event = {"stage": "rule", "id": "r", "outcome": "true", "source": "p.yaml:1:1"}
+    assert TraceEvent.trusted(**event) == TraceEvent.model_validate(event)
+    with pytest.raises(TypeError, match=r"missing \['source'\], unknown \[\]"):
+        TraceEvent.trusted(**{k: v for k, v in event.items() if k != "source"})
+    with pytest.raises(TypeError, match=r"missing \[\], unknown \['colour'\]"):
+        TraceEvent.trusted(**event, colour="red")
+    required = {
+        "rule": "r",
+        "duty": "d",
+        "severity": "minor",
+        "basis": "b",
+        "bases": [],
+        "message": "m",
+        "messages": {},
+        "evidence": {},
+    }
+    first, second = riskgrade.Finding.trusted(**required), riskgrade.Finding.trusted(**required)
+    assert first == riskgrade.Finding.model_validate(required)
+    assert first.missing == [] and first.missing is not second.missing  # fresh defaults

@@ -98,7 +98,7 @@ def grade(
             if holds is None or holds:
                 factors[name] = row.value
                 trace.append(
-                    TraceEvent(
+                    TraceEvent.trusted(
                         stage="factor",
                         id=f"{name}={row.value}",
                         outcome="true" if holds else "unknown",
@@ -127,7 +127,7 @@ def grade(
             continue
         reads = sorted(names_in(checked.condition) & set(policy.schema))
         trace.append(
-            TraceEvent(
+            TraceEvent.trusted(
                 stage="override",
                 id=override.id,
                 outcome="true" if holds else "unknown",
@@ -170,7 +170,7 @@ def grade(
         level = max(level, floor)
     if risk.recommend.get(level.name.lower()):  # type: ignore[call-overload]
         extra_findings.append(_risk_finding(policy, level, factors, risk_score))
-    score = Score(
+    score = Score.trusted(
         duty_score=float(duty_score),
         duty_start=float(policy.scoring.duty.start),
         deductions=deductions,
@@ -197,7 +197,7 @@ def _finding(
     **extra: Any,
 ) -> Finding:
     """A finding of the scoring stage (duty "risk"), citing ``basis_ids``."""
-    return Finding(
+    return Finding.trusted(
         rule=rule,
         kind=kind,  # type: ignore[arg-type]
         duty="risk",
