@@ -190,17 +190,17 @@ class Policy:
         if engine not in ENGINES:
             raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         enterprise, extras = self.validate(facts)
-        if engine == "compiled":
+        if engine == "python":  # the reference: everything interpreted
+            env = environment(self.checked, enterprise, extras, as_of)
+            evaluation = evaluate_python(self.checked, env)
+        else:  # derived facts by closures (proven equal to the interpreter); rules by engine
             if self._compiled is None:
                 self._compiled = CompiledPath.build(self.checked)
             env = environment(self.checked, enterprise, extras, as_of, self._compiled)
-            evaluation = evaluate_compiled(self._compiled, env)
-        else:
-            env = environment(self.checked, enterprise, extras, as_of)
             if engine == "durable":
                 evaluation = evaluate_durable(self.engine(), self.checked, env)
             else:
-                evaluation = evaluate_python(self.checked, env)
+                evaluation = evaluate_compiled(self._compiled, env)
         findings, trace = rule_findings(self.checked, evaluation)
         findings, waivers = apply_waivers(self.checked, enterprise.id, findings, as_of)
         return enterprise, env, findings, trace, waivers
