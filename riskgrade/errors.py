@@ -26,12 +26,20 @@ class RiskgradeError(Exception):
 class PolicyError(RiskgradeError):
     """A policy failed to load or check; ``diagnostics`` holds every problem found."""
 
+    subject = "policy"
+
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics: list[Diagnostic] = sorted(diagnostics, key=lambda d: d.sort_key)
         lines = [d.render() for d in self.diagnostics]
         count = len(lines)
-        header = f"policy has {count} problem{'s' if count != 1 else ''}"
+        header = f"{self.subject} has {count} problem{'s' if count != 1 else ''}"
         super().__init__("\n".join([header, *lines]))
+
+
+class SettingsError(PolicyError):
+    """A supervision settings file (inspection targets, caps, key areas) is invalid."""
+
+    subject = "supervision settings file"
 
 
 class FactError(RiskgradeError, ValueError):

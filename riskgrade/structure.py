@@ -29,8 +29,11 @@ def _document_path(loc: tuple[Any, ...], data: Any, missing_last: bool) -> tuple
     return tuple(path)
 
 
-def structure_problems(exc: ValidationError, document: Document) -> list[Diagnostic]:
-    """One RG101 diagnostic per pydantic error, located at the key or value at fault."""
+def structure_problems(
+    exc: ValidationError, document: Document, model: type[BaseModel] = PolicyFile
+) -> list[Diagnostic]:
+    """One RG101 diagnostic per pydantic error, located at the key or value at fault
+    (``model`` is what the document was validated as, for "did you mean" on keys)."""
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -40,7 +43,7 @@ def structure_problems(exc: ValidationError, document: Document) -> list[Diagnos
         hint = None
         if err["type"] == "extra_forbidden":
             message = f"unknown key {name!r}"
-            hint = _key_hint(path, document) if path else None
+            hint = _key_hint(path, model) if path else None
         elif err["type"] == "missing":
             message = f"missing required key {name!r}"
         where = ".".join(str(p) for p in path)
@@ -55,9 +58,9 @@ def structure_problems(exc: ValidationError, document: Document) -> list[Diagnos
     return out
 
 
-def _key_hint(path: tuple[Any, ...], document: Document) -> str | None:
+def _key_hint(path: tuple[Any, ...], root: type[BaseModel]) -> str | None:
     """ "Did you mean" for a misspelt key, looked up in the model that refused it."""
-    model: Any = PolicyFile
+    model: Any = root
     for part in path[:-1]:
         if isinstance(part, int):
             continue

@@ -1,0 +1,164 @@
+"""Supervision settings and graded units: what the district report and the inspection plan read.
+
+Settings are YAML data (``riskgrade/data/supervision.yaml`` is the bundled default): target
+inspection intervals by risk colour, yearly inspection caps by class, inspector-day size,
+holidays, and the duties shown as key areas. They load through the same hardened loader as
+policies, so a mistake is reported with its file, line and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from riskgrade.assessment import Assessment, RiskLevel
+from riskgrade.diagnostics import Diagnostic
+from riskgrade.errors import FactError, GradeError, SettingsError
+from riskgrade.load import load_text
+from riskgrade.model import Text
+from riskgrade.policy import Policy
+from riskgrade.structure import structure_problems
+
+LEVELS = ("red", "orange", "yellow", "blue")
+"""Risk colours, worst first (the order the plan serves them in)."""
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PerLevel(_Settings):
+    """A number for each risk colour."""
+
+    red: Annotated[int, Field(ge=0, le=366)]
+    orange: Annotated[int, Field(ge=0, le=366)]
+    yellow: Annotated[int, Field(ge=0, le=366)]
+    blue: Annotated[int, Field(ge=0, le=366)]
+
+    def of(self, level: RiskLevel) -> int:
+        value: int = getattr(self, level.name.lower())
+        return value
+
+
+class Intervals(PerLevel):
+    """Target days between inspections by risk colour (at least one day)."""
+
+    red: Annotated[int, Field(ge=1, le=3660)]
+    orange: Annotated[int, Field(ge=1, le=3660)]
+    yellow: Annotated[int, Field(ge=1, le=3660)]
+    blue: Annotated[int, Field(ge=1, le=3660)]
+
+
+class Caps(_Settings):
+    """Yearly inspection caps per unit: high-risk industries, everyone else."""
+
+    default: PerLevel
+    high_risk: PerLevel
+
+
+class Inspection(_Settings):
+    every_days: Intervals
+    yearly_caps: Caps
+    high_risk_industries: list[str] = Field(default_factory=list)
+    per_day: Annotated[int, Field(ge=1, le=100)] = 4
+    holidays: list[dt.date] = Field(default_factory=list)
+
+
+class KeyArea(_Settings):
+    title: Text
+    duties: Annotated[list[str], Field(min_length=1)]
+
+
+class SupervisionSettings(_Settings):
+    """Everything the report and the plan take from YAML."""
+
+    inspection: Inspection
+    key_areas: dict[str, KeyArea] = Field(default_factory=dict)
+
+    def cap(self, unit: Unit) -> int:
+        """How many inspections ``unit`` may receive in any 365 days."""
+        caps = self.inspection.yearly_caps
+        high = unit.industry in self.inspection.high_risk_industries
+        return (caps.high_risk if high else caps.default).of(unit.level)
+
+
+def default_settings_path() -> Path:
+    return Path(str(resources.files("riskgrade") / "data" / "supervision.yaml"))
+
+
+def load_settings(path: str | Path | None = None) -> SupervisionSettings:
+    """Supervision settings from YAML (default: the bundled file). Raises
+    :class:`~riskgrade.errors.SettingsError` with located diagnostics for a bad file."""
+    file = Path(path) if path is not None else default_settings_path()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError([Diagnostic("RG001", f"cannot read: {exc}", str(file), 0, 0)]) from exc
+    document, problems = load_text(text, str(file))
+    if document is None or problems:
+        raise SettingsError(problems)
+    try:
+        return SupervisionSettings.model_validate(document.data)
+    except ValidationError as exc:
+        raise SettingsError(structure_problems(exc, document, SupervisionSettings)) from exc
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A graded unit with the facts supervision needs (where it is, when last inspected)."""
+
+    assessment: Assessment
+    industry: str
+    street: str | None
+    community: str | None
+    last_inspection: dt.date | None
+
+    @property
+    def id(self) -> str:
+        return self.assessment.entity_id
+
+    @property
+    def level(self) -> RiskLevel:
+        return self.assessment.risk_level
+
+
+def grade_units(
+    policy: Policy, rows: Iterable[Mapping[str, Any]], as_of: dt.date
+) -> tuple[list[Unit], list[GradeError]]:
+    """Grade ``rows`` (compiled path) keeping where each unit is and when it was last
+    inspected; rows that fail validation come back as errors, so none is lost."""
+    units: list[Unit] = []
+    failures: list[GradeError] = []
+    for index, row in enumerate(rows):
+        try:
+            enterprise, _ = policy.validate(row)
+            assessment = policy.grade(row, as_of=as_of, engine="compiled")
+        except FactError as exc:
+            failures.append(GradeError(index, exc.entity_id, exc.errors, exc))
+            continue
+        units.append(
+            Unit(
+                assessment,
+                str(enterprise.industry),
+                enterprise.street,
+                enterprise.community,
+                enterprise.last_inspection,
+            )
+        )
+    return units, failures
+
+
+__all__ = [
+    "LEVELS",
+    "SupervisionSettings",
+    "Unit",
+    "default_settings_path",
+    "grade_units",
+    "load_settings",
+]
