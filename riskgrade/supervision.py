@@ -92,6 +92,11 @@ def default_settings_path() -> Path:
     return Path(str(resources.files("riskgrade") / "data" / "supervision.yaml"))
 
 
+def sample_district_path() -> Path:
+    """The bundled sample district: 400 generated units in three streets (JSON Lines)."""
+    return Path(str(resources.files("riskgrade") / "data" / "sample_district.jsonl"))
+
+
 def load_settings(path: str | Path | None = None) -> SupervisionSettings:
     """Supervision settings from YAML (default: the bundled file). Raises
     :class:`~riskgrade.errors.SettingsError` with located diagnostics for a bad file."""
@@ -161,4 +166,5 @@ __all__ = [
     "default_settings_path",
     "grade_units",
     "load_settings",
+    "sample_district_path",
 ]

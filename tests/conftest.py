@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 import riskgrade
+from riskgrade.io import read_rows
+from riskgrade.supervision import Unit, grade_units, sample_district_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = dt.date(2026, 11, 28)
@@ -74,3 +76,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     passed = sum(r.passed for r in results)
     terminalreporter.write_line(f"{passed}/{len(results)} policy test cases pass")
     terminalreporter.write_line(coverage(policy.checked, results).render())
+
+
+@pytest.fixture(scope="session")
+def district(default_policy: riskgrade.Policy) -> list[Unit]:
+    """The bundled sample district, graded."""
+    rows = [row.facts for row in read_rows(sample_district_path())]
+    units, failures = grade_units(default_policy, rows, AS_OF)
+    assert not failures and len(units) == len(rows) == 400
+    return units
