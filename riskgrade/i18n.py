@@ -109,6 +109,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "rows {rows} · graded {graded} · failed {failed}",
     ),
     "bad_input": ("输入有误：{error}", "bad input: {error}"),
+    "using_sample_district": (
+        "未指定输入文件，使用内置样例辖区（400 家单位）",
+        "no INPUT given: using the bundled sample district (400 units)",
+    ),
+    "rows_failed_file": (
+        "{failed} 行数据有误未评估，详见 {path}",
+        "{failed} row(s) with bad data were not graded: see {path}",
+    ),
+    "report_written": (
+        "已生成报告 {path}：评估 {graded} 家，数据有误 {failed} 行",
+        "wrote {path}: {graded} graded, {failed} row(s) with bad data",
+    ),
+    "plan_title": ("检查计划 {path}", "Inspection plan {path}"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``riskgrade`` command line: grade, check, test, explain, graph, diff and schema.
+"""The ``riskgrade`` command line: grade, report, plan, check, test, explain, graph, diff, schema.
 
 Every command has a Python function behind it (``riskgrade.policy.diagnose``,
 ``riskgrade.casetest.run_cases``, ``riskgrade.explain.explain`` ...); every sentence it prints
@@ -14,6 +14,7 @@ from riskgrade.cli.authoring import check_command, diff_command, graph_command, 
 from riskgrade.cli.batching import grade_command
 from riskgrade.cli.demo import demo
 from riskgrade.cli.explaining import explain_command
+from riskgrade.cli.supervising import plan_command, report_command
 from riskgrade.cli.testing import test_command
 from riskgrade.i18n import default_lang
 
@@ -33,6 +34,8 @@ for command in (
     graph_command,
     diff_command,
     schema_command,
+    report_command,
+    plan_command,
 ):
     main.add_command(command)
 

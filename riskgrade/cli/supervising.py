@@ -1,0 +1,242 @@
+"""``riskgrade report`` and ``riskgrade plan``: the district page and the inspection plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from riskgrade import io
+from riskgrade.cli._common import (
+    as_of_option,
+    lang_option,
+    open_policy,
+    resolve_as_of,
+    resolve_lang,
+)
+from riskgrade.errors import GradeError, SettingsError
+from riskgrade.i18n import t
+from riskgrade.plan import make_plan, summary_rows, working_days, write_plan
+from riskgrade.policy import Policy
+from riskgrade.supervision import (
+    SupervisionSettings,
+    Unit,
+    grade_units,
+    load_settings,
+    sample_district_path,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _shared(func: F) -> F:
+    """INPUT, --policy, --settings, --as-of, --mapping and --lang."""
+    for option in (
+        lang_option,
+        click.option("--mapping", type=_FILE, default=None, help="Local header -> fact name."),
+        as_of_option,
+        click.option(
+            "--settings",
+            "settings_path",
+            type=_FILE,
+            default=None,
+            help="Supervision settings YAML (targets, caps, key areas; default: bundled).",
+        ),
+        click.option(
+            "--policy", "policy_path", type=click.Path(exists=True, path_type=Path), default=None
+        ),
+        click.argument("input_path", metavar="[INPUT]", type=_FILE, required=False),
+    ):
+        func = option(func)
+    return func
+
+
+def _plan_options(required: bool) -> Callable[[F], F]:
+    """--inspectors, --days, --per-day and --start."""
+    return lambda func: _add_plan_options(func, required)
+
+
+def _add_plan_options(func: F, required: bool) -> F:
+    for option in (
+        click.option(
+            "--start",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            default=None,
+            help="First day of the plan (default: the day after --as-of).",
+        ),
+        click.option(
+            "--per-day",
+            type=click.IntRange(1, 100),
+            default=None,
+            help="Units one inspector inspects a day (default: from the settings).",
+        ),
+        click.option(
+            "--days", type=click.IntRange(1, 2000), required=required, help="Working days."
+        ),
+        click.option(
+            "--inspectors", type=click.IntRange(0, 100000), required=required, help="Inspectors."
+        ),
+    ):
+        func = option(func)
+    return func
+
+
+def _settings(path: Path | None, lang: str) -> SupervisionSettings:
+    try:
+        return load_settings(path)
+    except SettingsError as exc:
+        click.echo(str(exc.args[0]).splitlines()[0], err=True)
+        for diagnostic in exc.diagnostics:
+            click.echo(diagnostic.render(lang), err=True)
+        sys.exit(1)
+
+
+def _graded(
+    policy: Policy, input_path: Path | None, mapping: Path | None, as_of: dt.date, lang: str
+) -> tuple[list[Unit], list[GradeError], Path]:
+    """Read and grade INPUT (default: the bundled sample district) with a progress bar; bad
+    rows are written beside the output and counted, never dropped silently."""
+    path = input_path or sample_district_path()
+    if input_path is None:
+        click.echo(t("using_sample_district", lang), err=True)
+    try:
+        rows = list(io.read_rows(path, mapping=io.load_mapping(mapping) or None))
+    except io.InputError as exc:
+        click.echo(t("bad_input", lang, error=exc), err=True)
+        sys.exit(2)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(
+        *columns, TimeElapsedColumn(), transient=True, console=Console(stderr=True)
+    ) as progress:
+        task = progress.add_task(path.name, total=len(rows))
+        units: list[Unit] = []
+        failures: list[GradeError] = []
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            got, bad = grade_units(policy, [row.facts for row in chunk], as_of)
+            units += got
+            failures += [
+                GradeError(chunk[e.index].number, e.entity_id, e.errors, e.cause) for e in bad
+            ]
+            progress.update(task, advance=len(chunk))
+    return units, failures, path
+
+
+def _write_errors(failures: list[GradeError], output: Path, lang: str) -> None:
+    if not failures:
+        return
+    path = output.with_name(output.name + ".errors.csv")
+    writer = io.ErrorWriter(path)
+    for failure in failures:
+        writer.write(failure.index, failure)
+    writer.close()
+    click.echo(t("rows_failed_file", lang, failed=len(failures), path=path), err=True)
+
+
+def _plan_kwargs(
+    inspectors: int | None,
+    days: int | None,
+    per_day: int | None,
+    start: dt.datetime | None,
+    as_of: dt.date,
+    settings: SupervisionSettings,
+) -> dict[str, Any] | None:
+    if inspectors is None and days is None:
+        return None
+    if inspectors is None or days is None:
+        raise click.UsageError("--inspectors and --days go together")
+    first = start.date() if start else working_days(as_of + dt.timedelta(days=1), 1)[0]
+    return {"inspectors": inspectors, "days": days, "per_day": per_day, "start": first}
+
+
+@click.command("report")
+@_shared
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="The HTML page to write.",
+)  # fmt: skip
+@_plan_options(required=False)
+def report_command(
+    input_path: Path | None,
+    policy_path: Path | None,
+    settings_path: Path | None,
+    as_of: dt.datetime | None,
+    mapping: Path | None,
+    lang: str | None,
+    output: Path,
+    inspectors: int | None,
+    days: int | None,
+    per_day: int | None,
+    start: dt.datetime | None,
+) -> None:
+    """Write a district summary page for INPUT (default: the bundled sample district);
+    with --inspectors and --days it includes an inspection plan."""
+    from riskgrade.report import render_html, summarize, write_report
+
+    lang = resolve_lang(lang)
+    policy = open_policy(policy_path, lang)
+    settings = _settings(settings_path, lang)
+    when = resolve_as_of(as_of)
+    options = _plan_kwargs(inspectors, days, per_day, start, when, settings)
+    units, failures, _ = _graded(policy, input_path, mapping, when, lang)
+    summary = summarize(units, failures, policy, settings, when)
+    plan = make_plan(units, settings=settings, **options) if options else None
+    write_report(output, render_html(summary, lang=lang, plan=plan))
+    _write_errors(failures, output, lang)
+    click.echo(t("report_written", lang, path=output, graded=len(units), failed=len(failures)))
+    sys.exit(1 if failures else 0)
+
+
+@click.command("plan")
+@_shared
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="The plan: .xlsx (sheets plan and summary) or .csv (+ .summary.csv).",
+)  # fmt: skip
+@_plan_options(required=True)
+def plan_command(
+    input_path: Path | None,
+    policy_path: Path | None,
+    settings_path: Path | None,
+    as_of: dt.datetime | None,
+    mapping: Path | None,
+    lang: str | None,
+    output: Path,
+    inspectors: int,
+    days: int,
+    per_day: int | None,
+    start: dt.datetime | None,
+) -> None:
+    """Schedule inspections of INPUT's units by risk for the given staff and days, and show the
+    capacity gap (default INPUT: the bundled sample district)."""
+    lang = resolve_lang(lang)
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter("write the plan as .csv or .xlsx", param_hint="--output")
+    policy = open_policy(policy_path, lang)
+    settings = _settings(settings_path, lang)
+    when = resolve_as_of(as_of)
+    options = _plan_kwargs(inspectors, days, per_day, start, when, settings)
+    assert options is not None
+    units, failures, _ = _graded(policy, input_path, mapping, when, lang)
+    plan = make_plan(units, settings=settings, **options)
+    try:
+        write_plan(plan, output, lang)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _write_errors(failures, output, lang)
+    table = Table(title=t("plan_title", lang, path=output), show_header=False)
+    for label, value in summary_rows(plan, lang):
+        table.add_row(str(label), str(value))
+    Console(highlight=False).print(table)
+    sys.exit(1 if failures else 0)
+
+
+__all__ = ["plan_command", "report_command"]
