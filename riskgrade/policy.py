@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from riskgrade.assessment import Assessment, Finding, TraceEvent, WaiverNote
 from riskgrade.check import check
@@ -26,6 +26,9 @@ from riskgrade.findings import apply_waivers, order_findings, rule_findings
 from riskgrade.load import Document, load_path, load_text
 from riskgrade.recommend import recommend
 from riskgrade.scoring.grade import grade as score
+
+if TYPE_CHECKING:
+    from riskgrade.session import Session
 
 EngineName = Literal["durable", "compiled", "python"]
 
@@ -204,6 +207,20 @@ class Policy:
         findings, trace = rule_findings(self.checked, evaluation)
         findings, waivers = apply_waivers(self.checked, enterprise.id, findings, as_of)
         return enterprise, env, findings, trace, waivers
+
+    def session(
+        self,
+        path: str | Path | None = None,
+        *,
+        as_of: dt.date | None = None,
+        engine: EngineName = "durable",
+    ) -> Session:
+        """A live re-grading session (:mod:`riskgrade.session`), saved to the SQLite file
+        ``path`` if given (reopening it restores every unit); ``as_of`` defaults to the date
+        saved in the file, else today."""
+        from riskgrade.session import Session
+
+        return Session(self, path, as_of=as_of, engine=engine)
 
     def grade_many(
         self,
