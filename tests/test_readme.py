@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
 import riskgrade
+from riskgrade.cli import main
+from riskgrade.plan import make_plan
+from riskgrade.supervision import Unit, load_settings
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -54,3 +63,47 @@ def _literal(text: str) -> dict[str, object]:
     import ast
 
     return ast.literal_eval(re.sub(r"\s+", " ", text))
+
+
+def _section(title: str) -> str:
+    return README.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_supervision_commands_run_on_the_sample_district(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    block = _section("District supervision").split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line) for line in block.splitlines() if "riskgrade " in line]
+    assert [c[1] for c in commands] == ["report", "plan"]
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        result = CliRunner().invoke(main, [*command[1:], "--lang", "en"])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+    assert (tmp_path / "plan.xlsx").stat().st_size > 1_000
+
+
+def test_readme_plan_figures_are_what_the_plan_gives(district: list[Unit]) -> None:
+    plan = make_plan(
+        district, inspectors=3, days=20, start=dt.date(2026, 11, 30), settings=load_settings()
+    )  # the first working day after the sample's as-of date, as the command line takes it
+    text = " ".join(_section("District supervision").split())
+    quoted = (
+        f"it reports {plan.demanded} inspections called for, {len(plan.visits)} possible, "
+        f"a gap of {plan.gap_inspector_days} inspector-days: one more inspector."
+    )
+    assert quoted in text and plan.extra_inspectors == 1
+
+
+def test_readme_session_example_prints_what_it_says(tmp_path: Path) -> None:
+    code = _section("District supervision").split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "example.py").write_text(code, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    promised = re.findall(r"# (S1 \S+ -> \S+)", code)
+    assert printed == promised == ["S1 None -> YELLOW", "S1 YELLOW -> RED", "S1 RED -> YELLOW"]
+    with riskgrade.load_policy().session(tmp_path / "district.sqlite") as again:
+        assert again.facts("S1")["workers_trained"] == 6
