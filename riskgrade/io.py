@@ -200,7 +200,9 @@ def _xlsx_rows(path: Path, mapping: Mapping[str, str], sheet: str | None) -> Ite
         if header is None:
             return
         names: list[Any] = [str(h).strip() if h is not None else None for h in header]
+        merged = _Merged(_merged_ranges(main))
         for number, values in enumerate(rows, start=2):
+            values = merged.fill(number, values)
             if all(v is None or str(v).strip() == "" for v in values):
                 continue
             facts = _map(dict(zip(names, values, strict=False)), mapping)
@@ -210,6 +212,67 @@ def _xlsx_rows(path: Path, mapping: Mapping[str, str], sheet: str | None) -> Ite
             yield Row(number, facts)
     finally:
         workbook.close()
+
+
+def _merged_ranges(ws: Any) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges as (min_col, min_row, max_col, max_row), read by streaming the
+    sheet's XML (read-only worksheets do not expose them; memory stays flat)."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+
+    path = getattr(ws, "_worksheet_path", None)
+    if path is None:
+        return []
+    ranges: list[tuple[int, int, int, int]] = []
+    sheet_data = None
+    with ws.parent._archive.open(path) as handle:
+        for event, element in iterparse(handle, events=("start", "end")):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                if tag == "sheetData":
+                    sheet_data = element
+                continue
+            if tag == "row" and sheet_data is not None:
+                sheet_data.clear()  # drop parsed rows as we go
+            elif tag == "mergeCell" and element.get("ref"):
+                try:
+                    bounds = range_boundaries(element.get("ref"))
+                except (TypeError, ValueError):
+                    continue
+                if None not in bounds:
+                    ranges.append(bounds)  # type: ignore[arg-type]
+    return ranges
+
+
+class _Merged:
+    """Fills merged cells down: a value typed once in a cell merged over several rows (a
+    community, a street) belongs to every row the merge covers. Only the merge's first column
+    is filled; other columns under a merge stay empty, as in the sheet."""
+
+    def __init__(self, ranges: list[tuple[int, int, int, int]]) -> None:
+        self._ranges = sorted((r for r in ranges if r[3] > r[1] and r[1] >= 2), key=lambda r: r[1])
+        self._next = 0
+        self._active: list[tuple[int, int, Any]] = []  # (column, last row, value)
+
+    def fill(self, number: int, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not self._ranges:
+            return values
+        self._active = [a for a in self._active if a[1] >= number]
+        out = list(values)
+        for column, _, value in self._active:
+            if column - 1 < len(out):
+                out[column - 1] = value
+            else:
+                out += [None] * (column - 1 - len(out)) + [value]
+        while self._next < len(self._ranges) and self._ranges[self._next][1] == number:
+            min_col, _, _, max_row = self._ranges[self._next]
+            value = out[min_col - 1] if min_col - 1 < len(out) else None
+            self._active.append((min_col, max_row, value))
+            self._next += 1
+        while self._next < len(self._ranges) and self._ranges[self._next][1] < number:
+            self._next += 1  # a merge starting on a row that was never read
+        return tuple(out)
 
 
 def _parquet_rows(path: Path, mapping: Mapping[str, str]) -> Iterator[Row]:

@@ -152,6 +152,33 @@ def test_xlsx_with_a_linked_hazards_sheet(tmp_path: Path) -> None:
     assert out[1][0] == "A1" and out[1][2] == "red"  # the open major hazard from the linked sheet
 
 
+def test_xlsx_merged_cells_fill_down_and_nothing_is_lost(tmp_path: Path) -> None:
+    """A hand-made ledger: the community typed once in a cell merged over three rows, a name
+    merged across the industry column (so that row lacks its industry), and a blank row."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["统一社会信用代码", "企业名称", "行业", "从业人员数", "社区"])
+    sheet.append(["M1", "甲店", "retail", 5, "东风社区"])
+    sheet.append(["M2", "乙店", "catering", 7, None])
+    sheet.append(["M3", "丙厂", "manufacturing", 30, None])
+    sheet.append([None, None, None, None, None])
+    sheet.append(["M4", "丁店（名称跨两列）", None, 4, "滨河社区"])
+    sheet.merge_cells("E2:E4")
+    sheet.merge_cells("B6:C6")
+    source = tmp_path / "merged.xlsx"
+    book.save(source)
+    facts = [row.facts for row in read_rows(source)]
+    assert [f.get("community") for f in facts] == ["东风社区", "东风社区", "东风社区", "滨河社区"]
+    assert facts[3].get("industry") is None  # under the merge: empty, not copied across
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 1
+    assert "rows 4 · graded 3 · failed 1" in result.output  # the blank row is not a unit
+    errors = _read_results(tmp_path / "out.errors.csv")
+    assert errors[0]["row"] == "6" and errors[0]["field"] == "industry"
+
+
 def test_user_mapping_file_for_local_headers(tmp_path: Path) -> None:
     source = tmp_path / "local.csv"
     source.write_text("单位代码,所属行业,职工人数\nL1,retail,7\n", encoding="utf-8")

@@ -40,7 +40,7 @@ def test_report_counts_bad_rows_and_writes_them_out(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(_ledger(tmp_path)), "-o", str(out)])
     assert result.exit_code == 1  # a row failed
     assert "评估 2 家，数据有误 1 行" in result.output
-    with (tmp_path / "report.html.errors.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "report.errors.csv").open(encoding="utf-8") as handle:
         errors = list(csv.reader(handle))
     assert errors[1][:3] == ["2", "B2", "employees"]  # line 2 of the JSON Lines file
     assert 'id="failed">1<' in out.read_text(encoding="utf-8")

@@ -133,7 +133,7 @@ def _graded(
 def _write_errors(failures: list[GradeError], output: Path, lang: str) -> None:
     if not failures:
         return
-    path = output.with_name(output.name + ".errors.csv")
+    path = output.with_suffix(".errors.csv")  # as riskgrade grade names it
     writer = io.ErrorWriter(path)
     for failure in failures:
         writer.write(failure.index, failure)

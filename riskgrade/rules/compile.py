@@ -22,6 +22,9 @@ from riskgrade.rules.expr import BoolOp, Compare, Const, In, Name, Node, Not
 from riskgrade.rules.interpret import evaluate
 
 MAX_ALPHA_TESTS = 60
+MAX_PROPERTIES = 200
+"""Fact properties one ruleset may read: durable_rules refuses a fact with more than ~252
+(error 302), so each ruleset is sent only the properties it reads, at most this many."""
 MAX_NESTED_COST = 30
 FALLBACK_COSTS = (MAX_NESTED_COST, 16, 0)
 """Limits tried in turn when the engine refuses a rule as too large (error 113)."""
@@ -46,6 +49,8 @@ class DurableProgram:
     slots: list[tuple[str, Node]]
     outcomes: dict[str, tuple[int, str]] = field(default_factory=dict)
     """Engine rule name -> (policy rule index, "true" | "unknown")."""
+    reads: list[frozenset[str]] = field(default_factory=list)
+    """For each ruleset, the fact properties (``k_*``, ``v_*``) its rules read."""
 
 
 def _and(parts: list[Formula]) -> Formula:
@@ -263,23 +268,46 @@ def compile_durable(conditions: list[Node], max_cost: int | None = None) -> Dura
         leaves=list(compiler.leaves),
         slots=[(name, node) for node, name in compiler.slots.items()],
     )
-    # durable_rules refuses a fact that passes more than 64 alpha tests (error 303). Each
-    # ruleset gets at most MAX_ALPHA_TESTS distinct tests, so no fact can pass more.
+    # durable_rules refuses a fact that passes more than 64 alpha tests (error 303) or has
+    # more than ~252 properties (error 302). Each ruleset gets at most MAX_ALPHA_TESTS
+    # distinct tests and reads at most MAX_PROPERTIES properties, and is sent only those.
     ruleset: dict[str, Any] = {}
     tests: set[str] = set()
+    reads: set[str] = set()
     for name, condition_json, index, outcome in definitions:
-        atoms = _atoms(condition_json)
-        if ruleset and len(tests | atoms) > MAX_ALPHA_TESTS:
+        atoms, used = _atoms(condition_json), _properties(condition_json)
+        if ruleset and (len(tests | atoms) > MAX_ALPHA_TESTS or len(reads | used) > MAX_PROPERTIES):
             program.rulesets.append(ruleset)
-            ruleset, tests = {}, set()
+            program.reads.append(frozenset(reads))
+            ruleset, tests, reads = {}, set(), set()
         if not ruleset:
             ruleset[SEEN] = {"all": [{"m": {"rg": 1}}]}
         tests |= atoms
+        reads |= used
         ruleset[name] = {"all": [{"m": condition_json}]}
         program.outcomes[name] = (index, outcome)
     if ruleset or not program.rulesets:
         program.rulesets.append(ruleset or {SEEN: {"all": [{"m": {"rg": 1}}]}})
+        program.reads.append(frozenset(reads))
     return program
+
+
+def _properties(condition: Any) -> set[str]:
+    """The fact properties a condition reads (keys and ``$m`` references named k_/v_)."""
+    found: set[str] = set()
+    stack = [condition]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            for key, value in current.items():
+                if key.startswith(("k_", "v_")):
+                    found.add(key)
+                if key == "$m" and isinstance(value, str) and value.startswith(("k_", "v_")):
+                    found.add(value)
+                stack.append(value)
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
 
 
 def _atoms(condition: dict[str, Any]) -> set[str]:

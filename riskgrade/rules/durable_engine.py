@@ -126,9 +126,11 @@ class DurableEngine:
         """Names of the engine rules that fired for ``env``, in firing order."""
         fact = self.fact(env)
         fired: list[str] = []
-        for handle in self.handles:
-            fact["id"] = str(next(self.fact_ids))
-            fired.extend(self._assert(handle, json.dumps(fact, ensure_ascii=False)))
+        for handle, reads in zip(self.handles, self.program.reads, strict=True):
+            # Each ruleset sees only the properties it reads (durable caps a fact's width).
+            sent = {"sid": fact["sid"], "rg": 1, "id": str(next(self.fact_ids))}
+            sent.update((k, fact[k]) for k in reads if k in fact)
+            fired.extend(self._assert(handle, json.dumps(sent, ensure_ascii=False)))
         names = [name for name in fired if name != SEEN]
         if len(set(names)) != len(names):
             raise EngineError(f"an engine rule fired twice (non-exclusive branches): {names}")
