@@ -4,6 +4,7 @@
     python benchmarks/scenarios.py throughput [--size 100000]
     python benchmarks/scenarios.py stream [--size 1000000] [--workers 2]
     python benchmarks/scenarios.py scaling [--rules 500]
+    python benchmarks/scenarios.py soak [--size 100000]
 
 Each prints a summary and writes ``benchmarks/results/<scenario>.json``. Machines here are
 shared and noisy: compare the ratios, not the absolute times.
@@ -258,19 +259,70 @@ def scaling(args: argparse.Namespace) -> None:
     save("scaling", out)
 
 
+def _rss_mb() -> float:
+    """The current (not peak) resident set size of this process."""
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def soak(args: argparse.Namespace) -> None:
+    """Memory over a long durable run: units are generated one at a time (nothing kept), the
+    resident size sampled every 10,000; flat means no engine state leaks between units."""
+    import random
+
+    from population import enterprise
+
+    policy = riskgrade.load_policy()
+    samples: dict[str, list[tuple[int, float]]] = {}
+    for name in ("baseline", "durable"):
+        rng = random.Random(7)
+        points = [(0, _rss_mb())]
+        start = time.perf_counter()
+        for i in range(args.size):
+            facts = enterprise(rng, i, unknown=0)
+            if name == "durable":
+                policy.grade(facts, as_of=AS_OF, engine="durable")
+            else:
+                baseline.grade(facts, AS_OF)
+            if (i + 1) % 10_000 == 0:
+                points.append((i + 1, _rss_mb()))
+        samples[name] = points
+        print(f"{name}: {args.size} units in {time.perf_counter() - start:.1f} s", flush=True)
+    durable = samples["durable"]
+    after_warmup = [mb for n, mb in durable if n >= 10_000]
+    save(
+        "soak",
+        {
+            "units": args.size,
+            "rss_mb": {k: [[n, round(mb, 1)] for n, mb in v] for k, v in samples.items()},
+            "durable_growth_after_10k_mb": round(after_warmup[-1] - after_warmup[0], 1)
+            if after_warmup
+            else None,
+        },
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", choices=["latency", "throughput", "stream", "scaling"])
+    parser.add_argument("scenario", choices=["latency", "throughput", "stream", "scaling", "soak"])
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rules", type=int, default=500)
     args = parser.parse_args()
     if args.size is None:
-        args.size = {"throughput": 100_000, "stream": 1_000_000}.get(args.scenario, 1)
-    {"latency": latency, "throughput": throughput, "stream": stream, "scaling": scaling}[
-        args.scenario
-    ](args)
+        args.size = {"throughput": 100_000, "stream": 1_000_000, "soak": 100_000}.get(
+            args.scenario, 1
+        )
+    scenarios = {
+        "latency": latency,
+        "throughput": throughput,
+        "stream": stream,
+        "scaling": scaling,
+        "soak": soak,
+    }
+    scenarios[args.scenario](args)
 
 
 if __name__ == "__main__":
