@@ -14,7 +14,6 @@ test policy) to ``load_policy_source`` and grades with whatever loads: only ``Po
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 

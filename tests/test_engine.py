@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import os
 import pathlib
 from typing import Any
 
@@ -287,3 +288,28 @@ def test_fast_fact_dict_equals_model_dump(facts: dict[str, Any]) -> None:
     dumped = enterprise.model_dump(mode="python")
     as_lists = {k: list(v) if isinstance(v, tuple) else v for k, v in dumped.items()}
     assert facts_of(enterprise) == as_lists
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+def test_engine_memory_stays_flat(default_policy: riskgrade.Policy) -> None:
+    """Sessions are deleted after each fact: 20,000 more gradings on the engine must not grow
+    the process (``benchmarks/scenarios.py soak`` runs 100,000 through the whole pipeline)."""
+    from riskgrade.evaluate import environment
+
+    engine = default_policy.engine()
+    enterprise, extras = default_policy.validate(
+        {"id": "m", "industry": "catering", "employees": 9, "uses_gas": True}
+    )
+    env = environment(default_policy.checked, enterprise, extras, AS_OF)
+    first = engine.run(env)
+    for _ in range(2_000):
+        engine.run(env)
+    before = _rss_kb()
+    for _ in range(20_000):
+        assert len(engine.run(env)) == len(first)
+    assert _rss_kb() - before < 1024  # a leak of one session per fact would be many MB
