@@ -208,6 +208,7 @@ def grade_file(
     error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None)
     rows, graded, failed = (state["rows"], state["graded"], state["failed"]) if state else (0, 0, 0)
     done_before = rows
+    unreadable = False
     try:
         stream = mark_duplicates(read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked))
         pending = islice(stream, done_before, None)
@@ -225,9 +226,15 @@ def grade_file(
                 _save_checkpoint(marker, key, rows, graded, failed, writer, error_writer)
             if on_progress is not None and rows % 100 == 0:
                 on_progress(rows)
+    except InputError:
+        unreadable = rows == 0 and state is None
+        raise
     finally:
         writer.close()
         error_writer.close()
+        if unreadable:  # the input could not be read at all: leave no empty result files
+            output.unlink(missing_ok=True)
+            errors.unlink(missing_ok=True)
     marker.unlink(missing_ok=True)
     if on_progress is not None:
         on_progress(rows)

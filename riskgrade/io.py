@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -214,6 +215,34 @@ def _xlsx_rows(path: Path, mapping: Mapping[str, str], sheet: str | None) -> Ite
         workbook.close()
 
 
+def _unreadable() -> tuple[type[BaseException], ...]:
+    """What the format libraries raise for a damaged file (truncated zip, bad footer ...)."""
+    kinds: list[type[BaseException]] = [OSError, ValueError, KeyError, EOFError]
+    kinds.append(zipfile.BadZipFile)
+    try:
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        kinds.append(InvalidFileException)
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        pass
+    return tuple(kinds)
+
+
+def _guarded(rows: Iterator[Row], path: Path, fmt: str) -> Iterator[Row]:
+    """``rows`` with a damaged file reported as an :class:`InputError` naming it (and the last
+    row read), instead of the format library's own exception."""
+    last = 0
+    try:
+        for row in rows:
+            last = row.number
+            yield row
+    except InputError:
+        raise
+    except _unreadable() as exc:
+        where = f" after row {last}" if last else ""
+        raise InputError(f"{path}: damaged {fmt} file{where}: {exc}") from exc
+
+
 def _merged_ranges(ws: Any) -> list[tuple[int, int, int, int]]:
     """The sheet's merged ranges as (min_col, min_row, max_col, max_row), read by streaming the
     sheet's XML (read-only worksheets do not expose them; memory stays flat)."""
@@ -367,7 +396,7 @@ def read_rows(
     else:
         rows = _json_rows(path, mapping, fmt)
     side = {name: linked_file(file, mapping) for name, file in (linked or {}).items()}
-    for row in rows:
+    for row in _guarded(rows, path, fmt):
         for name, by_unit in side.items():
             if row.facts.get(name) is None and row.facts.get("id") is not None:
                 row.facts[name] = by_unit.get(str(row.facts["id"]), [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,75 @@ def test_resume_refuses_a_checkpoint_from_another_run(tmp_path: Path) -> None:
         main, ["grade", str(source), "-o", str(target), "--resume", "--lang", "en"]
     )
     assert result.exit_code == 2 and "not resuming" in result.output
+
+
+MIXED = [
+    {"id": "G1", "industry": "retail", "employees": 5},
+    {"id": "B1", "industry": "retail", "employees": -2},  # out of range
+    {"id": "B2", "industry": None, "employees": 3},  # required fact missing
+    {"id": "B3", "industry": "spaceport", "employees": 3},  # not an industry
+    {"id": "G2", "industry": "catering", "employees": 9},
+    {"id": "G1", "industry": "retail", "employees": 5},  # repeated unit id
+]
+
+
+def _write(path: Path, rows: list[dict[str, Any]]) -> None:
+    suffix = path.suffix
+    if suffix == ".csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    elif suffix == ".json":
+        path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    elif suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    elif suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(list(rows[0]))
+        for row in rows:
+            sheet.append(list(row.values()))
+        book.save(path)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+FORMATS = [".csv", ".json", ".jsonl", ".xlsx", ".parquet"]
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_every_format_accounts_for_every_row(tmp_path: Path, suffix: str) -> None:
+    source = tmp_path / f"mixed{suffix}"
+    _write(source, MIXED)
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 1, result.output
+    assert "rows 6 · graded 2 · failed 4" in result.output
+    graded = [r["id"] for r in _read_results(tmp_path / "out.csv")]
+    failed = {p["id"] for p in _read_results(tmp_path / "out.errors.csv")}
+    assert graded == ["G1", "G2"] and failed == {"B1", "B2", "B3", "G1"}
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_truncated_files_are_accounted_for_or_refused_whole(tmp_path: Path, suffix: str) -> None:
+    """A file cut short: each row read is graded or failed; a file that cannot be read at all
+    is refused with exit status 2 and a message naming it, and no partial results are left."""
+    source = tmp_path / f"cut{suffix}"
+    _write(source, [{"id": f"T{i}", "industry": "retail", "employees": i} for i in range(40)])
+    data = source.read_bytes()
+    source.write_bytes(data[: len(data) * 2 // 3])
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"))
+    if result.exit_code == 2:
+        assert str(source.name) in result.output and "bad input" in result.output
+        assert not (tmp_path / "out.csv").exists() and not (tmp_path / "out.errors.csv").exists()
+    else:
+        summary = re.search(r"rows (\d+) · graded (\d+) · failed (\d+)", result.output)
+        assert summary is not None, result.output
+        rows, graded, failed = map(int, summary.groups())
+        assert rows == graded + failed and 0 < rows <= 40
+        assert len(_read_results(tmp_path / "out.csv")) == graded
