@@ -98,3 +98,54 @@ def test_enormous_or_non_finite_numbers_are_refused(tmp_path: Path, number: str)
     assert any(d.code in ("RG201", "RG202", "RG203") for d in info.value.diagnostics), str(
         info.value
     )
+
+
+def _codes(path: Path) -> list[str]:
+    import riskgrade
+
+    with pytest.raises(riskgrade.PolicyError) as info:
+        riskgrade.load_policy(path)
+    return [d.code for d in info.value.diagnostics]
+
+
+def test_too_many_rules_are_refused_before_compiling(tmp_path: Path) -> None:
+    path = _policy(tmp_path, ["x0"], [(f"r{i}", f"x0 > {i}") for i in range(2001)])
+    assert _codes(path) == ["RG601"]
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "x0 > 1 and " * 200 + "x0 > 1",  # longer than 2,000 characters
+        "(" * 41 + "x0 > 1" + ")" * 41,  # nested deeper than 40 levels
+        "not " * 60 + "x0 > 1",
+    ],
+    ids=["long", "deep parentheses", "deep not"],
+)
+def test_oversized_expressions_are_refused(tmp_path: Path, when: str) -> None:
+    assert _codes(_policy(tmp_path, ["x0"], [("big", when)])) == ["RG201"]
+
+
+def test_yaml_with_too_many_nodes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nodes.yaml"
+    path.write_text("numbers: [" + "0," * 200_001 + "0]\n", encoding="utf-8")
+    assert _codes(path) == ["RG005"]
+
+
+def test_regex_like_text_is_plain_text(tmp_path: Path) -> None:
+    """Strings are compared as text, never as patterns (no catastrophic backtracking)."""
+    import riskgrade
+
+    text = MINI.replace("rules:\n", "rules:\n" + (
+        "  - id: odd_name\n    duty: ppe\n    when: 'name == \"(a+)+$\"'\n    severity: minor\n"
+        "    deduction: 1\n    basis: [law_45]\n    message: {zh: 名称, en: Name}\n"
+    ), 1)  # fmt: skip
+    path = tmp_path / "regex.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = riskgrade.load_policy(path)
+    for engine in ("durable", "compiled"):
+        hostile = {**BASE, "name": "a" * 5000 + "!"}
+        literal = {**BASE, "name": "(a+)+$"}
+        grade = policy.grade
+        assert "odd_name" not in {f.rule for f in grade(hostile, engine=engine).violations}  # type: ignore[arg-type]
+        assert "odd_name" in {f.rule for f in grade(literal, engine=engine).violations}  # type: ignore[arg-type]
