@@ -109,7 +109,15 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         return None, [Diagnostic("RG005", f"file larger than {MAX_FILE_BYTES} bytes", file, 1, 1)]
     try:
+        nodes = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.NodeEvent) and not isinstance(event, yaml.AliasEvent):
+                nodes += 1
+                if nodes > MAX_NODES:  # refused before anything is composed
+                    mark = event.start_mark
+                    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                    message = f"document has more than {MAX_NODES} nodes"
+                    return None, [Diagnostic("RG005", message, file, line, column)]
             if isinstance(event, yaml.AliasEvent):
                 mark = event.start_mark
                 assert mark is not None  # the parser marks every event
