@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -101,7 +102,7 @@ def _settings(path: Path | None, lang: str) -> SupervisionSettings:
 
 def _graded(
     policy: Policy, input_path: Path | None, mapping: Path | None, as_of: dt.date, lang: str
-) -> tuple[list[Unit], list[GradeError], Path]:
+) -> tuple[list[Unit], list[GradeError]]:
     """Read and grade INPUT (default: the bundled sample district) with a progress bar; bad
     rows are written beside the output and counted, never dropped silently."""
     path = input_path or sample_district_path()
@@ -127,7 +128,7 @@ def _graded(
                 GradeError(chunk[e.index].number, e.entity_id, e.errors, e.cause) for e in bad
             ]
             progress.update(task, advance=len(chunk))
-    return units, failures, path
+    return units, failures
 
 
 def _write_errors(failures: list[GradeError], output: Path, lang: str) -> None:
@@ -141,20 +142,43 @@ def _write_errors(failures: list[GradeError], output: Path, lang: str) -> None:
     click.echo(t("rows_failed_file", lang, failed=len(failures), path=path), err=True)
 
 
-def _plan_kwargs(
+@dataclass(frozen=True)
+class _Job:
+    """What both commands start from: the graded units and the plan options, if any."""
+
+    lang: str
+    settings: SupervisionSettings
+    as_of: dt.date
+    units: list[Unit]
+    failures: list[GradeError]
+    plan: dict[str, Any] | None
+    policy: Policy
+
+
+def _prepare(
+    input_path: Path | None,
+    policy_path: Path | None,
+    settings_path: Path | None,
+    as_of: dt.datetime | None,
+    mapping: Path | None,
+    lang: str | None,
     inspectors: int | None,
     days: int | None,
     per_day: int | None,
     start: dt.datetime | None,
-    as_of: dt.date,
-    settings: SupervisionSettings,
-) -> dict[str, Any] | None:
-    if inspectors is None and days is None:
-        return None
-    if inspectors is None or days is None:
+) -> _Job:
+    chosen = resolve_lang(lang)
+    if (inspectors is None) != (days is None):
         raise click.UsageError("--inspectors and --days go together")
-    first = start.date() if start else working_days(as_of + dt.timedelta(days=1), 1)[0]
-    return {"inspectors": inspectors, "days": days, "per_day": per_day, "start": first}
+    policy = open_policy(policy_path, chosen)
+    settings = _settings(settings_path, chosen)
+    when = resolve_as_of(as_of)
+    plan = None
+    if inspectors is not None and days is not None:
+        first = start.date() if start else working_days(when + dt.timedelta(days=1), 1)[0]
+        plan = {"inspectors": inspectors, "days": days, "per_day": per_day, "start": first}
+    units, failures = _graded(policy, input_path, mapping, when, chosen)
+    return _Job(chosen, settings, when, units, failures, plan, policy)
 
 
 @click.command("report")
@@ -164,35 +188,19 @@ def _plan_kwargs(
     help="The HTML page to write.",
 )  # fmt: skip
 @_plan_options(required=False)
-def report_command(
-    input_path: Path | None,
-    policy_path: Path | None,
-    settings_path: Path | None,
-    as_of: dt.datetime | None,
-    mapping: Path | None,
-    lang: str | None,
-    output: Path,
-    inspectors: int | None,
-    days: int | None,
-    per_day: int | None,
-    start: dt.datetime | None,
-) -> None:
+def report_command(output: Path, **options: Any) -> None:
     """Write a district summary page for INPUT (default: the bundled sample district);
     with --inspectors and --days it includes an inspection plan."""
     from riskgrade.report import render_html, summarize, write_report
 
-    lang = resolve_lang(lang)
-    policy = open_policy(policy_path, lang)
-    settings = _settings(settings_path, lang)
-    when = resolve_as_of(as_of)
-    options = _plan_kwargs(inspectors, days, per_day, start, when, settings)
-    units, failures, _ = _graded(policy, input_path, mapping, when, lang)
-    summary = summarize(units, failures, policy, settings, when)
-    plan = make_plan(units, settings=settings, **options) if options else None
-    write_report(output, render_html(summary, lang=lang, plan=plan))
-    _write_errors(failures, output, lang)
-    click.echo(t("report_written", lang, path=output, graded=len(units), failed=len(failures)))
-    sys.exit(1 if failures else 0)
+    job = _prepare(**options)
+    summary = summarize(job.units, job.failures, job.policy, job.settings, job.as_of)
+    plan = make_plan(job.units, settings=job.settings, **job.plan) if job.plan else None
+    write_report(output, render_html(summary, lang=job.lang, plan=plan))
+    _write_errors(job.failures, output, job.lang)
+    graded, failed = len(job.units), len(job.failures)
+    click.echo(t("report_written", job.lang, path=output, graded=graded, failed=failed))
+    sys.exit(1 if job.failures else 0)
 
 
 @click.command("plan")
@@ -202,41 +210,24 @@ def report_command(
     help="The plan: .xlsx (sheets plan and summary) or .csv (+ .summary.csv).",
 )  # fmt: skip
 @_plan_options(required=True)
-def plan_command(
-    input_path: Path | None,
-    policy_path: Path | None,
-    settings_path: Path | None,
-    as_of: dt.datetime | None,
-    mapping: Path | None,
-    lang: str | None,
-    output: Path,
-    inspectors: int,
-    days: int,
-    per_day: int | None,
-    start: dt.datetime | None,
-) -> None:
+def plan_command(output: Path, **options: Any) -> None:
     """Schedule inspections of INPUT's units by risk for the given staff and days, and show the
     capacity gap (default INPUT: the bundled sample district)."""
-    lang = resolve_lang(lang)
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise click.BadParameter("write the plan as .csv or .xlsx", param_hint="--output")
-    policy = open_policy(policy_path, lang)
-    settings = _settings(settings_path, lang)
-    when = resolve_as_of(as_of)
-    options = _plan_kwargs(inspectors, days, per_day, start, when, settings)
-    assert options is not None
-    units, failures, _ = _graded(policy, input_path, mapping, when, lang)
-    plan = make_plan(units, settings=settings, **options)
+    job = _prepare(**options)
+    assert job.plan is not None  # --inspectors and --days are required here
+    plan = make_plan(job.units, settings=job.settings, **job.plan)
     try:
-        write_plan(plan, output, lang)
+        write_plan(plan, output, job.lang)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    _write_errors(failures, output, lang)
-    table = Table(title=t("plan_title", lang, path=output), show_header=False)
-    for label, value in summary_rows(plan, lang):
+    _write_errors(job.failures, output, job.lang)
+    table = Table(title=t("plan_title", job.lang, path=output), show_header=False)
+    for label, value in summary_rows(plan, job.lang):
         table.add_row(str(label), str(value))
     Console(highlight=False).print(table)
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if job.failures else 0)
 
 
 __all__ = ["plan_command", "report_command"]
