@@ -96,10 +96,15 @@ class _Result(BaseModel):
             for name, factory in factories:
                 if name not in values:
                     values[name] = factory()
-        if values.keys() != names.keys():
+        try:
+            data = {name: values[name] for name in names}  # declared order, as JSON shows
+        except KeyError:
+            data = None
+        if data is None or len(data) != len(
+            values
+        ):  # a field missing, or one the type does not have
             missing, unknown = sorted(names.keys() - values), sorted(values.keys() - names.keys())
             raise TypeError(f"{cls.__name__}.trusted: missing {missing}, unknown {unknown}")
-        data = {name: values[name] for name in names}  # declared order, as JSON output shows
         instance = cls.__new__(cls)
         object.__setattr__(instance, "__dict__", data)
         object.__setattr__(instance, "__pydantic_fields_set__", given)

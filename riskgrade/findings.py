@@ -14,8 +14,13 @@ from riskgrade.model import Text
 _KIND_ORDER = {"risk": 0, "override": 1, "violation": 2, "data_gap": 3}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """A fact value as JSON-ready data (dates as ISO text)."""
+    if type(value) in _PLAIN:  # the common case, first
+        return value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple):

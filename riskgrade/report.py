@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any
 
 from riskgrade.assessment import GRADES
-from riskgrade.errors import GradeError
+from riskgrade.errors import GradeError, RiskgradeError
 from riskgrade.plan import Plan, plan_rows, summary_rows
 from riskgrade.policy import Policy
 from riskgrade.supervision import LEVELS, SupervisionSettings, Unit
@@ -283,8 +283,24 @@ def _weekly(plan: Plan, labels: dict[str, str], lang: str) -> str:
 # -- page --------------------------------------------------------------------------------------
 
 
+class MissingExtra(RiskgradeError, ImportError):
+    """The page needs matplotlib and Jinja2 (the ``report`` extra)."""
+
+
+def require() -> None:
+    """Raise :class:`MissingExtra` naming the install command when the extra is missing."""
+    try:
+        import jinja2  # noqa: F401
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtra(
+            f"the district report needs {exc.name}: pip install 'riskgrade[report]'"
+        ) from exc
+
+
 def render_html(summary: Summary, *, lang: str = "zh", plan: Plan | None = None) -> str:
     """The district page (see the module docstring)."""
+    require()
     import jinja2
     from markupsafe import Markup
 
@@ -383,4 +399,12 @@ def district_report(
     return render_html(summary, lang=lang, plan=plan), summary, plan
 
 
-__all__ = ["Summary", "district_report", "render_html", "summarize", "write_report"]
+__all__ = [
+    "MissingExtra",
+    "Summary",
+    "district_report",
+    "render_html",
+    "require",
+    "summarize",
+    "write_report",
+]

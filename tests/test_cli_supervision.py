@@ -76,3 +76,15 @@ def test_bad_settings_exit_1_with_located_problems(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert f"{settings}:1:" in result.output and "RG101" in result.output
+
+
+def test_report_without_the_extra_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    result = CliRunner().invoke(main, ["report", "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 1
+    assert "pip install 'riskgrade[report]'" in result.output
+    assert not (tmp_path / "r.html").exists()

@@ -191,8 +191,12 @@ def _prepare(
 def report_command(output: Path, **options: Any) -> None:
     """Write a district summary page for INPUT (default: the bundled sample district);
     with --inspectors and --days it includes an inspection plan."""
-    from riskgrade.report import render_html, summarize, write_report
+    from riskgrade.report import MissingExtra, render_html, require, summarize, write_report
 
+    try:
+        require()  # before grading anything
+    except MissingExtra as exc:
+        raise click.ClickException(str(exc)) from exc
     job = _prepare(**options)
     summary = summarize(job.units, job.failures, job.policy, job.settings, job.as_of)
     plan = make_plan(job.units, settings=job.settings, **job.plan) if job.plan else None
