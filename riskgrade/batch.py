@@ -68,6 +68,15 @@ class BatchSummary:
         return self.rows == self.graded + self.failed
 
 
+def row_problem(row: Row) -> tuple[str | None, list[tuple[str, str]]] | None:
+    """A row the reader or :func:`mark_duplicates` already failed: its unit id and the error."""
+    if "__error__" not in row.facts:
+        return None
+    unit = row.facts.get("id")
+    field = "id" if str(row.facts["__error__"]).startswith("duplicate id") else "(row)"
+    return (None if unit is None else str(unit)), [(field, str(row.facts["__error__"]))]
+
+
 def grade_rows(
     policy: Policy, rows: list[Row], as_of: dt.date, engine: EngineName
 ) -> list[Graded | Failed]:
@@ -76,16 +85,9 @@ def grade_rows(
     for row, result in zip(
         rows, policy.grade_many((r.facts for r in rows), as_of=as_of, engine=engine), strict=True
     ):
-        if "__error__" in row.facts:
-            unit = row.facts.get("id")
-            field = "id" if str(row.facts["__error__"]).startswith("duplicate id") else "(row)"
-            out.append(
-                Failed(
-                    row.number,
-                    None if unit is None else str(unit),
-                    [(field, str(row.facts["__error__"]))],
-                )
-            )
+        marked = row_problem(row)
+        if marked is not None:
+            out.append(Failed(row.number, *marked))
         elif isinstance(result, Assessment):
             out.append(Graded(row.number, result_record(result), result.model_dump_json()))
         else:

@@ -9,7 +9,7 @@ policies, so a mistake is reported with its file, line and column.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,8 +18,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from riskgrade.assessment import Assessment, RiskLevel
+from riskgrade.batch import mark_duplicates, row_problem
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import FactError, GradeError, SettingsError
+from riskgrade.io import Row
 from riskgrade.load import load_text
 from riskgrade.model import Text
 from riskgrade.policy import Policy
@@ -134,18 +136,31 @@ class Unit:
 
 
 def grade_units(
-    policy: Policy, rows: Iterable[Mapping[str, Any]], as_of: dt.date
+    policy: Policy,
+    rows: Iterable[Mapping[str, Any] | Row],
+    as_of: dt.date,
+    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Unit], list[GradeError]]:
     """Grade ``rows`` (compiled path) keeping where each unit is and when it was last
-    inspected; rows that fail validation come back as errors, so none is lost."""
+    inspected. Rows that fail validation, that a reader could not parse, or that repeat a unit
+    id already seen come back as errors, so none is lost and none is counted twice. An error's
+    ``index`` is the row's number in its file for :class:`~riskgrade.io.Row` inputs, else its
+    0-based position."""
     units: list[Unit] = []
     failures: list[GradeError] = []
-    for index, row in enumerate(rows):
+    numbered = (r if isinstance(r, Row) else Row(i, dict(r)) for i, r in enumerate(rows))
+    for done, row in enumerate(mark_duplicates(numbered), start=1):
+        if on_progress is not None and done % 100 == 0:
+            on_progress(done)
+        marked = row_problem(row)
+        if marked is not None:
+            failures.append(GradeError(row.number, *marked))
+            continue
         try:
-            enterprise, _ = policy.validate(row)
-            assessment = policy.grade(row, as_of=as_of, engine="compiled")
+            enterprise, _ = policy.validate(row.facts)
+            assessment = policy.grade(row.facts, as_of=as_of, engine="compiled")
         except FactError as exc:
-            failures.append(GradeError(index, exc.entity_id, exc.errors, exc))
+            failures.append(GradeError(row.number, exc.entity_id, exc.errors, exc))
             continue
         units.append(
             Unit(

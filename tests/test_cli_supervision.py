@@ -46,6 +46,28 @@ def test_report_counts_bad_rows_and_writes_them_out(tmp_path: Path) -> None:
     assert 'id="failed">1<' in out.read_text(encoding="utf-8")
 
 
+def test_repeated_ids_and_broken_lines_are_failed_rows_not_counted_twice(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "A1", "industry": "retail", "employees": 3}),
+        '{"id": "X", "industry": ',
+        json.dumps({"id": "A1", "industry": "catering", "employees": 4}),
+        json.dumps({"id": "A2", "industry": "catering", "employees": 4}),
+    ]
+    source = tmp_path / "units.jsonl"
+    source.write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "plan.csv"
+    result = CliRunner().invoke(
+        main, ["plan", str(source), "--inspectors", "1", "--days", "3", "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    with (tmp_path / "plan.errors.csv").open(encoding="utf-8") as handle:
+        errors = [row[:3] for row in csv.reader(handle)][1:]
+    assert errors == [["2", "", "(row)"], ["3", "A1", "id"]]
+    with out.open(encoding="utf-8-sig") as handle:
+        planned = [row[2] for row in csv.reader(handle)][1:]
+    assert sorted(planned) == ["A1", "A2"]  # each unit once: the repeated row is not a unit
+
+
 def test_plan_writes_csv_and_shows_the_gap(tmp_path: Path) -> None:
     out = tmp_path / "plan.csv"
     args = ["plan", "--inspectors", "1", "--days", "5", "--per-day", "2", "-o", str(out)]

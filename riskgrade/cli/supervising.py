@@ -118,16 +118,9 @@ def _graded(
         *columns, TimeElapsedColumn(), transient=True, console=Console(stderr=True)
     ) as progress:
         task = progress.add_task(path.name, total=len(rows))
-        units: list[Unit] = []
-        failures: list[GradeError] = []
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            got, bad = grade_units(policy, [row.facts for row in chunk], as_of)
-            units += got
-            failures += [
-                GradeError(chunk[e.index].number, e.entity_id, e.errors, e.cause) for e in bad
-            ]
-            progress.update(task, advance=len(chunk))
+        units, failures = grade_units(
+            policy, rows, as_of, on_progress=lambda n: progress.update(task, completed=n)
+        )
     return units, failures
 
 
