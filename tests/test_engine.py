@@ -313,3 +313,22 @@ def test_engine_memory_stays_flat(default_policy: riskgrade.Policy) -> None:
     for _ in range(20_000):
         assert len(engine.run(env)) == len(first)
     assert _rss_kb() - before < 1024  # a leak of one session per fact would be many MB
+
+
+def test_a_duplicate_fact_is_an_engine_error_for_that_enterprise_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The adapter never repeats a fact id and deletes every session; forced to do both, the
+    engine's "duplicate" answer becomes an EngineError and the next enterprise is unaffected."""
+    import itertools
+
+    from riskgrade.rules import durable_engine
+
+    engine = DurableEngine.for_conditions([parse("n1 > 1")], "duplicate")
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "fact_ids", itertools.repeat(7))
+        patch.setattr(durable_engine._native, "delete_state", lambda handle, sid: None)
+        assert engine.run({"n1": 5}) == ["r0_t0"]
+        with pytest.raises(riskgrade.EngineError, match="duplicate"):
+            engine.run({"n1": 5})
+    assert engine.run({"n1": 5}) == ["r0_t0"] and engine.run({"n1": 0}) == []
