@@ -62,7 +62,15 @@ def compliant() -> dict[str, object]:
 from hypothesis import settings  # noqa: E402
 
 # `pytest --hypothesis-profile=long` runs the property tests much harder, on demand.
-settings.register_profile("long", max_examples=3000, deadline=None)
+LONG_EXAMPLES = 3000
+settings.register_profile("long", max_examples=LONG_EXAMPLES, deadline=None)
+
+
+def examples(n: int) -> int:
+    """``n`` examples on a normal run; the long profile's number under
+    ``--hypothesis-profile=long`` (an explicit ``max_examples`` would otherwise win over it)."""
+    current = settings.default.max_examples
+    return max(n, current) if current >= LONG_EXAMPLES else n
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

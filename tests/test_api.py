@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import riskgrade
 from riskgrade.assessment import TraceEvent
 from riskgrade.testing import enterprises
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, examples
 
 EXPORTED = [
     "Assessment",
@@ -182,7 +182,7 @@ def test_bundled_policy_loads_from_the_package() -> None:
     assert riskgrade.load_policy().name == "default"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(facts=enterprises(), engine=st.sampled_from(["compiled", "python", "durable"]))
 def test_assessments_survive_a_validating_round_trip(
     default_policy: riskgrade.Policy, facts: dict[str, object], engine: str

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 
 import riskgrade
 from riskgrade.testing import enterprises
+from tests.conftest import examples
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 import baseline
@@ -29,7 +30,7 @@ def _all_known(facts: dict[str, Any]) -> bool:
 
 
 @settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

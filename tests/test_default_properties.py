@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 import riskgrade
 from riskgrade.testing import enterprises
+from tests.conftest import examples
 
 AS_OF = dt.date(2026, 11, 28)
 POLICY = riskgrade.load_policy()
@@ -28,7 +29,7 @@ HIGH_RISK = {
 }
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(enterprises(policy=POLICY, as_of=AS_OF))
 def test_r8_serious_failures_in_high_risk_industries_bring_enforcement(
     facts: dict[str, Any],

@@ -21,6 +21,7 @@ from riskgrade.rules.interpret import evaluate
 from riskgrade.rules.typecheck import typecheck
 from riskgrade.rules.types import BOOL, DATE, NUMBER, Type, enum
 from riskgrade.testing import enterprises
+from tests.conftest import examples
 
 AS_OF = dt.date(2026, 11, 28)
 ITEM = {"x": NUMBER, "f": BOOL}
@@ -279,7 +280,7 @@ def test_missing_engine_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
         policy.grade(facts, as_of=AS_OF)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(enterprises(as_of=AS_OF))
 def test_fast_fact_dict_equals_model_dump(facts: dict[str, Any]) -> None:
     from riskgrade.evaluate import facts_of

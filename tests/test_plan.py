@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from riskgrade.errors import SettingsError
 from riskgrade.plan import Plan, make_plan, working_days, write_plan
 from riskgrade.supervision import SupervisionSettings, Unit, load_settings
+from tests.conftest import examples
 
 START = dt.date(2026, 11, 30)  # a Monday
 SETTINGS = load_settings()
@@ -95,7 +96,7 @@ def check_plan(plan: Plan, units: list[Unit], s: SupervisionSettings) -> None:
     assert sum(c.scheduled for c in plan.by_level.values()) == len(plan.visits)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.data(),
     inspectors=st.integers(0, 4),

@@ -19,7 +19,7 @@ import riskgrade
 import riskgrade.session
 from riskgrade.cli import sample_rows
 from riskgrade.session import Change, SessionError
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, examples
 
 
 def stream(seed: int, length: int, ids: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -203,7 +203,7 @@ def test_advancing_the_date_and_changing_the_policy_regrade(
         assert reopened.get("C-1").policy_hash == strict.content_hash
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), length=st.integers(1, 60))
 def test_sessions_agree_with_batch_grading(
     default_policy: riskgrade.Policy, seed: int, length: int

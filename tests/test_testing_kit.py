@@ -20,6 +20,7 @@ from riskgrade.testing import (
     enterprises,
     thresholds,
 )
+from tests.conftest import examples
 from tests.test_bad_policies import MINI
 
 AS_OF = dt.date(2026, 11, 28)
@@ -41,13 +42,11 @@ def _failure(policy: riskgrade.Policy, check: str, **kwargs: Any) -> PropertyFai
 
 
 def test_default_policy_has_every_property_r11_r12_r13() -> None:
-    # 500 examples here; `pytest --hypothesis-profile=long` runs the profile's larger number.
-    examples = max(500, settings.default.max_examples)
-    assert_policy_properties(riskgrade.load_policy(), max_examples=examples, as_of=AS_OF)
+    assert_policy_properties(riskgrade.load_policy(), max_examples=examples(500), as_of=AS_OF)
 
 
 def test_default_policy_engines_agree() -> None:
-    assert_engines_agree(riskgrade.load_policy(), max_examples=150, as_of=AS_OF)
+    assert_engines_agree(riskgrade.load_policy(), max_examples=examples(150), as_of=AS_OF)
 
 
 @settings(max_examples=200, deadline=None)
