@@ -329,6 +329,7 @@ def render_html(summary: Summary, *, lang: str = "zh", plan: Plan | None = None)
         grades=GRADES,
         colours=COLOURS,
         share=lambda n: f"{100 * n / total:.1f}%",
+        part=lambda n, of: f"{100 * n / max(of, 1):.0f}%",
         charts={k: Markup(v) for k, v in charts.items()},
         same=lambda name: name,
         tier_label=lambda tier: labels.get(tier, tier),

@@ -116,11 +116,13 @@ def test_breakdowns_by_community_and_tier_match(
         by_tier[u.assessment.score.tier or "unknown", u.level.name.lower()] += 1
     rows = {a["data-group"]: r for a, r in tables.tables["by-community"][1:]}
     assert len(rows) == len({p for p, _ in by_place})
+    places = Counter(f"{u.street} / {u.community}" for u in district)
     for (place, level), n in by_place.items():
-        assert int(cell(rows[place], **{"data-level": level})) == n
+        count, share = cell(rows[place], **{"data-level": level}).split()
+        assert int(count) == n and share == f"{100 * n / places[place]:.0f}%"
     tier_rows = {a["data-group"]: r for a, r in tables.tables["by-tier"][1:]}
     for (tier, level), n in by_tier.items():
-        assert int(cell(tier_rows[tier], **{"data-level": level})) == n
+        assert int(cell(tier_rows[tier], **{"data-level": level}).split()[0]) == n
 
 
 def test_gaps_countermeasures_and_key_areas_match(
