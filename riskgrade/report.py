@@ -18,13 +18,15 @@ import json
 import logging
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import GRADES
 from riskgrade.errors import GradeError, RiskgradeError
+from riskgrade.io import Row
 from riskgrade.plan import Plan, plan_rows, summary_rows
 from riskgrade.policy import Policy
 from riskgrade.supervision import LEVELS, SupervisionSettings, Unit
@@ -374,15 +376,14 @@ _TEXT = {
 }  # fmt: skip
 
 
-def write_report(path: Any, html: str) -> None:
+def write_report(path: str | Path, html: str) -> None:
     """Write the page (UTF-8)."""
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(html)
+    Path(path).write_text(html, encoding="utf-8")
 
 
 def district_report(
     policy: Policy,
-    rows: Iterable[Any],
+    rows: Iterable[Mapping[str, Any] | Row],
     *,
     as_of: dt.date,
     settings: SupervisionSettings,
