@@ -224,3 +224,23 @@ def test_page_renders_in_headless_chromium(page: tuple[str, Tables], tmp_path: P
         text=True,
     ).stdout
     assert "辖区安全生产主体责任与风险分级报告" in dom and dom.count("<svg") >= 5
+
+
+def test_district_report_grades_and_builds_in_one_call(default_policy: riskgrade.Policy) -> None:
+    from riskgrade.report import district_report
+
+    rows = [
+        {"id": "D1", "industry": "retail", "employees": 3, "community": "东风社区"},
+        {"id": "D2", "industry": "retail", "employees": -3},
+        {"id": "D1", "industry": "catering", "employees": 5},
+    ]
+    html, summary, plan = district_report(
+        default_policy,
+        rows,
+        as_of=AS_OF,
+        settings=SETTINGS,
+        plan_options={"inspectors": 1, "days": 2, "start": START},
+    )
+    assert (summary.rows, summary.failed, summary.overall.units) == (3, 2, 1)
+    assert plan is not None and [v.unit.id for v in plan.visits] == ["D1"]
+    assert json.loads(parse(html).scripts["riskgrade-summary"])["failed"] == 2
