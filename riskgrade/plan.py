@@ -16,7 +16,7 @@ import csv
 import datetime as dt
 import heapq
 import math
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,13 +201,12 @@ def make_plan(
         )
         for i, (track, due) in enumerate(todays):
             visits.append(Visit(day, i // per + 1, track.unit, due))
+    colour = lambda unit: unit.level.name.lower()  # noqa: E731 - a tiny local helper
+    counted = Counter(colour(u) for u in units)
+    demanded = Counter(colour(t.unit) for _, t, _ in wanted)
+    scheduled = Counter(colour(v.unit) for v in visits)
     by_level = {
-        level: LevelCounts(
-            units=sum(1 for u in units if u.level.name.lower() == level),
-            demanded=sum(1 for _, t, _ in wanted if t.unit.level.name.lower() == level),
-            scheduled=sum(1 for v in visits if v.unit.level.name.lower() == level),
-        )
-        for level in LEVELS
+        level: LevelCounts(counted[level], demanded[level], scheduled[level]) for level in LEVELS
     }
     return Plan(calendar, inspectors, per, visits, len(wanted), by_level, [t.unit for t in waiting])
 

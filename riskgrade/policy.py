@@ -161,11 +161,15 @@ class Policy:
         *,
         as_of: dt.date | None = None,
         engine: EngineName = "durable",
+        extras: Mapping[str, Any] | None = None,
     ) -> Assessment:
         """Grade one enterprise. ``facts`` is a dict (or an :class:`Enterprise`); ``as_of`` is
-        the evaluation date (default: today). Raises :class:`FactError` for bad facts."""
+        the evaluation date (default: today). Raises :class:`FactError` for bad facts.
+
+        ``extras`` are the policy's extra facts of an :class:`Enterprise` already validated by
+        :meth:`validate` (which returns both), so that it is not validated twice."""
         when = as_of or dt.date.today()
-        enterprise, env, findings, trace, waivers = self.evaluate(facts, when, engine)
+        enterprise, env, findings, trace, waivers = self.evaluate(facts, when, engine, extras)
         grades = score(self.checked, env, findings)
         findings = order_findings(self.checked, findings + grades.findings)
         return Assessment.trusted(
@@ -186,13 +190,20 @@ class Policy:
         )
 
     def evaluate(
-        self, facts: Mapping[str, Any] | Enterprise, as_of: dt.date, engine: EngineName
+        self,
+        facts: Mapping[str, Any] | Enterprise,
+        as_of: dt.date,
+        engine: EngineName,
+        extras: Mapping[str, Any] | None = None,
     ) -> tuple[Enterprise, dict[str, Any], list[Finding], list[TraceEvent], list[WaiverNote]]:
         """Validate and evaluate, before scoring: the facts the rules saw, their findings
         (waivers applied), the rule trace and the unit's waivers."""
         if engine not in ENGINES:
             raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-        enterprise, extras = self.validate(facts)
+        enterprise, found = self.validate(facts)
+        if extras is not None and isinstance(facts, Enterprise):
+            found = dict(extras)
+        extras = found
         if engine == "python":  # the reference: everything interpreted
             env = environment(self.checked, enterprise, extras, as_of)
             evaluation = evaluate_python(self.checked, env)

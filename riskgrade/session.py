@@ -321,9 +321,6 @@ class Session:
             raise SessionError(f"no unit {unit_id!r} in this session")
         return unit_id
 
-    def _grade(self, facts: Mapping[str, Any]) -> Assessment:
-        return self.policy.grade(facts, as_of=self.as_of, engine=self.engine)
-
     def _log(self, unit_id: str, kind: str, data: Mapping[str, Any], level: int) -> int:
         cursor = self._db.execute(
             "INSERT INTO events (unit_id, kind, data, level) VALUES (?, ?, ?, ?)",
@@ -335,9 +332,9 @@ class Session:
         self, unit_id: str, facts: dict[str, Any], kind: str, data: Mapping[str, Any]
     ) -> Change:
         enterprise, extras = self.policy.validate(facts)  # a bad update changes nothing
-        stored = {**enterprise.model_dump(mode="json", exclude_none=True), **extras}
-        stored = {k: v for k, v in stored.items() if v is not None}
-        after = self._grade(stored)
+        stored = enterprise.model_dump(mode="json", exclude_none=True)
+        stored.update((k, v) for k, v in extras.items() if v is not None)
+        after = self.policy.grade(enterprise, as_of=self.as_of, engine=self.engine, extras=extras)
         with self._db:
             seq = self._log(unit_id, kind, data, int(after.risk_level))
             self._db.execute(

@@ -157,8 +157,8 @@ def grade_units(
             failures.append(GradeError(row.number, *marked))
             continue
         try:
-            enterprise, _ = policy.validate(row.facts)
-            assessment = policy.grade(row.facts, as_of=as_of, engine="compiled")
+            enterprise, extras = policy.validate(row.facts)
+            assessment = policy.grade(enterprise, as_of=as_of, engine="compiled", extras=extras)
         except FactError as exc:
             failures.append(GradeError(row.number, exc.entity_id, exc.errors, exc))
             continue

@@ -172,6 +172,10 @@ def test_policy_extra_facts_are_typed(tmp_path) -> None:  # type: ignore[no-unty
     with pytest.raises(riskgrade.FactError) as caught:
         policy.grade({**base, "has_canteen": "yes"}, as_of=AS_OF)
     assert caught.value.fields == ["has_canteen"]
+    enterprise, extras = policy.validate({**base, "has_canteen": True})  # validated once
+    assert extras == {"has_canteen": True}
+    again = policy.grade(enterprise, as_of=AS_OF, extras=extras)
+    assert again == policy.grade({**base, "has_canteen": True}, as_of=AS_OF)
 
 
 def test_bundled_policy_loads_from_the_package() -> None:

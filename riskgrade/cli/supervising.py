@@ -62,11 +62,7 @@ def _shared(func: F) -> F:
 
 def _plan_options(required: bool) -> Callable[[F], F]:
     """--inspectors, --days, --per-day and --start."""
-    return lambda func: _add_plan_options(func, required)
-
-
-def _add_plan_options(func: F, required: bool) -> F:
-    for option in (
+    options = (
         click.option(
             "--start",
             type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -85,9 +81,14 @@ def _add_plan_options(func: F, required: bool) -> F:
         click.option(
             "--inspectors", type=click.IntRange(0, 100000), required=required, help="Inspectors."
         ),
-    ):
-        func = option(func)
-    return func
+    )
+
+    def add(func: F) -> F:
+        for option in options:
+            func = option(func)
+        return func
+
+    return add
 
 
 def _settings(path: Path | None, lang: str) -> SupervisionSettings:
