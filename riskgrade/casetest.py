@@ -100,7 +100,9 @@ def run_case(
         expect.includes_recommendations,
         expect.excludes_recommendations,
     )
-    seen = scoring_env(env, assessment.findings, Decimal(str(score.duty_score)))
+    seen = scoring_env(
+        env, assessment.findings, Decimal(str(score.duty_score)), assessment.duty_grade
+    )
     return CaseResult(case.name, location, out, assessment, seen)
 
 

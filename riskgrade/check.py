@@ -469,7 +469,7 @@ def check(
     schema, extra = checker.schema(merged)
     derived, derived_reads = checker.derived(merged, schema)
     rules = checker.rules(merged, schema, header)
-    method, factors, overrides = checker.scoring(merged, schema)
+    method, factors, overrides, level_triggers = checker.scoring(merged, schema)
     supersedes = checker.catalogue(merged)
     tests = checker.tests(merged)
     waivers = checker.waivers(merged, today or dt.date.today())
@@ -481,7 +481,7 @@ def check(
             o.override.id: (names_in(o.condition) & set(schema), [rec for rec, _ in o.triggers])
             for o in overrides
         },
-        merged["scoring"][0].risk.recommend if "scoring" in merged else {},
+        {level: [rec for rec, _ in triggers] for level, triggers in level_triggers.items()},
         supersedes,
     )
     # Count what every rule names, checked or not, so one broken rule does not also make its
@@ -490,7 +490,20 @@ def check(
     if "scoring" in merged:
         risk = merged["scoring"][0].risk
         named |= {rec for o in risk.overrides for rec in trigger_ids(o.recommend)}
-        named |= {rec for recs in risk.recommend.values() for rec in recs}
+        named |= {rec for recs in risk.recommend.values() for rec in trigger_ids(recs)}
+    if header is not None and header.defaults.verify is not None:
+        verify = header.defaults.verify
+        named.add(verify)
+        if verify not in merged["catalogue"]:
+            checker.problems.append(
+                merged["policy"][1].diagnostic(
+                    "RG304",
+                    f"unknown recommendation {verify!r}",
+                    "defaults",
+                    "verify",
+                    hint=did_you_mean(verify, merged["catalogue"]),
+                )
+            )
     for rec_id, (_, where) in merged["catalogue"].items():
         if rec_id not in named:
             checker.problems.append(
@@ -524,6 +537,7 @@ def check(
         content_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         warnings=checker.warnings,
         waivers=waivers,
+        level_triggers=level_triggers,
     )
     closure_graph = graphs.supersession_graph(supersedes)
     policy.supersedes_closure = {

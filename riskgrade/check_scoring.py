@@ -12,6 +12,8 @@ from riskgrade.rules.expr import Node
 from riskgrade.rules.types import Schema
 from riskgrade.scoring import DUTY_METHODS, RISK_METHODS, RiskMethod
 
+LevelTriggers = dict[str, tuple[tuple[str, Node | None], ...]]
+
 
 class ScoringChecks:
     """Mixed into the checker: needs ``problems``, ``condition``, ``references`` and
@@ -45,9 +47,9 @@ class ScoringChecks:
 
     def scoring(
         self, merged: dict[str, Any], schema: Schema
-    ) -> tuple[RiskMethod | None, dict[str, list[FactorRow]], list[CheckedOverride]]:
+    ) -> tuple[RiskMethod | None, dict[str, list[FactorRow]], list[CheckedOverride], LevelTriggers]:
         if "scoring" not in merged:
-            return None, {}, []
+            return None, {}, [], {}
         scoring, where = merged["scoring"]
         scoring: Scoring  # type: ignore[no-redef]
         score_schema = {**schema, **SCORING_FACTS}
@@ -72,7 +74,17 @@ class ScoringChecks:
                 )
             )
         missing = {"blue", "yellow", "orange", "red"} - set(scoring.risk.bands)
-        if missing:
+        if scoring.risk.matrix is not None:
+            if scoring.risk.bands:
+                self.problems.append(
+                    where.diagnostic(
+                        "RG402",
+                        "risk levels come from the matrix: remove the bands (or the matrix)",
+                        "risk",
+                        "bands",
+                    )
+                )
+        elif missing:
             self.problems.append(
                 where.diagnostic(
                     "RG403",
@@ -146,6 +158,8 @@ class ScoringChecks:
                             row.unknown,
                         )
                     )
+        if method is not None and scoring.risk.matrix is not None:
+            self.matrix(scoring, method, where)
         overrides = []
         for i, override in enumerate(scoring.risk.overrides):
             self.references(
@@ -174,15 +188,62 @@ class ScoringChecks:
         self.references(
             scoring.risk.basis, merged["bases"], "legal basis", "RG306", where, "risk", "basis"
         )
-        for level, ids in scoring.risk.recommend.items():
-            self.references(
-                ids,
-                merged["catalogue"],
-                "recommendation",
-                "RG304",
-                where,
-                "risk",
-                "recommend",
-                level,
+        level_triggers = {
+            level: self.triggers(recs, merged, score_schema, where, "risk", "recommend", level)
+            for level, recs in scoring.risk.recommend.items()
+        }
+        return method, factors, overrides, level_triggers
+
+    def matrix(self, scoring: Scoring, method: RiskMethod, where: Any) -> None:
+        """A stated matrix covers every value its factors can take, and never lowers the
+        colour as either factor rises (so a worse fact never gives a better colour)."""
+        matrix = scoring.risk.matrix
+        assert matrix is not None
+        at = ("risk", "matrix")
+        if {matrix.rows, matrix.columns} != set(method.factors) or len(method.factors) != 2:
+            message = (
+                f"the matrix's rows and columns must be the {method.name} method's two factors "
+                f"({', '.join(method.factors)}), got {matrix.rows!r} and {matrix.columns!r}"
             )
-        return method, factors, overrides
+            self.problems.append(where.diagnostic("RG402", message, *at))
+            return
+        columns = [Decimal(str(v)) for v in matrix.column_values]
+        rows = [Decimal(str(r.row)) for r in matrix.cells]
+        for name, values, path in (
+            (matrix.columns, columns, "column_values"),
+            (matrix.rows, rows, "cells"),
+        ):
+            if len(set(values)) != len(values):
+                message = f"the matrix repeats a value of {name}"
+                self.problems.append(where.diagnostic("RG402", message, *at, path))
+                return
+            used = {Decimal(str(row.value)) for row in scoring.risk.factors.get(name, [])}
+            for value in sorted(used - set(values)):
+                message = f"the matrix has no {name} = {value.normalize():f}, which {name} can take"
+                self.problems.append(where.diagnostic("RG402", message, *at, path))
+        for i, row in enumerate(matrix.cells):
+            if len(row.levels) != len(columns):
+                message = (
+                    f"matrix row {matrix.rows} = {rows[i].normalize():f} has {len(row.levels)} "
+                    f"levels for {len(columns)} column values"
+                )
+                self.problems.append(where.diagnostic("RG402", message, *at, "cells", i, "levels"))
+                return
+        rank = {"blue": 0, "yellow": 1, "orange": 2, "red": 3}
+        col_order = sorted(range(len(columns)), key=columns.__getitem__)
+        row_order = sorted(range(len(rows)), key=rows.__getitem__)
+        grid = [[rank[matrix.cells[r].levels[c]] for c in col_order] for r in row_order]
+        for a, b, what in (
+            *((r, c, "column") for r in range(len(grid)) for c in range(1, len(col_order))),
+            *((r, c, "row") for r in range(1, len(grid)) for c in range(len(col_order))),
+        ):
+            before = grid[a][b - 1] if what == "column" else grid[a - 1][b]
+            if grid[a][b] < before:
+                rising = matrix.columns if what == "column" else matrix.rows
+                r, c = row_order[a], col_order[b]
+                message = (
+                    f"the matrix lowers the colour as {rising} rises "
+                    f"(at {matrix.rows} = {rows[r].normalize():f}, "
+                    f"{matrix.columns} = {columns[c].normalize():f})"
+                )
+                self.problems.append(where.diagnostic("RG404", message, *at, "cells", r, "levels"))

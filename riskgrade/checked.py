@@ -26,7 +26,7 @@ from riskgrade.model import (
 )
 from riskgrade.rules.closures import Compiled, compile_expr
 from riskgrade.rules.expr import Node
-from riskgrade.rules.types import NUMBER, Schema, Type, schema_of_model
+from riskgrade.rules.types import NUMBER, Schema, Type, enum, schema_of_model
 from riskgrade.scoring.registry import RiskMethod
 
 BASE_SCHEMA: Schema = schema_of_model(Enterprise)
@@ -39,8 +39,9 @@ SCORING_FACTS: Schema = {
     "findings_total": NUMBER,
     "data_gaps": NUMBER,
     "duty_score": NUMBER,
+    "duty_grade": enum("A", "B", "C", "D"),
 }
-"""Extra names that factor tables and overrides may read."""
+"""Extra names that factor tables, overrides and level countermeasures may read."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class CheckedPolicy:
     supersedes_closure: dict[str, frozenset[str]] = field(default_factory=dict)
     """Each catalogue entry -> every entry it supersedes, directly or through others."""
     waivers: list[Waiver] = field(default_factory=list)
+    level_triggers: dict[str, tuple[tuple[str, Node | None], ...]] = field(default_factory=dict)
+    """Each risk level -> the countermeasures it gives, with their extra condition."""
     derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
     """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
     _basis_texts: dict[tuple[tuple[str, ...], str], str] = field(default_factory=dict, repr=False)

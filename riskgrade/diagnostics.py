@@ -39,6 +39,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RG401": ("unknown scoring method", "未知的评分方法"),
     "RG402": ("invalid scoring table", "评分表有误"),
     "RG403": ("unknown grade or level", "等级设置不完整"),
+    "RG404": ("risk matrix lowers the level as a factor rises", "风险矩阵随因子升高反而降低等级"),
     "RG501": ("policy test case is invalid", "策略测试用例有误"),
     "RG601": ("engine limit exceeded", "超出引擎限制"),
 }

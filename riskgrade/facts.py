@@ -1,4 +1,9 @@
-"""Fact schema v1: what riskgrade knows about an enterprise.
+"""Fact schema v1.1: what riskgrade knows about an enterprise.
+
+v1.1 adds, all optional: ``hazardous_goods``, ``safety_investment``, ``safety_staff_on_duty``,
+``rescue_team``, ``last_onsite_drill``, ``canteen``, ``worst_accident_deaths_3y``,
+``penalties_180d``, ``refused_correction``; ``floors`` and ``industrial`` on buildings;
+``in_use``, ``last_self_test`` and ``safety_assessed`` on elevators.
 
 Every field but ``id``, ``industry`` and ``employees`` is optional; ``None`` means unknown,
 and unknown facts are reported by the policy, never read as "no".
@@ -108,6 +113,10 @@ class Building(_Facts):
     smoke_control_ok: bool | None = None
     last_fire_test: Date = None
     control_room_staffed: bool | None = None
+    floors: Annotated[int | None, Field(ge=1, le=300)] = None
+    """Storeys above ground (a single-storey building is never high-rise, GB 50016 §2.1.1)."""
+    industrial: bool | None = None
+    """A factory or warehouse rather than a civil building (民用建筑)."""
 
 
 class Elevator(_Facts):
@@ -119,6 +128,12 @@ class Elevator(_Facts):
     last_maintenance: Date = None
     last_inspection: Date = None
     inspection_passed: bool | None = None
+    in_use: bool | None = None
+    """Still in service (a lift that failed inspection must stop the same day)."""
+    last_self_test: Date = None
+    """Last yearly self-test (自行检测) in a year without a periodic inspection (TSG T7001)."""
+    safety_assessed: bool | None = None
+    """An old lift's safety assessment (安全评估) has been done."""
 
 
 class Enterprise(_Facts):
@@ -165,6 +180,18 @@ class Enterprise(_Facts):
     violations_12m: Count = _alias("violations_12m", "近12月违法次数")
     penalties_12m: Count = _alias("penalties_12m", "近12月处罚次数")
     last_inspection: Date = _alias("last_inspection", "最近监管检查日期")
+    # v1.1
+    hazardous_goods: bool | None = _alias("hazardous_goods", "危险物品", "涉及危险物品")
+    safety_investment: bool | None = _alias("safety_investment", "安全生产投入", "安全投入保障")
+    safety_staff_on_duty: bool | None = _alias("safety_staff_on_duty", "安全管理人员在岗履职")
+    rescue_team: bool | None = _alias("rescue_team", "应急救援组织", "应急救援人员")
+    last_onsite_drill: Date = _alias("last_onsite_drill", "最近现场处置方案演练日期")
+    canteen: bool | None = _alias("canteen", "单位食堂", "食堂")
+    worst_accident_deaths_3y: Count = _alias(
+        "worst_accident_deaths_3y", "近三年单起事故最多死亡人数"
+    )
+    penalties_180d: Count = _alias("penalties_180d", "近180天处罚次数")
+    refused_correction: bool | None = _alias("refused_correction", "拒不改正")
 
     @model_validator(mode="after")
     def _cross_field(self) -> Enterprise:
@@ -185,6 +212,13 @@ class Enterprise(_Facts):
                 self.special_workers,
             ),
             ("special_workers", self.special_workers, "employees", self.employees),
+            (
+                "worst_accident_deaths_3y",
+                self.worst_accident_deaths_3y,
+                "fatalities_3y",
+                self.fatalities_3y,
+            ),
+            ("penalties_180d", self.penalties_180d, "penalties_12m", self.penalties_12m),
         ]
         for name, value, total_name, total in pairs:
             if value is not None and total is not None and value > total:
@@ -235,6 +269,8 @@ WORSE: dict[str, Direction] = {
     "fatalities_3y": "higher",
     "violations_12m": "higher",
     "penalties_12m": "higher",
+    "worst_accident_deaths_3y": "higher",
+    "penalties_180d": "higher",
     # fewer safety staff, trained or certified people, checks: worse
     "full_time_safety_staff": "lower",
     "part_time_safety_staff": "lower",
@@ -253,11 +289,18 @@ WORSE: dict[str, Direction] = {
     "emergency_plan": "false",
     "gas_alarm": "false",
     "liability_insurance": "false",
+    "safety_investment": "false",
+    "safety_staff_on_duty": "false",
+    "rescue_team": "false",
+    "refused_correction": "true",
     # hazardous conditions present: worse
     "uses_gas": "true",
     "confined_spaces": "true",
     "combustible_dust": "true",
+    "hazardous_goods": "true",
+    "canteen": "true",
     "last_drill": "older",
+    "last_onsite_drill": "older",
 }
 """The declared worse direction of each fact of schema v1 that has one (identity, location,
 industry, size and revenue have none). Property tests worsen facts along these."""
@@ -271,6 +314,8 @@ ITEM_WORSE: dict[str, dict[str, Direction]] = {
         "smoke_control_ok": "false",
         "last_fire_test": "older",
         "control_room_staffed": "false",
+        "floors": "higher",
+        "industrial": "false",
     },
     "elevators": {
         "registered": "false",
@@ -278,6 +323,19 @@ ITEM_WORSE: dict[str, dict[str, Direction]] = {
         "last_maintenance": "older",
         "last_inspection": "older",
         "inspection_passed": "false",
+        "in_use": "true",
+        "last_self_test": "older",
+        "safety_assessed": "false",
     },
 }
 """Worse directions of the fields of list items. For ``hazards``, one more open hazard is worse."""
+
+
+def fact_label(name: str, lang: str = "zh") -> str:
+    """A fact's name as a reader knows it: its first Chinese ledger header for ``zh`` (the
+    name itself where it has none, or for ``en``)."""
+    field = Enterprise.model_fields.get(name)
+    if lang != "zh" or field is None or not isinstance(field.validation_alias, AliasChoices):
+        return name
+    chinese = [c for c in field.validation_alias.choices if isinstance(c, str) and c != name]
+    return chinese[0] if chinese else name

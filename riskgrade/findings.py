@@ -99,19 +99,23 @@ def rule_findings(
     """Violations and data gaps for every rule that did not come out plainly false."""
     findings: list[Finding] = []
     env = evaluation.env
+    cap = policy.header.defaults.assumed_severity
     for rule, outcome in zip(policy.rules, evaluation.outcomes, strict=True):
         spec = rule.rule
         if outcome == "false":
             continue
         if outcome == "true" or rule.unknown == "finding":
             assumed = outcome == "unknown"
+            severity = spec.severity
+            if assumed and cap is not None and SEVERITY_ORDER[severity] > SEVERITY_ORDER[cap]:
+                severity = cap  # a breach resting on missing facts is never graded major
             findings.append(
                 _finding(
                     policy,
                     rule,
                     env,
                     kind="violation",
-                    severity=spec.severity,
+                    severity=severity,
                     deduction=spec.deduction,
                     message=spec.message.zh,
                     messages=_messages(spec.message),

@@ -31,9 +31,11 @@ class Text(_Model):
 
 
 class Basis(Text):
-    """A legal basis; ``penalty`` states what breaching it costs (cited by enforcement)."""
+    """A legal basis; ``penalty`` states what breaching it costs (cited by enforcement) and
+    ``summary`` what the cited text says, in one line (so a reviewer can check the citation)."""
 
     penalty: Text | None = None
+    summary: Text | None = None
 
 
 class Defaults(_Model):
@@ -41,6 +43,13 @@ class Defaults(_Model):
     """What a rule does when its condition cannot be decided for missing facts:
     ``finding`` reports a data gap *and* counts the rule as breached (pessimistic);
     ``gap`` reports the data gap only."""
+    assumed_severity: SeverityName | None = None
+    """The most severe a breach *assumed* for missing facts may be graded (e.g. ``serious``:
+    a major finding needs known facts). None: no limit."""
+    verify: Id | None = None
+    """The catalogue entry given for a breach assumed for missing facts *instead of* the rule's
+    own countermeasures (a verification task naming the facts to collect): no order, penalty
+    or deadline rests on missing data. None: assumed breaches recommend as known ones do."""
 
 
 class Header(_Model):
@@ -157,15 +166,47 @@ class Override(_Model):
     (pessimistic) or ``ignore`` it; either way a data gap is reported."""
 
 
+class MatrixRow(_Model):
+    row: float
+    """A value of the row factor."""
+    levels: list[LevelName]
+    """The colour of each cell of this row, one per column value, in the same order."""
+
+
+class MatrixTable(_Model):
+    """A risk matrix stated cell by cell: the level is read off the table at (row factor's
+    value, column factor's value) instead of banding the combined score.
+
+    .. code-block:: yaml
+
+        matrix:
+          rows: S              # inherent risk tier
+          columns: L           # management level
+          column_values: [1, 2, 3]
+          cells:
+            - {row: 2, levels: [yellow, orange, red]}
+            - {row: 1, levels: [blue, yellow, orange]}
+    """
+
+    rows: str
+    columns: str
+    column_values: Annotated[list[float], Field(min_length=1)]
+    cells: Annotated[list[MatrixRow], Field(min_length=1)]
+
+
 class RiskScoring(_Model):
     method: str
     basis: list[Id] = []
     """The legal basis of the risk grading itself (cited when a level alone triggers a
     recommendation)."""
     factors: dict[str, list[FactorRow]]
-    bands: dict[LevelName, Band]
+    bands: dict[LevelName, Band] = {}
+    """Levels by the combined score (required unless ``matrix`` states the levels)."""
+    matrix: MatrixTable | None = None
     overrides: list[Override] = []
-    recommend: dict[LevelName, list[Id]] = {}
+    recommend: dict[LevelName, Recommends] = {}
+    """Countermeasures a level gives; a conditional one may read the scoring facts
+    (``duty_grade``, ``findings_major`` ...)."""
 
 
 class Scoring(_Model):

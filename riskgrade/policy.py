@@ -180,7 +180,7 @@ class Policy:
             duty_grade=grades.duty_grade,
             score=grades.score,
             findings=findings,
-            recommendations=recommend(self.checked, findings, grades.risk_level, env),
+            recommendations=recommend(self.checked, findings, grades.risk_level, env, grades.env),
             trace=trace + grades.trace,
             waivers=waivers,
             policy_name=self.name,

@@ -5,7 +5,9 @@ for the unit) or by the risk level is collected with the findings that caused it
 superseded (directly or transitively) by another collected entry are dropped and their causes
 passed to the entry that supersedes them; the rest are ordered by priority, then catalogue
 order. An entry with ``cite_penalties`` quotes the penalty of every legal basis its causes cite;
-one with ``requires_evidence`` ignores breaches assumed for missing facts.
+one with ``requires_evidence`` ignores breaches assumed for missing facts. Where the policy
+names a ``verify`` entry, a breach assumed for missing facts gives only that verification task,
+listing the facts to collect, and none of the rule's own countermeasures.
 """
 
 from __future__ import annotations
@@ -15,13 +17,20 @@ from typing import Any
 
 from riskgrade.assessment import Finding, Recommendation, RiskLevel
 from riskgrade.checked import CheckedPolicy
+from riskgrade.facts import fact_label
 from riskgrade.findings import basis_text
 from riskgrade.rules.expr import Node
 
 
 def recommend(
-    policy: CheckedPolicy, findings: list[Finding], level: RiskLevel, env: Mapping[str, Any]
+    policy: CheckedPolicy,
+    findings: list[Finding],
+    level: RiskLevel,
+    env: Mapping[str, Any],
+    scoring_env: Mapping[str, Any] | None = None,
 ) -> list[Recommendation]:
+    """The countermeasures for one graded unit. ``scoring_env`` (the facts plus the scoring
+    facts) is what conditional level countermeasures read."""
     causes: dict[str, list[str]] = {}
 
     def add(rec_id: str, because: list[str]) -> None:
@@ -29,16 +38,20 @@ def recommend(
         bucket.extend(b for b in because if b not in bucket)
 
     triggers, order = _tables(policy)
+    verify = policy.header.defaults.verify
     for finding in findings:
         if finding.kind in ("violation", "override"):
+            if finding.assumed and verify is not None:
+                add(verify, [finding.rule])  # verify first: nothing is ordered on missing data
+                continue
             for rec_id, condition in triggers.get(finding.rule, ()):
                 if finding.assumed and policy.catalogue[rec_id].requires_evidence:
                     continue
                 if condition is None or policy.closure(condition)(env) is not False:
                     add(rec_id, [finding.rule])
-    level_name: Any = level.name.lower()
-    for rec_id in policy.scoring.risk.recommend.get(level_name) or []:
-        add(rec_id, ["risk_level"])
+    for rec_id, condition in policy.level_triggers.get(level.name.lower(), ()):
+        if condition is None or policy.closure(condition)(scoring_env or env) is not False:
+            add(rec_id, ["risk_level"])
     present = set(causes)
     closure = policy.supersedes_closure
     for rec_id in sorted(present):
@@ -95,6 +108,12 @@ def _recommendation(
         "because": because,
     }
     entry = policy.catalogue[rec_id]
+    if rec_id == policy.header.defaults.verify:
+        missing = sorted({m for r in because if r in findings for m in findings[r].missing})
+        if missing:
+            zh = f"{entry.text.zh}（待核实：{'、'.join(fact_label(m, 'zh') for m in missing)}）"
+            en = f"{entry.text.en} (to verify: {', '.join(missing)})"
+            fields.update(message=zh, messages={"zh": zh, "en": en})
     if entry.cite_penalties:
         cited = [b for rule in because if rule in findings for b in findings[rule].bases]
         penalties = {b: policy.bases[b].penalty for b in dict.fromkeys(cited)}

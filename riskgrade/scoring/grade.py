@@ -16,7 +16,7 @@ from typing import Any
 from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, Finding, RiskLevel, Score, TraceEvent
 from riskgrade.checked import SCORING_FACTS, CheckedPolicy
 from riskgrade.findings import basis_text, gap_messages, jsonable, missing_facts
-from riskgrade.model import Band
+from riskgrade.model import Band, MatrixTable
 from riskgrade.rules.expr import names_in
 
 _LEVEL_SEVERITY = {"red": "major", "orange": "serious", "yellow": "minor", "blue": "minor"}
@@ -29,6 +29,8 @@ class Grades:
     risk_level: RiskLevel
     findings: list[Finding]
     trace: list[TraceEvent]
+    env: Mapping[str, Any]
+    """The facts plus the scoring facts (finding counts, duty score and grade)."""
 
 
 def _in_band(value: Decimal, band: Band) -> bool:
@@ -57,7 +59,7 @@ def duty_grade(
 
 
 def scoring_env(
-    env: Mapping[str, Any], findings: list[Finding], duty_score: Decimal
+    env: Mapping[str, Any], findings: list[Finding], duty_score: Decimal, duty: DutyGrade
 ) -> dict[str, Any]:
     """The facts factor tables and overrides read: the enterprise's plus counts of findings."""
     violations = [f for f in findings if f.kind == "violation"]
@@ -68,6 +70,7 @@ def scoring_env(
         "findings_total": len(violations),
         "data_gaps": sum(1 for f in findings if f.kind == "data_gap"),
         "duty_score": float(duty_score),
+        "duty_grade": duty.value,
     }
     assert counts.keys() == SCORING_FACTS.keys()
     return {**env, **counts}
@@ -83,7 +86,7 @@ def grade(
 
     ``cleared`` names overrides to treat as resolved (used to ask "what if" questions)."""
     duty_score, deductions, duty = duty_grade(policy, findings)
-    senv = scoring_env(env, findings, duty_score)
+    senv = scoring_env(env, findings, duty_score, duty)
     trace: list[TraceEvent] = []
     factors: dict[str, Decimal] = {}
     extra_findings: list[Finding] = []
@@ -110,14 +113,17 @@ def grade(
             extra_findings.append(_factor_gap(policy, name, factors[name], skipped))
     risk_score = policy.risk_method.combine(factors)
     risk = policy.scoring.risk
-    band = next(
-        (
-            lvl
-            for lvl in ("red", "orange", "yellow", "blue")
-            if lvl in risk.bands and _in_band(risk_score, risk.bands[lvl])
-        ),
-        "blue",
-    )
+    if risk.matrix is not None:
+        band = matrix_level(risk.matrix, factors)
+    else:
+        band = next(
+            (
+                lvl
+                for lvl in ("red", "orange", "yellow", "blue")
+                if lvl in risk.bands and _in_band(risk_score, risk.bands[lvl])
+            ),
+            "blue",
+        )
     level = RiskLevel.from_name(band)
     applied: list[str] = []
     for checked in policy.overrides:
@@ -168,7 +174,8 @@ def grade(
             )
         )
         level = max(level, floor)
-    if risk.recommend.get(level.name.lower()):  # type: ignore[call-overload]
+    triggers = policy.level_triggers.get(level.name.lower(), ())
+    if any(c is None or policy.closure(c)(senv) is not False for _, c in triggers):
         extra_findings.append(_risk_finding(policy, level, factors, risk_score))
     score = Score.trusted(
         duty_score=float(duty_score),
@@ -181,10 +188,18 @@ def grade(
         overrides=applied,
         tier=env.get("tier") if isinstance(env.get("tier"), str) else None,
     )
-    return Grades(score, duty, level, extra_findings, trace)
+    return Grades(score, duty, level, extra_findings, trace, senv)
 
 
-__all__ = ["SEVERITY_ORDER", "Grades", "duty_grade", "grade"]
+def matrix_level(matrix: MatrixTable, factors: Mapping[str, Decimal]) -> str:
+    """The colour a stated risk matrix gives the factors' cell (the check stage proved that
+    every value a factor table can give has its row and column)."""
+    row = next(r for r in matrix.cells if Decimal(str(r.row)) == factors[matrix.rows])
+    columns = [Decimal(str(v)) for v in matrix.column_values]
+    return row.levels[columns.index(factors[matrix.columns])]
+
+
+__all__ = ["SEVERITY_ORDER", "Grades", "duty_grade", "grade", "matrix_level"]
 
 
 def _finding(
@@ -214,8 +229,14 @@ def _risk_finding(
     policy: CheckedPolicy, level: RiskLevel, factors: dict[str, Decimal], risk_score: Decimal
 ) -> Finding:
     """The risk level as a finding, so countermeasures it triggers can name their cause."""
-    product = " × ".join(f"{name}={value.normalize():f}" for name, value in factors.items())
-    arithmetic = f"{policy.risk_method.name.upper()}: {product} = {risk_score.normalize():f}"
+    matrix = policy.scoring.risk.matrix
+    if matrix is not None:
+        cell = f"{matrix.rows}={factors[matrix.rows].normalize():f}, "
+        cell += f"{matrix.columns}={factors[matrix.columns].normalize():f}"
+        arithmetic = f"{policy.risk_method.name.upper()}: {cell}"
+    else:
+        product = " × ".join(f"{name}={value.normalize():f}" for name, value in factors.items())
+        arithmetic = f"{policy.risk_method.name.upper()}: {product} = {risk_score.normalize():f}"
     messages = {
         "zh": f"风险等级：{level.label_zh}（{arithmetic}）",
         "en": f"Risk level: {level.label_en} ({arithmetic})",

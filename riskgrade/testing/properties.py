@@ -48,7 +48,12 @@ def worsen(facts: Facts, name: str, direction: Direction, step: int = 1) -> Fact
         worse[name] = (dt.date.fromisoformat(str(value)) - dt.timedelta(days=30 * step)).isoformat()
     elif direction == "higher":
         worse[name] = value + step
-        for part, total in (("migrant_workers", "employees"), ("special_workers", "employees")):
+        for part, total in (
+            ("migrant_workers", "employees"),
+            ("special_workers", "employees"),
+            ("worst_accident_deaths_3y", "fatalities_3y"),
+            ("penalties_180d", "penalties_12m"),
+        ):
             if (
                 name == part
                 and total in worse

@@ -164,19 +164,38 @@ def _enterprise(
         "part_time_safety_staff": d.count("part_time_safety_staff", 10),
         "self_inspections_90d": d.good("self_inspections_90d", 6, st.integers(0, 30)),
         "accidents_3y": d.good("accidents_3y", 0, st.integers(0, 5)),
-        "fatalities_3y": d.good("fatalities_3y", 0, st.integers(0, 3)),
+        "fatalities_3y": d.good("fatalities_3y", 0, st.integers(0, 5)),
         "violations_12m": d.good("violations_12m", 0, st.integers(0, 6)),
         "penalties_12m": d.good("penalties_12m", 0, st.integers(0, 6)),
         "last_drill": d.good(
             "last_drill", (as_of - dt.timedelta(days=60)).isoformat(), _day_before(as_of, 1100)
+        ),
+        "last_onsite_drill": d.good(
+            "last_onsite_drill",
+            (as_of - dt.timedelta(days=30)).isoformat(),
+            _day_before(as_of, 400),
         ),
         "last_inspection": d.day("last_inspection", as_of),
         "hazards": d.good("hazards", [], st.lists(_hazard(as_of), max_size=4)),
         "buildings": d.value("buildings", st.lists(_building(d, as_of), max_size=3)),
         "elevators": d.value("elevators", st.lists(_elevator(d, as_of), max_size=3)),
     }
-    for name in ("safety_department", "uses_gas", "confined_spaces", "combustible_dust"):
+    for name in (
+        "safety_department",
+        "uses_gas",
+        "confined_spaces",
+        "combustible_dust",
+        "hazardous_goods",
+        "canteen",
+    ):
         facts[name] = d.value(name, maybe)
+    facts["worst_accident_deaths_3y"] = _bounded(
+        d.good("worst_accident_deaths_3y", 0, st.integers(0, 5)), facts["fatalities_3y"]
+    )
+    facts["penalties_180d"] = _bounded(
+        d.good("penalties_180d", 0, st.integers(0, 6)), facts["penalties_12m"]
+    )
+    facts["refused_correction"] = d.good("refused_correction", False, maybe)
     facts["third_party_service"] = d.value("third_party_service", maybe)
     for name in (
         "responsibility_system",
@@ -188,6 +207,9 @@ def _enterprise(
         "emergency_plan",
         "gas_alarm",
         "liability_insurance",
+        "safety_investment",
+        "safety_staff_on_duty",
+        "rescue_team",
     ):
         facts[name] = d.good(name, True, maybe)
     for name, strategy in extras.items():
@@ -209,7 +231,8 @@ def _upto(d: _Draw, name: str, total: Any) -> st.SearchStrategy[Any]:
 def _hazard(as_of: dt.date) -> st.SearchStrategy[dict[str, Any]]:
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
-        found = as_of - dt.timedelta(days=draw(st.integers(0, 400)))
+        # Some hazards are found, or rectified, after as_of: they must not count (R17).
+        found = as_of - dt.timedelta(days=draw(st.integers(-20, 700)))
         deadline = found + dt.timedelta(days=draw(st.integers(0, 120)))
         rectified = draw(st.one_of(st.none(), st.integers(0, 90)))
         fixed = found + dt.timedelta(days=rectified) if rectified is not None else None
@@ -217,8 +240,8 @@ def _hazard(as_of: dt.date) -> st.SearchStrategy[dict[str, Any]]:
             "id": f"H{draw(st.integers(1, 999))}",
             "level": draw(st.one_of(st.none(), st.sampled_from(["general", "major"]))),
             "found_on": found.isoformat(),
-            "deadline": deadline.isoformat(),
-            "rectified_on": fixed.isoformat() if fixed and fixed <= as_of else None,
+            "deadline": draw(st.one_of(st.just(deadline.isoformat()), st.none())),
+            "rectified_on": fixed.isoformat() if fixed else None,
         }
 
     return build()
@@ -240,6 +263,8 @@ def _building(d: _Draw, as_of: dt.date) -> st.SearchStrategy[dict[str, Any]]:
             "smoke_control_ok": flag,
             "last_fire_test": st.one_of(st.none(), _day_before(as_of, 800)),
             "control_room_staffed": flag,
+            "floors": st.one_of(st.none(), st.integers(1, 60)),
+            "industrial": flag,
         }
     )
 
@@ -253,6 +278,9 @@ def _elevator(d: _Draw, as_of: dt.date) -> st.SearchStrategy[dict[str, Any]]:
             "last_maintenance": st.one_of(st.none(), _day_before(as_of, 60)),
             "last_inspection": st.one_of(st.none(), _day_before(as_of, 900)),
             "inspection_passed": flag,
+            "in_use": flag,
+            "last_self_test": st.one_of(st.none(), _day_before(as_of, 900)),
+            "safety_assessed": flag,
         }
     )
 
