@@ -41,6 +41,35 @@ def _day(rng: random.Random, back: int) -> str:
     return (AS_OF - dt.timedelta(days=rng.randint(0, back))).isoformat()
 
 
+def _v11_facts(facts: dict[str, Any], rng: random.Random, comply: float, unknown: float) -> None:
+    """The facts of schema v1.1, from their own random stream so that no v1 fact changed."""
+    ok = lambda: rng.random() < comply  # noqa: E731
+    maybe = lambda value: None if rng.random() < unknown else value  # noqa: E731
+    industry = facts["industry"]
+    facts["hazardous_goods"] = maybe(
+        industry in ("hazardous_chemicals", "fireworks")
+        or (industry in ("retail", "warehousing", "transport") and rng.random() < 0.1)
+    )
+    facts["safety_investment"] = maybe(ok())
+    facts["safety_staff_on_duty"] = maybe(ok() or rng.random() < 0.5)
+    facts["rescue_team"] = maybe(ok())
+    facts["last_onsite_drill"] = maybe(_day(rng, 150 if ok() else 500))
+    facts["canteen"] = maybe(industry in ("manufacturing", "construction") and rng.random() < 0.4)
+    if facts["canteen"] and industry != "catering":
+        facts["uses_gas"] = rng.random() < 0.7
+    deaths = facts["fatalities_3y"]
+    facts["worst_accident_deaths_3y"] = deaths if deaths <= 1 or rng.random() < 0.5 else 1
+    facts["penalties_180d"] = min(facts["penalties_12m"], rng.choice([0, 0, 1, 2, 3]))
+    facts["refused_correction"] = maybe(facts["penalties_12m"] > 0 and rng.random() < 0.15)
+    for building in facts["buildings"]:
+        building["floors"] = max(1, int(building["height_m"] // 3))
+        building["industrial"] = False
+    for lift in facts["elevators"]:
+        lift["in_use"] = lift["inspection_passed"] or rng.random() < 0.3
+        lift["last_self_test"] = _day(rng, 400 if ok() else 800)
+        lift["safety_assessed"] = ok()
+
+
 def enterprise(rng: random.Random, index: int, unknown: float = 0.05) -> dict[str, Any]:
     """One enterprise; state firms comply best, small and micro firms worst."""
     industry = rng.choices([i for i, _ in _INDUSTRIES], [w for _, w in _INDUSTRIES])[0]
@@ -131,6 +160,7 @@ def enterprise(rng: random.Random, index: int, unknown: float = 0.05) -> dict[st
             }
             for k in range(rng.randint(1, 6))
         ]
+    _v11_facts(facts, random.Random(f"v1.1-{index}"), comply, unknown)
     place = random.Random(f"{index}")  # own stream: adding places changed no other fact
     street, communities = _PLACES[place.randrange(len(_PLACES))]
     facts["street"] = street

@@ -1,7 +1,8 @@
 """A policy as a readable Markdown document (Chinese and English), for officials to audit.
 
 ``python -m riskgrade.policydoc [POLICY] [-o FILE]`` writes it; the bundled default policy's
-copy lives beside it as ``README.md`` and a test keeps it current.
+copy lives beside it as ``README.md`` and a test keeps it current. A hand-written ``method.md``
+in the policy folder (the method and its rationale) is placed after the title.
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ def _cell(text: str) -> str:
     return " ".join(text.replace("|", "\\|").split())
 
 
-def render_markdown(policy: Policy) -> str:
-    """The whole policy as Markdown: duties and rules with their basis, scoring, countermeasures."""
+def method_notes(folder: Path) -> str | None:
+    """The hand-written ``method.md`` of a policy folder, if it has one."""
+    path = folder / "method.md"
+    return path.read_text(encoding="utf-8") if folder.is_dir() and path.is_file() else None
+
+
+def render_markdown(policy: Policy, notes: str | None = None) -> str:
+    """The whole policy as Markdown: ``notes`` (the method, hand-written), duties and rules with
+    their basis, scoring, countermeasures and every legal basis with a summary of its text."""
     p = policy.checked
     title = p.header.title
     out = [
@@ -42,6 +50,7 @@ def render_markdown(policy: Policy) -> str:
         "本文件由策略自动生成（`python -m riskgrade.policydoc`），请勿手工修改。",
         "This file is generated from the policy (`python -m riskgrade.policydoc`); do not edit it.",
         "",
+        *([notes.rstrip(), ""] if notes else []),
         "## 规则 Rules",
         "",
         "数据缺失时：`认定 assumed` 表示按未履行处理并报告数据缺失；"
@@ -91,7 +100,7 @@ def render_markdown(policy: Policy) -> str:
         text = derived.description
         description = f"{_cell(text.zh)}<br>{_cell(text.en)}" if text else ""
         out.append(f"| `{derived.name}` | {description} |")
-    out += ["", *_scoring(policy), *_catalogue(policy)]
+    out += ["", *_scoring(policy), *_catalogue(policy), "", *_bases(policy)]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -119,17 +128,63 @@ def _scoring(policy: Policy) -> list[str]:
             skip = "（缺失时跳过 skipped when unknown）" if spec.unknown == "skip" else ""
             out.append(f"| `{_cell(spec.when)}`{skip} | {row.value.normalize():f}{note} |")
         out.append("")
-    out += ["| 等级 level | 最低分 minimum |", "|---|---|"]
-    out += [
-        f"| {lvl} | {b.min:g}{' (不含 exclusive)' if b.exclusive else ''} |"
-        for lvl, b in s.risk.bands.items()
-    ]
+    matrix = s.risk.matrix
+    if matrix is not None:
+        columns = [f"{matrix.columns}={v:g}" for v in matrix.column_values]
+        out += [f"**矩阵 Matrix**（行 rows {matrix.rows}，列 columns {matrix.columns}）", ""]
+        out += _header(f"{matrix.rows} \\ {matrix.columns}", *columns)
+        out += [_row(f"{matrix.rows}={r.row:g}", *r.levels) for r in matrix.cells]
+    else:
+        out += ["| 等级 level | 最低分 minimum |", "|---|---|"]
+        out += [
+            f"| {lvl} | {b.min:g}{' (不含 exclusive)' if b.exclusive else ''} |"
+            for lvl, b in s.risk.bands.items()
+        ]
     out += ["", "**调整 Overrides**", ""]
     for o in s.risk.overrides:
         basis = "；".join(policy.checked.bases[b].zh for b in o.basis)
         message = f"{o.message.zh} / {o.message.en}（{basis}）"
         out.append(f"- `{o.id}`: `{_cell(o.when)}` → 至少 at least **{o.at_least}** — {message}")
+    if s.risk.recommend:
+        out += ["", "**按等级的对策 Countermeasures by level**", ""]
+        for level, recs in s.risk.recommend.items():
+            shown = []
+            for entry in recs:
+                if isinstance(entry, Trigger) and entry.when.strip() != "true":
+                    shown.append(f"`{entry.id}` (当 when `{_cell(entry.when)}`)")
+                else:
+                    shown.append(f"`{entry if isinstance(entry, str) else entry.id}`")
+            out.append(f"- {level}: " + ", ".join(shown))
     out.append("")
+    return out
+
+
+def _bases(policy: Policy) -> list[str]:
+    """Every legal basis: its citation, a one-line summary of the text, and who cites it."""
+    p = policy.checked
+    cited: dict[str, list[str]] = {b: [] for b in p.bases}
+    for checked in p.rules:
+        for b in checked.rule.basis:
+            cited[b].append(f"`{checked.rule.id}`")
+    for o in p.scoring.risk.overrides:
+        for b in o.basis:
+            cited[b].append(f"`{o.id}`")
+    for rec_id, entry in p.catalogue.items():
+        for b in entry.basis:
+            cited[b].append(f"`{rec_id}`")
+    for b in p.scoring.risk.basis:
+        cited[b].append("risk level")
+    out = ["## 法律依据 Legal bases", ""]
+    out.append("每项依据及其条文要点（一行），便于核对。")
+    out.append("Each basis with its text in one line, to check.")
+    out.append("")
+    out += _header("编号 id", "依据 citation", "条文要点 summary", "罚则 penalty", "引用 cited by")
+    for basis_id, basis in p.bases.items():
+        summary = f"{_cell(basis.summary.zh)}<br>{_cell(basis.summary.en)}" if basis.summary else ""
+        penalty = _cell(basis.penalty.zh) if basis.penalty else ""
+        citation = f"{_cell(basis.zh)}<br>{_cell(basis.en)}"
+        users = ", ".join(dict.fromkeys(cited[basis_id]))
+        out.append(_row(f"`{basis_id}`", citation, summary, penalty, users))
     return out
 
 
@@ -166,7 +221,8 @@ def main() -> None:
     args = parser.parse_args()
     policy = load_policy(args.policy)
     output = args.output or (default_policy_path() / "README.md" if args.policy is None else None)
-    text = render_markdown(policy)
+    folder = args.policy if args.policy is not None else default_policy_path()
+    text = render_markdown(policy, method_notes(folder))
     if output is None:
         print(text, end="")
     else:

@@ -56,6 +56,16 @@ def compliant() -> dict[str, object]:
         "fatalities_3y": 0,
         "violations_12m": 0,
         "penalties_12m": 0,
+        # fact schema v1.1
+        "hazardous_goods": False,
+        "safety_investment": True,
+        "safety_staff_on_duty": True,
+        "rescue_team": False,
+        "last_onsite_drill": "2026-09-01",
+        "canteen": False,
+        "worst_accident_deaths_3y": 0,
+        "penalties_180d": 0,
+        "refused_correction": False,
     }
 
 

@@ -107,8 +107,11 @@ def test_as_of_moves_date_rules(
 ) -> None:
     early = default_policy.grade(compliant, as_of=dt.date(2026, 10, 1))
     late = default_policy.grade(compliant, as_of=dt.date(2027, 6, 1))
-    assert "drill_overdue" not in [f.rule for f in early.findings]
-    assert "drill_overdue" in [f.rule for f in late.findings]
+    # a micro shop drills its on-site plan every 6 months (its last drills: 2026-09-01)
+    assert "onsite_drill_overdue" not in [f.rule for f in early.findings]
+    assert "onsite_drill_overdue" in [f.rule for f in late.findings]
+    # a single-risk micro unit owes no yearly plan drill
+    assert "drill_overdue" not in [f.rule for f in late.findings]
 
 
 def test_grade_many_is_lazy_ordered_and_drops_nothing(

@@ -35,7 +35,12 @@ def test_r8_serious_failures_in_high_risk_industries_bring_enforcement(
     facts: dict[str, Any],
 ) -> None:
     a = POLICY.grade(facts, as_of=AS_OF, engine="compiled")
-    established = [f for f in a.violations if f.severity in ("serious", "major") and not f.assumed]
+    # a past accident is graded (no grade A), but it is not a duty breach to fine
+    established = [
+        f
+        for f in a.violations
+        if f.severity in ("serious", "major") and not f.assumed and f.duty != "accident_record"
+    ]
     recs = {r.id for r in a.recommendations}
     if facts["industry"] in HIGH_RISK and established:
         assert "enforcement_penalty" in recs, [f.rule for f in established]

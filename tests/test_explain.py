@@ -19,7 +19,11 @@ def test_next_grade_clears_the_fewest_findings(default_policy: riskgrade.Policy)
     facts = sample_rows()[6]  # a workshop with thirteen violations, duty score 0
     e = explain(default_policy, facts, as_of=AS_OF, engine="python")
     assert e.assessment.duty_grade == "D" and e.next_grade.target == "C"
-    assert len(e.next_grade.clear) == 8  # 95 points must go; the eight heaviest carry exactly 95
+    # the fewest findings whose deductions lift the score to C's floor (60): the heaviest first
+    deductions = sorted(e.assessment.score.deductions.values(), reverse=True)
+    short = 60 - (e.assessment.score.duty_start - sum(deductions))  # the score floors at 0
+    fewest = next(k for k in range(len(deductions) + 1) if sum(deductions[:k]) >= short)
+    assert len(e.next_grade.clear) == fewest
     assert _after(default_policy, facts, e.next_grade.clear).duty_grade == "C"  # type: ignore[attr-defined]
 
 
@@ -28,8 +32,9 @@ def test_next_level_and_inherent_risk(default_policy: riskgrade.Policy) -> None:
     chemical = explain(default_policy, rows[4], as_of=AS_OF, engine="python")
     assert chemical.next_level.clear == ("override_open_major_hazard", "open_major_hazard")
     after = _after(default_policy, rows[4], chemical.next_level.clear)
-    assert after.risk_level == riskgrade.RiskLevel.YELLOW  # type: ignore[attr-defined]
-    assert chemical.next_level.target == "yellow"  # what clearing reaches, not just "one better"
+    # a chemical plant stays orange on its inherent risk (top tier) once it is well run
+    assert after.risk_level == riskgrade.RiskLevel.ORANGE  # type: ignore[attr-defined]
+    assert chemical.next_level.target == "orange"  # what clearing reaches, not just "one better"
     mine = {
         **rows[0],
         "id": "M",

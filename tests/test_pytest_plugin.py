@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import riskgrade
 from riskgrade.policy import default_policy_path
 from tests.test_bad_policies import MINI
 
@@ -27,7 +28,8 @@ def test_default_policy_cases_run_as_pytest_items(tmp_path: Path) -> None:
     shutil.copytree(default_policy_path(), policy)
     done = _pytest(str(policy), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "102 passed" in done.stdout
+    cases = len(riskgrade.load_policy(policy).checked.tests)
+    assert f"{cases} passed" in done.stdout
 
 
 def test_a_failing_case_reads_as_expected_and_actual(tmp_path: Path) -> None:

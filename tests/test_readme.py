@@ -29,34 +29,42 @@ def test_readme_quickstart_has_exactly_two_commands_and_ci_runs_the_second() -> 
 
 
 def test_readme_python_example(default_policy: riskgrade.Policy) -> None:
+    """The example's commented results are what grading its facts gives (so the README names
+    only rules and countermeasures that exist)."""
     example = README.split("a = policy.grade(\n", 1)[1].split("\n)\n", 1)[0]
     facts_text = example.split("as_of=")[0].strip().rstrip(",")
     facts = _literal(facts_text)
     a = default_policy.grade(facts, as_of=dt.date(2026, 11, 28))
-    assert a.risk_level is riskgrade.RiskLevel.YELLOW and a.duty_grade == "D"
-    assert [f.rule for f in a.violations] == [
-        "staffing_small",
-        "workers_untrained",
-        "migrant_workers_untrained",
-        "no_ppe",
-        "no_risk_register",
-        "perfunctory_self_inspection",
-        "gas_alarm_missing",
+    shown = README.split("a = policy.grade(\n", 1)[1].split("a.model_dump(", 1)[0]
+    assert f"a.risk_level  # {a.risk_level!r}" in shown and a.duty_grade == "D"
+    assert f"a.risk_level.label_zh  # '{a.risk_level.label_zh}'" in shown
+    assert f"a.score.factors  # {a.score.factors}" in shown
+    assert _commented_list(shown, "[f.rule for f in a.violations]") == [
+        f.rule for f in a.violations
     ]
-    assert [r.id for r in a.recommendations] == [
-        "install_gas_alarm",
-        "enforcement_penalty",
-        "safety_training",
-        "provide_ppe",
-        "designate_safety_officer",
-        "risk_identification",
-        "third_party_audit",
-        "hazard_screening_system",
+    assert _commented_list(shown, "[r.id for r in a.recommendations]") == [
+        r.id for r in a.recommendations
     ]
+    assert f"a.violations[0].basis  # '{a.violations[0].basis}'" in shown
+    assert "designate_safety_officer" in [r.id for r in a.recommendations]  # R2
     assert (
         "《安全生产法》第九十九条：责令限期改正，处五万元以下的罚款" in a.recommendations[1].message
     )
     assert a.recommendations[0].because == ["gas_alarm_missing"]
+    gaps = [(f.rule, f.missing) for f in a.data_gaps][:2]
+    assert _literal(shown.split("a.data_gaps][:2]\n", 1)[1].replace("#", "")) == gaps
+
+
+def _commented_list(shown: str, expression: str) -> list[str]:
+    """The list written in the comment lines under ``expression`` in the README example."""
+    lines = shown.split(expression + "\n", 1)[1].splitlines()
+    comment = " ".join(
+        line.lstrip("# ")
+        for line in lines[
+            : next(i for i, line in enumerate(lines) if line.rstrip().endswith("]")) + 1
+        ]
+    )
+    return re.findall(r"'([a-z_0-9]+)'", comment)
 
 
 def _literal(text: str) -> dict[str, object]:
@@ -104,6 +112,6 @@ def test_readme_session_example_prints_what_it_says(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     printed = done.stdout.splitlines()
     promised = re.findall(r"# (S1 \S+ -> \S+)", code)
-    assert printed == promised == ["S1 None -> YELLOW", "S1 YELLOW -> RED", "S1 RED -> YELLOW"]
+    assert printed == promised == ["S1 None -> ORANGE", "S1 ORANGE -> RED", "S1 RED -> ORANGE"]
     with riskgrade.load_policy().session(tmp_path / "district.sqlite") as again:
         assert again.facts("S1")["workers_trained"] == 6

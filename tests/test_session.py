@@ -194,7 +194,8 @@ def test_advancing_the_date_and_changing_the_policy_regrade(
 ) -> None:
     path = tmp_path / "s.sqlite"
     with default_policy.session(path, as_of=AS_OF) as session:
-        session.put({**compliant, "last_drill": "2026-08-01"})
+        hotel = {**compliant, "industry": "hospitality", "last_drill": "2026-08-01"}
+        session.put(hotel)  # a hotel drills its plan every 6 months
         assert "drill_overdue" not in {f.rule for f in session.get("C-1").violations}
         session.advance(dt.date(2027, 3, 1))
         assert "drill_overdue" in {f.rule for f in session.get("C-1").violations}
