@@ -38,11 +38,15 @@ def test_r8_serious_failures_in_high_risk_industries_bring_enforcement(
     facts: dict[str, Any],
 ) -> None:
     a = POLICY.grade(facts, as_of=AS_OF, engine="compiled")
-    # a past accident is graded (no grade A), but it is not a duty breach to fine
+    # serious breaches the law fines (a basis with a penalty); a past accident, or a duty
+    # with no fine of its own (a rescue organisation, Art. 82), is graded but not fined
+    bases = POLICY.checked.bases
     established = [
         f
         for f in a.violations
-        if f.severity in ("serious", "major") and not f.assumed and f.duty != "accident_record"
+        if f.severity in ("serious", "major")
+        and not f.assumed
+        and any(bases[b].penalty is not None for b in f.bases)
     ]
     recs = {r.id for r in a.recommendations}
     if facts["industry"] in HIGH_RISK and established:
