@@ -141,7 +141,10 @@ def _walk(
         interval = dt.timedelta(days=settings.inspection.every_days.of(unit.level))
         last = unit.last_inspection
         track = _Track(
-            unit, interval, settings.cap(unit), None if last is None else last + interval
+            unit,
+            interval,
+            settings.cap(unit),
+            None if last is None else settings.inspection.due(last, interval),
         )
         if last is not None:
             track.recent.append(last)
@@ -161,7 +164,7 @@ def _walk(
             served.append((day, track, track.due))
             taken += 1
             track.recent.append(day)
-            track.due = day + track.interval
+            track.due = settings.inspection.due(day, track.interval)
             ready_on = track.ready_on()
             if ready_on is not None:
                 heapq.heappush(pending, (ready_on, n, track))

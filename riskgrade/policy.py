@@ -219,6 +219,15 @@ class Policy:
         findings, waivers = apply_waivers(self.checked, enterprise.id, findings, as_of)
         return enterprise, env, findings, trace, waivers
 
+    def environment(
+        self, enterprise: Enterprise, as_of: dt.date, extras: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The facts the rules read for a validated unit on ``as_of``, the policy's derived
+        facts included (``policy.environment(e, as_of)["high_risk"]``)."""
+        if self._compiled is None:
+            self._compiled = CompiledPath.build(self.checked)
+        return environment(self.checked, enterprise, extras or {}, as_of, self._compiled)
+
     def session(
         self,
         path: str | Path | None = None,

@@ -9,13 +9,14 @@ policies, so a mistake is reported with its file, line and column.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from riskgrade.assessment import Assessment, RiskLevel
 from riskgrade.batch import mark_duplicates, row_problem
@@ -64,12 +65,49 @@ class Caps(_Settings):
     high_risk: PerLevel
 
 
+class KeyPeriod(_Settings):
+    """A key period (holidays, 两会, flood season ...) in which units are inspected more
+    often: each colour's interval is multiplied by ``interval_factor`` (0.5: twice as often)."""
+
+    name: Text
+    start: dt.date
+    end: dt.date
+    interval_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+    @model_validator(mode="after")
+    def _ordered(self) -> KeyPeriod:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
 class Inspection(_Settings):
     every_days: Intervals
     yearly_caps: Caps
-    high_risk_industries: list[str] = Field(default_factory=list)
     per_day: Annotated[int, Field(ge=1, le=100)] = 4
     holidays: list[dt.date] = Field(default_factory=list)
+    key_periods: list[KeyPeriod] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_industry_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "high_risk_industries" in data:
+            raise ValueError(
+                "high_risk_industries is no longer a setting: the policy's own high_risk fact "
+                "decides which units take the high_risk caps (remove the key)"
+            )
+        return data
+
+    def due(self, last: dt.date, interval: dt.timedelta) -> dt.date:
+        """When a unit last inspected on ``last`` is next due: one interval later, or sooner
+        in a key period (its shortened interval, counted from ``last``, falls inside it)."""
+        due = last + interval
+        for period in self.key_periods:
+            shortened = last + dt.timedelta(days=math.ceil(interval.days * period.interval_factor))
+            candidate = max(shortened, period.start)
+            if candidate <= period.end:
+                due = min(due, candidate)
+        return due
 
 
 class KeyArea(_Settings):
@@ -84,10 +122,10 @@ class SupervisionSettings(_Settings):
     key_areas: dict[str, KeyArea] = Field(default_factory=dict)
 
     def cap(self, unit: Unit) -> int:
-        """How many inspections ``unit`` may receive in any 365 days."""
+        """How many inspections ``unit`` may receive in any 365 days (the ``high_risk`` caps
+        for a unit the policy's ``high_risk`` fact marks)."""
         caps = self.inspection.yearly_caps
-        high = unit.industry in self.inspection.high_risk_industries
-        return (caps.high_risk if high else caps.default).of(unit.level)
+        return (caps.high_risk if unit.high_risk else caps.default).of(unit.level)
 
 
 def default_settings_path() -> Path:
@@ -125,6 +163,8 @@ class Unit:
     street: str | None
     community: str | None
     last_inspection: dt.date | None
+    high_risk: bool = False
+    """The policy's ``high_risk`` fact for the unit (false where the policy has none)."""
 
     @property
     def id(self) -> str:
@@ -162,6 +202,9 @@ def grade_units(
         except FactError as exc:
             failures.append(GradeError(row.number, exc.entity_id, exc.errors, exc))
             continue
+        high_risk = "high_risk" in policy.checked.schema and bool(
+            policy.environment(enterprise, as_of, extras).get("high_risk")
+        )
         units.append(
             Unit(
                 assessment,
@@ -169,6 +212,7 @@ def grade_units(
                 enterprise.street,
                 enterprise.community,
                 enterprise.last_inspection,
+                high_risk,
             )
         )
     return units, failures

@@ -16,10 +16,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import riskgrade
 from riskgrade.errors import SettingsError
 from riskgrade.plan import Plan, make_plan, working_days, write_plan
-from riskgrade.supervision import SupervisionSettings, Unit, load_settings
-from tests.conftest import examples
+from riskgrade.supervision import (
+    SupervisionSettings,
+    Unit,
+    default_settings_path,
+    grade_units,
+    load_settings,
+)
+from tests.conftest import AS_OF, examples
 
 START = dt.date(2026, 11, 30)  # a Monday
 SETTINGS = load_settings()
@@ -53,7 +60,8 @@ def check_plan(plan: Plan, units: list[Unit], s: SupervisionSettings) -> None:
         u.id: [u.last_inspection] if u.last_inspection else [] for u in units
     }
     due: dict[str, dt.date | None] = {
-        u.id: u.last_inspection + _interval(u, s) if u.last_inspection else None for u in units
+        u.id: s.inspection.due(u.last_inspection, _interval(u, s)) if u.last_inspection else None
+        for u in units
     }
     for day in days:
         ready = {
@@ -82,7 +90,7 @@ def check_plan(plan: Plan, units: list[Unit], s: SupervisionSettings) -> None:
                 assert key(served) <= key(other), f"{day}: a less overdue unit went first"
         for unit in todays:
             history[unit.id].append(day)
-            due[unit.id] = day + _interval(unit, s)
+            due[unit.id] = s.inspection.due(day, _interval(unit, s))
     for unit in units:  # caps over any 365 days, the last inspection included
         dates = sorted(history[unit.id])
         for i, day in enumerate(dates):
@@ -208,3 +216,68 @@ def test_bad_settings_are_located(tmp_path: Path) -> None:
     assert "supervision settings file has 3 problems" in text
     assert f"{path}:2:44: RG101 unknown key 'yelow' (did you mean 'yellow'?)" in text
     assert f"{path}:4:51: RG101 inspection.yearly_caps.default.red" in text
+
+
+def _periods(*periods: dict[str, object]) -> SupervisionSettings:
+    inspection = SETTINGS.inspection.model_validate(
+        {**SETTINGS.inspection.model_dump(), "key_periods": list(periods)}
+    )
+    return SETTINGS.model_copy(update={"inspection": inspection})
+
+
+def test_key_periods_shorten_the_interval_while_they_last() -> None:
+    name = {"zh": "春节", "en": "Spring Festival"}
+    s = _periods({"name": name, "start": "2027-01-10", "end": "2027-02-20", "interval_factor": 0.5})
+    due = s.inspection.due
+    last, ninety = dt.date(2026, 11, 1), dt.timedelta(days=90)
+    # halved: 45 days after the last inspection falls before the period, so due when it opens
+    assert due(last, ninety) == dt.date(2027, 1, 10)
+    assert due(dt.date(2026, 12, 1), ninety) == dt.date(2027, 1, 15)  # 45 days, inside it
+    # a unit inspected inside the period is due again 45 days later, still inside it
+    assert due(dt.date(2027, 1, 2), ninety) == dt.date(2027, 2, 16)
+    # a shortened due date after the period's end does not count: the normal interval does
+    assert due(dt.date(2027, 1, 20), ninety) == dt.date(2027, 4, 20)
+    # outside any period, nothing changes
+    assert due(dt.date(2027, 6, 1), ninety) == dt.date(2027, 8, 30)
+    assert _periods().inspection.due(last, ninety) == last + ninety
+
+
+def test_a_key_period_raises_the_inspections_called_for(district: list[Unit]) -> None:
+    calm = _periods()
+    busy = _periods(
+        {
+            "name": {"zh": "两会", "en": "NPC session"},
+            "start": "2026-12-07",
+            "end": "2026-12-31",
+            "interval_factor": 0.5,
+        }
+    )
+    plain = make_plan(district, inspectors=3, days=20, start=START, settings=calm)
+    keyed = make_plan(district, inspectors=3, days=20, start=START, settings=busy)
+    check_plan(keyed, district, busy)
+    assert keyed.demanded > plain.demanded
+
+
+def test_settings_refuse_a_second_high_risk_list(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    text = (
+        default_settings_path()
+        .read_text(encoding="utf-8")
+        .replace("  per_day: 4", "  high_risk_industries: [mining]\n  per_day: 4")
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsError, match="policy's own high_risk fact"):
+        load_settings(path)
+
+
+def test_high_risk_caps_follow_the_policy(district: list[Unit]) -> None:
+    """The policy's high_risk fact (Art. 24 industries and hazardous goods) picks the caps."""
+    policy = riskgrade.load_policy()
+    shop = {"id": "G1", "industry": "retail", "employees": 8, "hazardous_goods": True}
+    units, _ = grade_units(policy, [shop, {**shop, "id": "G2", "hazardous_goods": False}], AS_OF)
+    assert [u.high_risk for u in units] == [True, False]
+    caps = SETTINGS.inspection.yearly_caps
+    assert SETTINGS.cap(units[0]) == caps.high_risk.of(units[0].level)
+    assert SETTINGS.cap(units[1]) == caps.default.of(units[1].level)
+    builders = [u for u in district if u.industry == "construction"]
+    assert builders and all(u.high_risk for u in builders)

@@ -98,9 +98,19 @@ def test_readme_plan_figures_are_what_the_plan_gives(district: list[Unit]) -> No
     text = " ".join(_section("District supervision").split())
     quoted = (
         f"it reports {plan.demanded} inspections called for, {len(plan.visits)} possible, "
-        f"a gap of {plan.gap_inspector_days} inspector-days: one more inspector."
+        f"a gap of {plan.gap_inspector_days} inspector-days: two more inspectors"
     )
-    assert quoted in text and plan.extra_inspectors == 1
+    assert quoted in text and plan.extra_inspectors == 2
+    calm = load_settings().inspection.model_copy(update={"key_periods": []})
+    without = make_plan(
+        district,
+        inspectors=3,
+        days=20,
+        start=dt.date(2026, 11, 30),
+        settings=load_settings().model_copy(update={"inspection": calm}),
+    )
+    assert f"without it, {without.demanded} called for and one" in text
+    assert without.extra_inspectors == 1
 
 
 def test_readme_session_example_prints_what_it_says(tmp_path: Path) -> None:
