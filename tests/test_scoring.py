@@ -120,3 +120,72 @@ def test_unknown_factor_condition_is_pessimistic(mini_policy: riskgrade.Policy) 
     # no_staff is undecided -> assumed (pessimistic), so L counts it
     assert a.score.factors["L"] == 3.0
     assert any(f.rule == "no_staff" and f.assumed for f in a.findings)
+
+
+_MATRIX = """    matrix:
+      rows: S
+      columns: L
+      column_values: [1, 3, 4]
+      cells:
+        - {row: 5, levels: [yellow, orange, red]}
+        - {row: 2, levels: [blue, yellow, orange]}
+"""
+_BANDS = """    bands:
+      red: {min: 20}
+      orange: {min: 9}
+      yellow: {min: 4}
+      blue: {min: 1}
+"""
+
+
+@pytest.mark.parametrize(
+    ("industry", "ppe", "level", "cell"),
+    [
+        ("retail", True, "blue", (2, 1)),  # S=2, L=1
+        ("retail", False, "yellow", (2, 3)),  # one serious finding: L=3
+        ("mining", True, "yellow", (5, 1)),
+        ("mining", False, "orange", (5, 3)),  # the product 15 would band orange too
+    ],
+)
+def test_a_stated_matrix_gives_the_cell_colour(
+    tmp_path: Path, industry: str, ppe: bool, level: str, cell: tuple[int, int]
+) -> None:
+    policy = _policy(tmp_path, MINI.replace(_BANDS, _MATRIX))
+    facts = {"id": "M1", "industry": industry, "employees": 200, "safety_department": True}
+    a = policy.grade({**facts, "ppe_provided": ppe}, as_of=AS_OF, engine="python")
+    assert (a.score.factors["S"], a.score.factors["L"]) == cell
+    assert a.risk_level.name.lower() == a.score.band_level == level
+
+
+def test_the_matrix_not_the_product_decides(tmp_path: Path) -> None:
+    """S=5 x L=4 = 20 would band red; the stated cell says orange, and the cell wins."""
+    text = MINI.replace(_BANDS, _MATRIX).replace(
+        "{row: 5, levels: [yellow, orange, red]}", "{row: 5, levels: [yellow, orange, orange]}"
+    )
+    policy = _policy(tmp_path, text)
+    facts = {"id": "M2", "industry": "mining", "employees": 200, "safety_department": False}
+    a = policy.grade({**facts, "ppe_provided": False}, as_of=AS_OF, engine="python")
+    assert a.score.factors == {"L": 4.0, "S": 5.0} and a.score.risk_score == 20
+    assert a.risk_level == riskgrade.RiskLevel.ORANGE
+
+
+def test_assumed_breaches_are_capped_and_only_verified(tmp_path: Path) -> None:
+    text = MINI.replace(
+        '  version: "1"\n',
+        '  version: "1"\n  defaults: {assumed_severity: minor, verify: check_facts}\n',
+    ).replace(
+        "catalogue:\n",
+        "catalogue:\n  check_facts:\n    title: {zh: 核实, en: Verify}\n"
+        "    text: {zh: 核实数据, en: Verify the facts}\n    responsible: regulator\n"
+        "    priority: 3\n    deadline_days: 30\n",
+    )
+    policy = _policy(tmp_path, text)
+    facts = {"id": "V1", "industry": "retail", "employees": 200, "ppe_provided": True}
+    a = policy.grade(facts, as_of=AS_OF, engine="python")  # safety_department unknown
+    (breach,) = a.violations
+    assert (breach.rule, breach.assumed, breach.severity) == ("no_staff", True, "minor")
+    assert [(r.id, r.because) for r in a.recommendations] == [("check_facts", ["no_staff"])]
+    assert "safety_department" in a.recommendations[0].messages["en"]
+    known = policy.grade({**facts, "safety_department": False}, as_of=AS_OF, engine="python")
+    assert known.violations[0].severity == "serious"
+    assert [r.id for r in known.recommendations] == ["set_up_department"]
