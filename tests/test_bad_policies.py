@@ -11,6 +11,19 @@ from riskgrade.load import MAX_FILE_BYTES
 
 MINI = (Path(__file__).parent / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
 
+_BANDS = "    bands:\n      red: {min: 20}\n      orange: {min: 9}\n      yellow: {min: 4}\n"
+_BANDS += "      blue: {min: 1}\n"
+
+
+def _matrix(columns: str, row_5: str, row_2: str, rows: str = "S") -> str:
+    """A stated risk matrix for the mini policy's S and L factors."""
+    return (
+        f"    matrix:\n      rows: {rows}\n      columns: L\n      column_values: {columns}\n"
+        f"      cells:\n        - {{row: 5, levels: {row_5}}}\n"
+        f"        - {{row: 2, levels: {row_2}}}\n"
+    )
+
+
 # (case id, text to replace, replacement, expected code, text marking the expected line)
 CASES = [
     (
@@ -119,29 +132,29 @@ CASES = [
     ),
     (
         "risk matrix lowers the colour as a factor rises",
-        "    bands:\n      red: {min: 20}\n      orange: {min: 9}\n      yellow: {min: 4}\n      blue: {min: 1}\n",
-        "    matrix:\n      rows: S\n      columns: L\n      column_values: [1, 3, 4]\n      cells:\n        - {row: 5, levels: [yellow, blue, red]}\n        - {row: 2, levels: [blue, yellow, orange]}\n",
+        _BANDS,
+        _matrix("[1, 3, 4]", "[yellow, blue, red]", "[blue, yellow, orange]", rows="S"),
         "RG404",
         "{row: 5, levels: [yellow, blue, red]}",
     ),
     (
         "risk matrix misses a value its factor can take",
-        "    bands:\n      red: {min: 20}\n      orange: {min: 9}\n      yellow: {min: 4}\n      blue: {min: 1}\n",
-        "    matrix:\n      rows: S\n      columns: L\n      column_values: [1, 3]\n      cells:\n        - {row: 5, levels: [yellow, orange]}\n        - {row: 2, levels: [blue, yellow]}\n",
+        _BANDS,
+        _matrix("[1, 3]", "[yellow, orange]", "[blue, yellow]", rows="S"),
         "RG402",
         "column_values: [1, 3]",
     ),
     (
         "risk matrix on a factor the method lacks",
-        "    bands:\n      red: {min: 20}\n      orange: {min: 9}\n      yellow: {min: 4}\n      blue: {min: 1}\n",
-        "    matrix:\n      rows: X\n      columns: L\n      column_values: [1, 3, 4]\n      cells:\n        - {row: 5, levels: [yellow, orange, red]}\n        - {row: 2, levels: [blue, yellow, orange]}\n",
+        _BANDS,
+        _matrix("[1, 3, 4]", "[yellow, orange, red]", "[blue, yellow, orange]", rows="X"),
         "RG402",
         "matrix:",
     ),
     (
         "risk matrix and bands both",
-        "    bands:\n      red: {min: 20}\n      orange: {min: 9}\n      yellow: {min: 4}\n      blue: {min: 1}\n",
-        "    bands:\n      red: {min: 20}\n      orange: {min: 9}\n      yellow: {min: 4}\n      blue: {min: 1}\n    matrix:\n      rows: S\n      columns: L\n      column_values: [1, 3, 4]\n      cells:\n        - {row: 5, levels: [yellow, orange, red]}\n        - {row: 2, levels: [blue, yellow, orange]}\n",
+        _BANDS,
+        _BANDS + _matrix("[1, 3, 4]", "[yellow, orange, red]", "[blue, yellow, orange]", rows="S"),
         "RG402",
         "    bands:\n      red",
     ),
