@@ -107,7 +107,11 @@ class Penalty(_Event):
 
 
 class Drill(_Event):
+    """A drill of the emergency plan (comprehensive or special), or with ``onsite`` of an
+    on-site response plan."""
+
     on: dt.date | None = None
+    onsite: bool = False
 
 
 EVENTS: dict[str, type[_Event]] = {
@@ -153,8 +157,13 @@ def apply_event(
             raise SessionError(f"no hazard {data.id!r} recorded for {new['id']}")
         match[0]["rectified_on"] = day
     elif isinstance(data, Accident):
+        before = new.get("fatalities_3y")
         new["accidents_3y"] = _count(new.get("accidents_3y")) + 1
-        new["fatalities_3y"] = _count(new.get("fatalities_3y")) + data.fatalities
+        new["fatalities_3y"] = _count(before) + data.fatalities
+        worst = new.get("worst_accident_deaths_3y")
+        if worst is not None or before == 0 or data.fatalities >= 3:
+            # the worst single accident is known, or this one is at least as bad as any before
+            new["worst_accident_deaths_3y"] = max(_count(worst), data.fatalities)
     elif isinstance(data, Training):
         employees = _count(new.get("employees"))
         migrants = _count(new.get("migrant_workers"))
@@ -167,8 +176,10 @@ def apply_event(
         new["violations_12m"] = _count(new.get("violations_12m")) + data.violations
     elif isinstance(data, Penalty):
         new["penalties_12m"] = _count(new.get("penalties_12m")) + 1
+        if new.get("penalties_180d") is not None or new["penalties_12m"] == 1:
+            new["penalties_180d"] = _count(new.get("penalties_180d")) + 1
     elif isinstance(data, Drill):
-        new["last_drill"] = day
+        new["last_onsite_drill" if data.onsite else "last_drill"] = day
     return new
 
 

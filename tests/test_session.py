@@ -30,7 +30,15 @@ def stream(seed: int, length: int, ids: list[str]) -> list[tuple[str, str, dict[
     for n in range(length):
         unit = rng.choice(ids)
         kind = rng.choice(
-            ["hazard_found", "hazard_rectified", "accident", "training", "inspection", "drill"]
+            [
+                "hazard_found",
+                "hazard_rectified",
+                "accident",
+                "training",
+                "inspection",
+                "drill",
+                "penalty",
+            ]
         )
         if kind == "hazard_found":
             hazard = f"S-{n}"
@@ -41,13 +49,15 @@ def stream(seed: int, length: int, ids: list[str]) -> list[tuple[str, str, dict[
                 continue
             data = {"id": open_hazards[unit].pop(0)}
         elif kind == "accident":
-            data = {"fatalities": rng.choice([0, 0, 1])}
+            data = {"fatalities": rng.choice([0, 0, 1, 3])}
+        elif kind == "penalty":
+            data = {"on": "2026-11-10"}
         elif kind == "training":
             data = {"workers": rng.randint(0, 20), "migrant_workers": rng.randint(0, 5)}
         elif kind == "inspection":
             data = {"violations": rng.randint(0, 2), "on": "2026-11-20"}
         else:
-            data = {"on": "2026-11-01"}
+            data = {"on": "2026-11-01", "onsite": rng.choice([False, True])}
         events.append((unit, kind, data))
     return events
 
@@ -217,3 +227,23 @@ def test_sessions_agree_with_batch_grading(
             session.event(unit, kind, **data)
         facts = [session.facts(r["id"]) for r in rows]
         assert batch_grades(default_policy, facts) == session_grades(session)
+
+
+def test_events_keep_the_v11_facts(compliant: dict[str, Any]) -> None:
+    """A large accident makes the unit red; penalties count in 180 days; on-site drills."""
+    with riskgrade.load_policy().session(as_of=AS_OF) as session:
+        session.put(compliant)
+        session.event("C-1", "accident", fatalities=1)
+        assert session.facts("C-1")["worst_accident_deaths_3y"] == 1
+        change = session.event("C-1", "accident", fatalities=3)
+        assert session.facts("C-1")["worst_accident_deaths_3y"] == 3
+        assert session.facts("C-1")["fatalities_3y"] == 4
+        assert change.after.risk_level == riskgrade.RiskLevel.RED
+        session.event("C-1", "penalty")
+        assert (session.facts("C-1")["penalties_12m"], session.facts("C-1")["penalties_180d"]) == (
+            1,
+            1,
+        )
+        session.event("C-1", "drill", on="2026-11-20", onsite=True)
+        assert session.facts("C-1")["last_onsite_drill"] == "2026-11-20"
+        assert session.facts("C-1")["last_drill"] == compliant["last_drill"]
