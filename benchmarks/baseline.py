@@ -54,6 +54,7 @@ RULES = {  # rule id -> (severity, deduction)
     "perfunctory_self_inspection": ("serious", 10),
     "open_major_hazard": ("major", 30),
     "overdue_general_hazard": ("serious", 10),
+    "unclassified_hazard_overdue": ("serious", 10),
     "no_emergency_plan": ("serious", 10),
     "drill_overdue": ("serious", 5),
     "onsite_drill_overdue": ("minor", 5),
@@ -154,9 +155,14 @@ def _overdue(h: dict[str, Any], as_of: dt.date) -> bool:
     return dt.date.fromisoformat(h["deadline"]) < as_of
 
 
+def _late(as_of: dt.date, text: str, days: int) -> bool:
+    """Not done within ``days`` before ``as_of`` (a date after ``as_of`` does not count)."""
+    return _days(as_of, text) > days or _days(as_of, text) < 0
+
+
 def _inspection_overdue(lift: dict[str, Any], as_of: dt.date) -> bool:
-    age, days = as_of.year - lift["commissioned_year"], _days(as_of, lift["last_inspection"])
-    return days > (1095 if age < 7 else 730 if age < 15 else 365)
+    age = as_of.year - lift["commissioned_year"]
+    return _late(as_of, lift["last_inspection"], 1095 if age <= 7 else 730 if age <= 15 else 365)
 
 
 def breached(e: dict[str, Any], as_of: dt.date) -> list[str]:
@@ -174,13 +180,17 @@ def breached(e: dict[str, Any], as_of: dt.date) -> list[str]:
     )
     tested = e["principal_certified"] and e["safety_staff_certified"]
     uncertified = e["special_workers_certified"] < e["special_workers"]
-    trade = industry in INDUSTRY_TRADE
+    chemicals = industry in CHEMICALS or (
+        goods and industry not in {"mining", "metal_smelting", "construction"}
+    )
+    trade = industry in INDUSTRY_TRADE and not chemicals
     six_months = (
         industry in DRILL_6M or goods or (industry == "retail" and _size(e) in ("large", "medium"))
     )
     micro = _size(e) == "micro"
-    single_risk = micro and not high and not six_months
     tall = [b for b in buildings if _highrise(b)]
+    plain = not (e["uses_gas"] or e["combustible_dust"] or e["confined_spaces"] or lifts or tall)
+    single_risk = micro and not high and not six_months and plain
     checks = {
         "staffing_high_risk": high and not full,
         "staffing_over_100": not high and emp > 100 and not full,
@@ -191,30 +201,35 @@ def breached(e: dict[str, Any], as_of: dt.date) -> list[str]:
         "no_safety_rules": not e["safety_rules"],
         "insufficient_safety_investment": not e["safety_investment"],
         "principal_uncertified_smelting": industry == "metal_smelting" and not tested,
-        "principal_uncertified_chemicals": industry in CHEMICALS and not tested,
+        "principal_uncertified_chemicals": chemicals and not tested,
         "principal_uncertified_construction": industry == "construction" and not tested,
         "principal_not_certified": high
-        and industry not in {"metal_smelting", "construction", *CHEMICALS}
+        and not chemicals
+        and industry not in {"metal_smelting", "construction"}
         and not tested,
         "workers_untrained": untrained > 0 and untrained * 4 >= emp,
         "some_workers_untrained": untrained > 0 and untrained * 4 < emp,
         "migrant_workers_untrained": e["migrant_workers"] - e["migrant_workers_trained"] > 0,
         "uncertified_special_ops_industry_trade": trade and uncertified,
-        "uncertified_special_ops_chemicals": industry in CHEMICALS and uncertified,
+        "uncertified_special_ops_chemicals": chemicals and uncertified,
         "uncertified_special_ops_construction": industry == "construction" and uncertified,
-        "special_workers_uncertified": not trade
-        and industry not in {"construction", *CHEMICALS}
+        "special_workers_uncertified": industry not in INDUSTRY_TRADE
+        and not chemicals
+        and industry != "construction"
         and uncertified,
         "no_ppe": not e["ppe_provided"],
         "no_risk_register": not e["risk_register"],
         "perfunctory_self_inspection": e["self_inspections_90d"] < 3,
         "open_major_hazard": open_major > 0,
         "overdue_general_hazard": overdue,
+        "unclassified_hazard_overdue": any(
+            h["level"] is None and _open(h, as_of) and _overdue(h, as_of) for h in hazards
+        ),
         "no_emergency_plan": not e["emergency_plan"],
         "drill_overdue": not single_risk
-        and _days(as_of, e["last_drill"]) > (183 if six_months else 365),
-        "onsite_drill_overdue": _days(as_of, e["last_onsite_drill"]) > 183
-        and _days(as_of, e["last_drill"]) > 183,
+        and _late(as_of, e["last_drill"], 183 if six_months else 365),
+        "onsite_drill_overdue": _late(as_of, e["last_onsite_drill"], 183)
+        and _late(as_of, e["last_drill"], 183),
         "no_rescue_team": (industry in RESCUE or goods) and not e["rescue_team"],
         "gas_alarm_missing": industry in GAS_VENUES and e["uses_gas"] and not e["gas_alarm"],
         "canteen_gas_alarm_missing": industry not in GAS_VENUES
@@ -230,11 +245,11 @@ def breached(e: dict[str, Any], as_of: dt.date) -> list[str]:
             )
             for b in tall
         ),
-        "highrise_fire_test_overdue": any(_days(as_of, b["last_fire_test"]) > 365 for b in tall),
+        "highrise_fire_test_overdue": any(_late(as_of, b["last_fire_test"], 365) for b in tall),
         "highrise_control_room_unstaffed": any(not b["control_room_staffed"] for b in tall),
         "elevator_unregistered": any(not lift["registered"] for lift in lifts),
         "elevator_maintenance_overdue": any(
-            _days(as_of, lift["last_maintenance"]) > 15 for lift in lifts
+            _late(as_of, lift["last_maintenance"], 15) for lift in lifts
         ),
         "elevator_inspection_overdue": any(_inspection_overdue(lift, as_of) for lift in lifts),
         "elevator_failed_inspection": any(lift["inspection_passed"] is False for lift in lifts),
@@ -244,7 +259,7 @@ def breached(e: dict[str, Any], as_of: dt.date) -> list[str]:
         "elevator_self_test_overdue": any(
             as_of.year - lift["commissioned_year"] >= 1
             and _days(as_of, lift["last_inspection"]) > 365
-            and _days(as_of, lift["last_self_test"]) > 365
+            and _late(as_of, lift["last_self_test"], 365)
             for lift in lifts
         ),
         "old_elevator_unassessed": any(
@@ -255,7 +270,7 @@ def breached(e: dict[str, Any], as_of: dt.date) -> list[str]:
         "confined_space_uncontrolled": e["confined_spaces"] and not e["risk_register"],
         "combustible_dust_uncontrolled": e["combustible_dust"]
         and (not e["risk_register"] or e["self_inspections_90d"] < 3),
-        "fatal_accident_3y": e["fatalities_3y"] > 0,
+        "fatal_accident_3y": e["fatalities_3y"] > 0,  # worst <= fatalities when both are known
         "repeated_violations": e["violations_12m"] >= 2,
         "refused_correction": e["refused_correction"],
         "closure_conditions": open_major > 0
