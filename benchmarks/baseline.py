@@ -116,7 +116,7 @@ READS = (
     "hazardous_goods",
     "uses_gas",
     "gas_alarm",
-    "canteen",
+    "canteen_uses_gas",
     "buildings",
     "elevators",
     "liability_insurance",
@@ -233,8 +233,7 @@ def breached(e: dict[str, Any], as_of: dt.date) -> list[str]:
         "no_rescue_team": (industry in RESCUE or goods) and not e["rescue_team"],
         "gas_alarm_missing": industry in GAS_VENUES and e["uses_gas"] and not e["gas_alarm"],
         "canteen_gas_alarm_missing": industry not in GAS_VENUES
-        and e["canteen"]
-        and e["uses_gas"]
+        and e["canteen_uses_gas"]
         and not e["gas_alarm"],
         "highrise_fire_system_failed": any(
             not (

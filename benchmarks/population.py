@@ -54,9 +54,11 @@ def _v11_facts(facts: dict[str, Any], rng: random.Random, comply: float, unknown
     facts["safety_staff_on_duty"] = maybe(ok() or rng.random() < 0.5)
     facts["rescue_team"] = maybe(ok())
     facts["last_onsite_drill"] = maybe(_day(rng, 150 if ok() else 500))
-    facts["canteen"] = maybe(industry in ("manufacturing", "construction") and rng.random() < 0.4)
-    if facts["canteen"] and industry != "catering":
-        facts["uses_gas"] = rng.random() < 0.7
+    facts["canteen_uses_gas"] = maybe(
+        industry in ("manufacturing", "construction") and rng.random() < 0.3
+    )
+    if facts["canteen_uses_gas"]:
+        facts["uses_gas"] = True
     deaths = facts["fatalities_3y"]
     facts["worst_accident_deaths_3y"] = deaths if deaths <= 1 or rng.random() < 0.5 else 1
     facts["penalties_180d"] = min(facts["penalties_12m"], rng.choice([0, 0, 1, 2, 3]))

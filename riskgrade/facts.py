@@ -1,7 +1,7 @@
 """Fact schema v1.1: what riskgrade knows about an enterprise.
 
 v1.1 adds, all optional: ``hazardous_goods``, ``safety_investment``, ``safety_staff_on_duty``,
-``rescue_team``, ``last_onsite_drill``, ``canteen``, ``worst_accident_deaths_3y``,
+``rescue_team``, ``last_onsite_drill``, ``canteen_uses_gas``, ``worst_accident_deaths_3y``,
 ``penalties_180d``, ``refused_correction``; ``floors`` and ``industrial`` on buildings;
 ``in_use``, ``last_self_test`` and ``safety_assessed`` on elevators.
 
@@ -186,7 +186,7 @@ class Enterprise(_Facts):
     safety_staff_on_duty: bool | None = _alias("safety_staff_on_duty", "安全管理人员在岗履职")
     rescue_team: bool | None = _alias("rescue_team", "应急救援组织", "应急救援人员")
     last_onsite_drill: Date = _alias("last_onsite_drill", "最近现场处置方案演练日期")
-    canteen: bool | None = _alias("canteen", "单位食堂", "食堂")
+    canteen_uses_gas: bool | None = _alias("canteen_uses_gas", "食堂使用燃气", "单位食堂使用燃气")
     worst_accident_deaths_3y: Count = _alias(
         "worst_accident_deaths_3y", "近三年单起事故最多死亡人数"
     )
@@ -298,7 +298,7 @@ WORSE: dict[str, Direction] = {
     "confined_spaces": "true",
     "combustible_dust": "true",
     "hazardous_goods": "true",
-    "canteen": "true",
+    "canteen_uses_gas": "true",
     "last_drill": "older",
     "last_onsite_drill": "older",
 }

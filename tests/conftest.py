@@ -62,7 +62,7 @@ def compliant() -> dict[str, object]:
         "safety_staff_on_duty": True,
         "rescue_team": False,
         "last_onsite_drill": "2026-09-01",
-        "canteen": False,
+        "canteen_uses_gas": False,
         "worst_accident_deaths_3y": 0,
         "penalties_180d": 0,
         "refused_correction": False,

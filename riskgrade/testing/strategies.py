@@ -186,7 +186,7 @@ def _enterprise(
         "confined_spaces",
         "combustible_dust",
         "hazardous_goods",
-        "canteen",
+        "canteen_uses_gas",
     ):
         facts[name] = d.value(name, maybe)
     facts["worst_accident_deaths_3y"] = _bounded(
