@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from riskgrade.assessment import Assessment, DutyGrade, Finding, RiskLevel
+from riskgrade.assessment import Assessment, DutyGrade, Finding, RiskLevel, Score
 from riskgrade.facts import Enterprise
 from riskgrade.i18n import t
 from riskgrade.policy import EngineName, Policy
@@ -106,6 +106,20 @@ def _smallest(candidates: list[str], good: Any) -> tuple[str, ...] | None:
     return tuple(kept)
 
 
+def _risk_arithmetic(policy: Policy, s: Score, product: str, lang: str) -> str:
+    """How the risk level came about: a stated matrix's cell, or the banded product."""
+    method = s.risk_method.upper()
+    matrix = policy.checked.scoring.risk.matrix
+    if matrix is not None:
+        rows, columns = s.factors[matrix.rows], s.factors[matrix.columns]
+        cell = f"{matrix.rows}={rows:g}, {matrix.columns}={columns:g}"
+        return t("matrix_arithmetic", lang, method=method, cell=cell, band=s.band_level)
+    score = f"{s.risk_score:g}"
+    return t(
+        "risk_arithmetic", lang, method=method, product=product, score=score, band=s.band_level
+    )
+
+
 def render(explanation: Explanation, policy: Policy, lang: str = "zh") -> str:
     """The explanation as plain text in ``lang``."""
     a = explanation.assessment
@@ -145,15 +159,7 @@ def render(explanation: Explanation, policy: Policy, lang: str = "zh") -> str:
             score=f"{s.duty_score:g}",
             grade=a.duty_grade.value,
         ),
-        "  "
-        + t(
-            "risk_arithmetic",
-            lang,
-            method=s.risk_method.upper(),
-            product=product,
-            score=f"{s.risk_score:g}",
-            band=s.band_level,
-        ),
+        "  " + _risk_arithmetic(policy, s, product, lang),
     ]
     if s.overrides:
         out += ["", f"## {t('overrides_title', lang)}"]

@@ -49,6 +49,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "风险值 {method} = {product} = {score} → 分级 {band}",
         "risk score {method} = {product} = {score} → band {band}",
     ),
+    "matrix_arithmetic": (
+        "风险矩阵 {method}：{cell} → 分级 {band}",
+        "risk matrix {method}: {cell} → level {band}",
+    ),
     "overrides_title": ("等级调整", "Overrides applied"),
     "countermeasures_title": ("对策", "Countermeasures"),
     "because": ("原因", "because of"),
