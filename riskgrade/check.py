@@ -516,6 +516,7 @@ def check(
     problems = checker.problems
     if problems or header is None or method is None:
         return None, problems + checker.warnings
+    matrix = merged["scoring"][0].risk.matrix  # a method was found, so scoring is there
     canonical = json.dumps(
         [d.data for d in documents], sort_keys=True, default=str, ensure_ascii=False
     )
@@ -538,6 +539,7 @@ def check(
         warnings=checker.warnings,
         waivers=waivers,
         level_triggers=level_triggers,
+        matrix_cells=matrix.lookup() if matrix is not None else {},
     )
     closure_graph = graphs.supersession_graph(supersedes)
     policy.supersedes_closure = {

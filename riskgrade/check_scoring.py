@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from riskgrade.assessment import RiskLevel
 from riskgrade.checked import SCORING_FACTS, CheckedOverride, FactorRow
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.model import Scoring
@@ -229,21 +230,22 @@ class ScoringChecks:
                 )
                 self.problems.append(where.diagnostic("RG402", message, *at, "cells", i, "levels"))
                 return
-        rank = {"blue": 0, "yellow": 1, "orange": 2, "red": 3}
-        col_order = sorted(range(len(columns)), key=columns.__getitem__)
-        row_order = sorted(range(len(rows)), key=rows.__getitem__)
-        grid = [[rank[matrix.cells[r].levels[c]] for c in col_order] for r in row_order]
-        for a, b, what in (
-            *((r, c, "column") for r in range(len(grid)) for c in range(1, len(col_order))),
-            *((r, c, "row") for r in range(1, len(grid)) for c in range(len(col_order))),
-        ):
-            before = grid[a][b - 1] if what == "column" else grid[a - 1][b]
-            if grid[a][b] < before:
-                rising = matrix.columns if what == "column" else matrix.rows
-                r, c = row_order[a], col_order[b]
-                message = (
-                    f"the matrix lowers the colour as {rising} rises "
-                    f"(at {matrix.rows} = {rows[r].normalize():f}, "
-                    f"{matrix.columns} = {columns[c].normalize():f})"
-                )
-                self.problems.append(where.diagnostic("RG404", message, *at, "cells", r, "levels"))
+        level = {cell: RiskLevel.from_name(name) for cell, name in matrix.lookup().items()}
+        down, across = sorted(rows), sorted(columns)
+        for i, row in enumerate(down):
+            for j, column in enumerate(across):
+                lower = [
+                    (matrix.columns, level[row, across[j - 1]]) if j else None,
+                    (matrix.rows, level[down[i - 1], column]) if i else None,
+                ]
+                for rising, before in filter(None, lower):
+                    if level[row, column] < before:
+                        message = (
+                            f"the matrix lowers the colour as {rising} rises "
+                            f"(at {matrix.rows} = {row.normalize():f}, "
+                            f"{matrix.columns} = {column.normalize():f})"
+                        )
+                        at_row = rows.index(row)
+                        self.problems.append(
+                            where.diagnostic("RG404", message, *at, "cells", at_row, "levels")
+                        )

@@ -116,6 +116,8 @@ class CheckedPolicy:
     waivers: list[Waiver] = field(default_factory=list)
     level_triggers: dict[str, tuple[tuple[str, Node | None], ...]] = field(default_factory=dict)
     """Each risk level -> the countermeasures it gives, with their extra condition."""
+    matrix_cells: dict[tuple[Decimal, Decimal], str] = field(default_factory=dict)
+    """A stated risk matrix as (row value, column value) -> colour (empty: levels by bands)."""
     derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
     """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
     _basis_texts: dict[tuple[tuple[str, ...], str], str] = field(default_factory=dict, repr=False)

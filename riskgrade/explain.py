@@ -13,6 +13,7 @@ from riskgrade.facts import Enterprise
 from riskgrade.i18n import t
 from riskgrade.policy import EngineName, Policy
 from riskgrade.scoring.grade import grade as score
+from riskgrade.scoring.grade import matrix_cell
 
 MAX_CLEARED = 6
 """The largest set of findings searched when asking what would improve a grade."""
@@ -111,8 +112,7 @@ def _risk_arithmetic(policy: Policy, s: Score, product: str, lang: str) -> str:
     method = s.risk_method.upper()
     matrix = policy.checked.scoring.risk.matrix
     if matrix is not None:
-        rows, columns = s.factors[matrix.rows], s.factors[matrix.columns]
-        cell = f"{matrix.rows}={rows:g}, {matrix.columns}={columns:g}"
+        cell = matrix_cell(matrix, s.factors)
         return t("matrix_arithmetic", lang, method=method, cell=cell, band=s.band_level)
     score = f"{s.risk_score:g}"
     return t(

@@ -8,6 +8,7 @@ sections are merged (rules concatenated, named entries joined; a repeated id is 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -192,6 +193,16 @@ class MatrixTable(_Model):
     columns: str
     column_values: Annotated[list[float], Field(min_length=1)]
     cells: Annotated[list[MatrixRow], Field(min_length=1)]
+
+    def lookup(self) -> dict[tuple[Decimal, Decimal], LevelName]:
+        """(row value, column value) -> colour, for a matrix whose rows all have one level per
+        column value (the check stage refuses any other)."""
+        columns = [Decimal(str(v)) for v in self.column_values]
+        return {
+            (Decimal(str(row.row)), column): level
+            for row in self.cells
+            for column, level in zip(columns, row.levels, strict=True)
+        }
 
 
 class RiskScoring(_Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from riskgrade.model import Trigger
+from riskgrade.model import Recommends, Trigger
 from riskgrade.policy import Policy, default_policy_path, load_policy
 
 _SEVERITY = {"minor": "一般 minor", "serious": "严重 serious", "major": "重大 major"}
@@ -32,6 +32,17 @@ def method_notes(folder: Path) -> str | None:
     """The hand-written ``method.md`` of a policy folder, if it has one."""
     path = folder / "method.md"
     return path.read_text(encoding="utf-8") if folder.is_dir() and path.is_file() else None
+
+
+def _recommends(entries: Recommends) -> list[str]:
+    """A ``recommend`` list for reading: each id, with its condition where it has one."""
+    shown = []
+    for entry in entries:
+        if isinstance(entry, Trigger) and entry.when.strip() != "true":
+            shown.append(f"`{entry.id}` (当 when `{_cell(entry.when)}`)")
+        else:
+            shown.append(f"`{entry if isinstance(entry, str) else entry.id}`")
+    return shown
 
 
 def render_markdown(policy: Policy, notes: str | None = None) -> str:
@@ -76,12 +87,7 @@ def render_markdown(policy: Policy, notes: str | None = None) -> str:
         for checked in rules:
             r = checked.rule
             basis = "<br>".join(p.bases[b].zh for b in r.basis)
-            recs = []
-            for entry in r.recommend:
-                if isinstance(entry, Trigger) and entry.when.strip() != "true":
-                    recs.append(f"`{entry.id}` (当 when `{_cell(entry.when)}`)")
-                else:
-                    recs.append(f"`{entry if isinstance(entry, str) else entry.id}`")
+            recs = _recommends(r.recommend)
             unknown = "认定 assumed" if checked.unknown == "finding" else "仅报告 reported"
             out.append(
                 _row(
@@ -148,13 +154,7 @@ def _scoring(policy: Policy) -> list[str]:
     if s.risk.recommend:
         out += ["", "**按等级的对策 Countermeasures by level**", ""]
         for level, recs in s.risk.recommend.items():
-            shown = []
-            for entry in recs:
-                if isinstance(entry, Trigger) and entry.when.strip() != "true":
-                    shown.append(f"`{entry.id}` (当 when `{_cell(entry.when)}`)")
-                else:
-                    shown.append(f"`{entry if isinstance(entry, str) else entry.id}`")
-            out.append(f"- {level}: " + ", ".join(shown))
+            out.append(f"- {level}: " + ", ".join(_recommends(recs)))
     out.append("")
     return out
 

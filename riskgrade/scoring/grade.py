@@ -114,7 +114,7 @@ def grade(
     risk_score = policy.risk_method.combine(factors)
     risk = policy.scoring.risk
     if risk.matrix is not None:
-        band = matrix_level(risk.matrix, factors)
+        band = policy.matrix_cells[factors[risk.matrix.rows], factors[risk.matrix.columns]]
     else:
         band = next(
             (
@@ -191,15 +191,13 @@ def grade(
     return Grades(score, duty, level, extra_findings, trace, senv)
 
 
-def matrix_level(matrix: MatrixTable, factors: Mapping[str, Decimal]) -> str:
-    """The colour a stated risk matrix gives the factors' cell (the check stage proved that
-    every value a factor table can give has its row and column)."""
-    row = next(r for r in matrix.cells if Decimal(str(r.row)) == factors[matrix.rows])
-    columns = [Decimal(str(v)) for v in matrix.column_values]
-    return row.levels[columns.index(factors[matrix.columns])]
+def matrix_cell(matrix: MatrixTable, factors: Mapping[str, Any]) -> str:
+    """The cell a stated matrix is read at, for people: ``S=2, L=4``."""
+    row, column = Decimal(str(factors[matrix.rows])), Decimal(str(factors[matrix.columns]))
+    return f"{matrix.rows}={row.normalize():f}, {matrix.columns}={column.normalize():f}"
 
 
-__all__ = ["SEVERITY_ORDER", "Grades", "duty_grade", "grade", "matrix_level"]
+__all__ = ["SEVERITY_ORDER", "Grades", "duty_grade", "grade", "matrix_cell"]
 
 
 def _finding(
@@ -231,9 +229,7 @@ def _risk_finding(
     """The risk level as a finding, so countermeasures it triggers can name their cause."""
     matrix = policy.scoring.risk.matrix
     if matrix is not None:
-        cell = f"{matrix.rows}={factors[matrix.rows].normalize():f}, "
-        cell += f"{matrix.columns}={factors[matrix.columns].normalize():f}"
-        arithmetic = f"{policy.risk_method.name.upper()}: {cell}"
+        arithmetic = f"{policy.risk_method.name.upper()}: {matrix_cell(matrix, factors)}"
     else:
         product = " × ".join(f"{name}={value.normalize():f}" for name, value in factors.items())
         arithmetic = f"{policy.risk_method.name.upper()}: {product} = {risk_score.normalize():f}"
