@@ -168,11 +168,23 @@ class Policy:
 
         ``extras`` are the policy's extra facts of an :class:`Enterprise` already validated by
         :meth:`validate` (which returns both), so that it is not validated twice."""
+        return self.grade_with_facts(facts, as_of=as_of, engine=engine, extras=extras)[0]
+
+    def grade_with_facts(
+        self,
+        facts: Mapping[str, Any] | Enterprise,
+        *,
+        as_of: dt.date | None = None,
+        engine: EngineName = "durable",
+        extras: Mapping[str, Any] | None = None,
+    ) -> tuple[Assessment, dict[str, Any]]:
+        """:meth:`grade`, also returning the facts the unit was graded on, the policy's derived
+        facts included (supervision reads ``high_risk`` there)."""
         when = as_of or dt.date.today()
         enterprise, env, findings, trace, waivers = self.evaluate(facts, when, engine, extras)
         grades = score(self.checked, env, findings)
         findings = order_findings(self.checked, findings + grades.findings)
-        return Assessment.trusted(
+        assessment = Assessment.trusted(
             entity_id=enterprise.id,
             name=enterprise.name,
             as_of=when,
@@ -188,6 +200,7 @@ class Policy:
             policy_hash=self.content_hash,
             engine=engine,
         )
+        return assessment, env
 
     def evaluate(
         self,
@@ -218,15 +231,6 @@ class Policy:
         findings, trace = rule_findings(self.checked, evaluation)
         findings, waivers = apply_waivers(self.checked, enterprise.id, findings, as_of)
         return enterprise, env, findings, trace, waivers
-
-    def environment(
-        self, enterprise: Enterprise, as_of: dt.date, extras: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """The facts the rules read for a validated unit on ``as_of``, the policy's derived
-        facts included (``policy.environment(e, as_of)["high_risk"]``)."""
-        if self._compiled is None:
-            self._compiled = CompiledPath.build(self.checked)
-        return environment(self.checked, enterprise, extras or {}, as_of, self._compiled)
 
     def session(
         self,

@@ -198,13 +198,12 @@ def grade_units(
             continue
         try:
             enterprise, extras = policy.validate(row.facts)
-            assessment = policy.grade(enterprise, as_of=as_of, engine="compiled", extras=extras)
+            assessment, env = policy.grade_with_facts(
+                enterprise, as_of=as_of, engine="compiled", extras=extras
+            )
         except FactError as exc:
             failures.append(GradeError(row.number, exc.entity_id, exc.errors, exc))
             continue
-        high_risk = "high_risk" in policy.checked.schema and bool(
-            policy.environment(enterprise, as_of, extras).get("high_risk")
-        )
         units.append(
             Unit(
                 assessment,
@@ -212,7 +211,7 @@ def grade_units(
                 enterprise.street,
                 enterprise.community,
                 enterprise.last_inspection,
-                high_risk,
+                env.get("high_risk") is True,
             )
         )
     return units, failures
