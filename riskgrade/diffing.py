@@ -71,7 +71,7 @@ def population_stability_index(old: Mapping[str, float], new: Mapping[str, float
     """PSI = Σ (new − old) · ln(new / old), with empty bins floored at 0.0001."""
     floor = 1e-4
     total = 0.0
-    for key in old.keys() | new.keys():
+    for key in sorted(old.keys() | new.keys()):  # a set's order varies with the hash seed
         p, q = max(old.get(key, 0.0), floor), max(new.get(key, 0.0), floor)
         total += (q - p) * math.log(q / p)
     return total
