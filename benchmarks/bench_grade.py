@@ -25,7 +25,7 @@ from population import AS_OF, population
 
 import riskgrade
 from riskgrade.check import check
-from riskgrade.load import load_path
+from riskgrade.check.load import load_path
 from riskgrade.policy import default_policy_path
 from riskgrade.rules.durable_engine import DurableEngine
 
@@ -77,7 +77,7 @@ def main() -> None:
     }
     # Where the time goes on the durable path: validation + derived facts vs the engine.
     engine = policy.engine()
-    from riskgrade.evaluate import environment
+    from riskgrade.grading.evaluate import environment
 
     envs = [environment(policy.checked, *policy.validate(row), AS_OF) for row in rows]
     validate_s = best_of(args.repeat, lambda: [policy.validate(row) for row in rows])

@@ -33,7 +33,7 @@ from population import AS_OF, population
 
 import riskgrade
 from riskgrade.check import check
-from riskgrade.load import load_path
+from riskgrade.check.load import load_path
 from riskgrade.rules.durable_engine import DurableEngine
 
 RESULTS = Path(__file__).parent / "results"

@@ -21,7 +21,7 @@ import atheris
 
 with atheris.instrument_imports(include=["riskgrade"]):
     import riskgrade
-    from riskgrade.checked import BASE_SCHEMA
+    from riskgrade.check.checked import BASE_SCHEMA
     from riskgrade.policy import load_policy_source
     from riskgrade.rules.expr import ExprSyntaxError, parse
     from riskgrade.rules.typecheck import typecheck

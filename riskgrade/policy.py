@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from riskgrade.assessment import Assessment, Finding, TraceEvent, WaiverNote
 from riskgrade.check import check
-from riskgrade.checked import CheckedPolicy
+from riskgrade.check.checked import CheckedPolicy
+from riskgrade.check.load import Document, load_path, load_text
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import EngineError, FactError, GradeError, PolicyError
-from riskgrade.evaluate import (
+from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
+from riskgrade.grading.evaluate import (
     ENGINES,
     CompiledPath,
     environment,
@@ -21,11 +23,9 @@ from riskgrade.evaluate import (
     evaluate_durable,
     evaluate_python,
 )
-from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
-from riskgrade.findings import apply_waivers, order_findings, rule_findings
-from riskgrade.load import Document, load_path, load_text
-from riskgrade.recommend import recommend
-from riskgrade.scoring.grade import grade as score
+from riskgrade.grading.findings import apply_waivers, order_findings, rule_findings
+from riskgrade.grading.recommend import recommend
+from riskgrade.grading.score import grade as score
 
 if TYPE_CHECKING:
     from riskgrade.session import Session

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from riskgrade.assessment import Assessment
 from riskgrade.errors import RiskgradeError
-from riskgrade.findings import jsonable
+from riskgrade.grading.findings import jsonable
 
 if TYPE_CHECKING:
     from riskgrade.policy import EngineName, Policy

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import riskgrade
-from riskgrade.io import read_rows
-from riskgrade.supervision import Unit, grade_units, sample_district_path
+from riskgrade.batch.read import read_rows
+from riskgrade.supervision.settings import Unit, grade_units, sample_district_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = dt.date(2026, 11, 28)
@@ -85,8 +85,8 @@ def examples(n: int) -> int:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print what the default policy's own test cases cover."""
-    from riskgrade.casetest import run_cases
-    from riskgrade.coverage import coverage
+    from riskgrade.authoring.cases import run_cases
+    from riskgrade.authoring.coverage import coverage
 
     policy = riskgrade.load_policy()
     results = run_cases(policy)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import riskgrade
-from riskgrade.load import MAX_FILE_BYTES
+from riskgrade.check.load import MAX_FILE_BYTES
 
 MINI = (Path(__file__).parent / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from riskgrade.batch.read import coerce, read_rows
 from riskgrade.cli import main, sample_rows
-from riskgrade.io import coerce, read_rows
 
 ROWS = sample_rows()
 HEADERS_ZH = {
@@ -267,8 +267,8 @@ def test_an_interrupted_run_resumes_without_repeating_or_skipping_rows(
 ) -> None:
     import sys
 
-    import riskgrade.batch as batch
-    import riskgrade.io as rio
+    import riskgrade.batch.read as rio
+    import riskgrade.batch.run as batch
 
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
     from population import population
@@ -307,7 +307,7 @@ def test_an_interrupted_run_resumes_without_repeating_or_skipping_rows(
 
 
 def test_resume_refuses_a_checkpoint_from_another_run(tmp_path: Path) -> None:
-    import riskgrade.batch as batch
+    import riskgrade.batch.run as batch
 
     source = tmp_path / "units.jsonl"
     source.write_text(json.dumps(ROWS[0], ensure_ascii=False) + "\n", encoding="utf-8")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import riskgrade
-from riskgrade.casetest import run_cases
+from riskgrade.authoring.cases import run_cases
 from tests.conftest import AS_OF
 
 _POLICY = riskgrade.load_policy()
@@ -29,7 +29,7 @@ def test_policy_has_many_cases_and_no_warnings() -> None:
 
 
 def test_cases_reach_every_rule_countermeasure_band_and_boundary() -> None:
-    from riskgrade.coverage import coverage
+    from riskgrade.authoring.coverage import coverage
 
     report = coverage(_POLICY.checked, _CASES)
     assert report.missing() == [], report.render()

@@ -283,7 +283,7 @@ def test_missing_engine_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
 @settings(max_examples=examples(100), deadline=None)
 @given(enterprises(as_of=AS_OF))
 def test_fast_fact_dict_equals_model_dump(facts: dict[str, Any]) -> None:
-    from riskgrade.evaluate import facts_of
+    from riskgrade.grading.evaluate import facts_of
 
     enterprise = riskgrade.Enterprise.model_validate(facts)
     dumped = enterprise.model_dump(mode="python")
@@ -300,7 +300,7 @@ def _rss_kb() -> int:
 def test_engine_memory_stays_flat(default_policy: riskgrade.Policy) -> None:
     """Sessions are deleted after each fact: 20,000 more gradings on the engine must not grow
     the process (``benchmarks/scenarios.py soak`` runs 100,000 through the whole pipeline)."""
-    from riskgrade.evaluate import environment
+    from riskgrade.grading.evaluate import environment
 
     engine = default_policy.engine()
     enterprise, extras = default_policy.validate(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import riskgrade
+from riskgrade.authoring.explain import explain
 from riskgrade.cli import sample_rows
-from riskgrade.explain import explain
-from riskgrade.scoring.grade import grade as score
+from riskgrade.grading.score import grade as score
 from tests.conftest import AS_OF
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from riskgrade.checked import BASE_SCHEMA
+from riskgrade.check.checked import BASE_SCHEMA
 from riskgrade.rules.expr import ExprSyntaxError, constants_in, names_in, parse
 from riskgrade.rules.interpret import evaluate
 from riskgrade.rules.typecheck import typecheck

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import riskgrade
 from riskgrade.check import check
-from riskgrade.checked import BASE_SCHEMA
-from riskgrade.load import load_text
+from riskgrade.check.checked import BASE_SCHEMA
+from riskgrade.check.load import load_text
 from riskgrade.policy import Policy, load_policy_source, policy_source
 from riskgrade.rules.expr import ExprSyntaxError, parse
 from riskgrade.rules.typecheck import typecheck

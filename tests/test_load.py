@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from riskgrade.load import load_text
+from riskgrade.check.load import load_text
 
 
 def test_positions_of_every_node() -> None:

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import riskgrade
 from riskgrade.errors import SettingsError
-from riskgrade.plan import Plan, make_plan, working_days, write_plan
-from riskgrade.supervision import (
+from riskgrade.supervision.plan import Plan, make_plan, working_days, write_plan
+from riskgrade.supervision.settings import (
     SupervisionSettings,
     Unit,
     default_settings_path,

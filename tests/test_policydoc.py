@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import riskgrade
+from riskgrade.authoring.markdown import method_notes, render_markdown
 from riskgrade.policy import default_policy_path
-from riskgrade.policydoc import method_notes, render_markdown
 
 
 def test_default_policy_readme_is_current() -> None:
@@ -12,7 +12,7 @@ def test_default_policy_readme_is_current() -> None:
     current = (default_policy_path() / "README.md").read_text(encoding="utf-8")
     notes = method_notes(default_policy_path())
     assert notes and "LEC" in notes  # the method and why it replaced LEC
-    assert current == render_markdown(policy, notes), "run: python -m riskgrade.policydoc"
+    assert current == render_markdown(policy, notes), "run: python -m riskgrade.authoring.markdown"
 
 
 def test_readme_lists_every_rule_with_its_basis_and_every_countermeasure() -> None:

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 import riskgrade
 from riskgrade.cli import main
-from riskgrade.plan import make_plan
-from riskgrade.supervision import Unit, load_settings
+from riskgrade.supervision.plan import make_plan
+from riskgrade.supervision.settings import Unit, load_settings
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

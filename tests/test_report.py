@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 
 import riskgrade
-from riskgrade.plan import make_plan
-from riskgrade.supervision import Unit, load_settings
+from riskgrade.supervision.plan import make_plan
+from riskgrade.supervision.settings import Unit, load_settings
 from tests.conftest import AS_OF
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("jinja2")
 
-from riskgrade.report import render_html, summarize
+from riskgrade.supervision.report import render_html, summarize
 
 SETTINGS = load_settings()
 START = dt.date(2026, 11, 30)
@@ -227,7 +227,7 @@ def test_page_renders_in_headless_chromium(page: tuple[str, Tables], tmp_path: P
 
 
 def test_district_report_grades_and_builds_in_one_call(default_policy: riskgrade.Policy) -> None:
-    from riskgrade.report import district_report
+    from riskgrade.supervision.report import district_report
 
     rows = [
         {"id": "D1", "industry": "retail", "employees": 3, "community": "东风社区"},

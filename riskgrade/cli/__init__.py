@@ -1,8 +1,9 @@
 """The ``riskgrade`` command line: grade, report, plan, check, test, explain, graph, diff, schema.
 
 Every command has a Python function behind it (``riskgrade.policy.diagnose``,
-``riskgrade.casetest.run_cases``, ``riskgrade.explain.explain`` ...); every sentence it prints
-exists in Chinese and English (``--lang``; the default follows the locale, Chinese first).
+``riskgrade.authoring.cases.run_cases``, ``riskgrade.authoring.explain.explain`` ...);
+every sentence it prints exists in Chinese and English (``--lang``; the default follows the
+locale, Chinese first).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from riskgrade import io
+from riskgrade.batch import read as io
 from riskgrade.errors import PolicyError
 from riskgrade.i18n import default_lang, t
 from riskgrade.policy import Policy, load_policy

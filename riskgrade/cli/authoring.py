@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from riskgrade.authoring.diff import GRADES, LEVELS, PolicyDiff, diff_policies
+from riskgrade.authoring.graphs import dependency_graph, supersession, to_dot, to_mermaid
 from riskgrade.cli._common import (
     as_of_option,
     engine_option,
@@ -18,8 +20,6 @@ from riskgrade.cli._common import (
     resolve_as_of,
     resolve_lang,
 )
-from riskgrade.diffing import GRADES, LEVELS, PolicyDiff, diff_policies
-from riskgrade.graphexport import dependency_graph, supersession, to_dot, to_mermaid
 from riskgrade.i18n import t
 from riskgrade.policy import diagnose, load_policy
 from riskgrade.schema import render as render_schema

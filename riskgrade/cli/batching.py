@@ -17,7 +17,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from riskgrade.batch import grade_file
+from riskgrade.batch.read import InputError, load_mapping
+from riskgrade.batch.run import grade_file
 from riskgrade.cli._common import (
     as_of_option,
     lang_option,
@@ -26,7 +27,6 @@ from riskgrade.cli._common import (
     resolve_lang,
 )
 from riskgrade.i18n import t
-from riskgrade.io import InputError, load_mapping
 from riskgrade.policy import EngineName
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from riskgrade.authoring.explain import explain, render
 from riskgrade.cli._common import (
     as_of_option,
     engine_option,
@@ -20,7 +21,6 @@ from riskgrade.cli._common import (
     resolve_lang,
 )
 from riskgrade.errors import FactError
-from riskgrade.explain import explain, render
 
 
 @click.command("explain")

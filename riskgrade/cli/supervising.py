@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from riskgrade import io
+from riskgrade.batch import read as io
 from riskgrade.cli._common import (
     as_of_option,
     lang_option,
@@ -24,9 +24,9 @@ from riskgrade.cli._common import (
 )
 from riskgrade.errors import GradeError, SettingsError
 from riskgrade.i18n import t
-from riskgrade.plan import make_plan, summary_rows, working_days, write_plan
 from riskgrade.policy import Policy
-from riskgrade.supervision import (
+from riskgrade.supervision.plan import make_plan, summary_rows, working_days, write_plan
+from riskgrade.supervision.settings import (
     SupervisionSettings,
     Unit,
     grade_units,
@@ -185,7 +185,13 @@ def _prepare(
 def report_command(output: Path, **options: Any) -> None:
     """Write a district summary page for INPUT (default: the bundled sample district);
     with --inspectors and --days it includes an inspection plan."""
-    from riskgrade.report import MissingExtra, render_html, require, summarize, write_report
+    from riskgrade.supervision.report import (
+        MissingExtra,
+        render_html,
+        require,
+        summarize,
+        write_report,
+    )
 
     try:
         require()  # before grading anything

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from riskgrade.casetest import CaseResult, run_cases
+from riskgrade.authoring.cases import CaseResult, run_cases
+from riskgrade.authoring.coverage import coverage
 from riskgrade.cli._common import engine_option, lang_option, open_policy, resolve_lang
-from riskgrade.coverage import coverage
 from riskgrade.i18n import t
 
 

@@ -1,7 +1,7 @@
 """The JSON Schema of the policy format, generated from the models the loader uses.
 
 Regenerate the bundled copy with ``python -m riskgrade.schema`` after changing
-``riskgrade/model.py``; a test fails while the copy is stale.
+``riskgrade/check/format.py``; a test fails while the copy is stale.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from riskgrade.model import PolicyFile
+from riskgrade.check.format import PolicyFile
 
 SCHEMA_PATH = Path(__file__).parent / "policy.schema.json"
 

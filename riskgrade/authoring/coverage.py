@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from riskgrade.assessment import Assessment
-from riskgrade.casetest import CaseResult
-from riskgrade.checked import CheckedPolicy
+from riskgrade.authoring.cases import CaseResult
+from riskgrade.check.checked import CheckedPolicy
 from riskgrade.rules.expr import Node, constants_in
 
 
@@ -166,7 +166,7 @@ class Coverage:
 
 
 def coverage(policy: CheckedPolicy, results: list[CaseResult]) -> Coverage:
-    """Measure what ``results`` (from :func:`riskgrade.casetest.run_cases`) exercised."""
+    """Measure what ``results`` (from :func:`riskgrade.authoring.cases.run_cases`) exercised."""
     cov = Coverage(
         all_rules=[r.rule.id for r in policy.rules] + [o.override.id for o in policy.overrides],
         all_recommendations=list(policy.catalogue),

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from riskgrade.assessment import Finding, Recommendation, RiskLevel
-from riskgrade.checked import CheckedPolicy
+from riskgrade.check.checked import CheckedPolicy
 from riskgrade.facts import fact_label
-from riskgrade.findings import basis_text
+from riskgrade.grading.findings import basis_text
 from riskgrade.rules.expr import Node
 
 

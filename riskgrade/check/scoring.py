@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from riskgrade.assessment import RiskLevel
-from riskgrade.checked import SCORING_FACTS, CheckedOverride, FactorRow
+from riskgrade.check.checked import SCORING_FACTS, CheckedOverride, FactorRow
+from riskgrade.check.format import Scoring
 from riskgrade.diagnostics import Diagnostic
-from riskgrade.model import Scoring
 from riskgrade.rules.expr import Node
 from riskgrade.rules.types import Schema
 from riskgrade.scoring import DUTY_METHODS, RISK_METHODS, RiskMethod

@@ -1,8 +1,8 @@
 """A policy as a readable Markdown document (Chinese and English), for officials to audit.
 
-``python -m riskgrade.policydoc [POLICY] [-o FILE]`` writes it; the bundled default policy's
-copy lives beside it as ``README.md`` and a test keeps it current. A hand-written ``method.md``
-in the policy folder (the method and its rationale) is placed after the title.
+``python -m riskgrade.authoring.markdown [POLICY] [-o FILE]`` writes it; the bundled default
+policy's copy lives beside it as ``README.md`` and a test keeps it current. A hand-written
+``method.md`` in the policy folder (the method and its rationale) is placed after the title.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from riskgrade.model import Recommends, Trigger
+from riskgrade.check.format import Recommends, Trigger
 from riskgrade.policy import Policy, default_policy_path, load_policy
 
 _SEVERITY = {"minor": "一般 minor", "serious": "严重 serious", "major": "重大 major"}
@@ -58,8 +58,9 @@ def render_markdown(policy: Policy, notes: str | None = None) -> str:
         f"策略 policy `{p.header.name}` · 版本 version `{p.header.version}` · "
         f"{len(p.rules)} 条规则 rules · {len(p.catalogue)} 项对策 countermeasures",
         "",
-        "本文件由策略自动生成（`python -m riskgrade.policydoc`），请勿手工修改。",
-        "This file is generated from the policy (`python -m riskgrade.policydoc`); do not edit it.",
+        "本文件由策略自动生成（`python -m riskgrade.authoring.markdown`），请勿手工修改。",
+        "This file is generated from the policy (`python -m riskgrade.authoring.markdown`);"
+        " do not edit it.",
         "",
         *([notes.rstrip(), ""] if notes else []),
         "## 规则 Rules",

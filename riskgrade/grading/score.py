@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, Finding, RiskLevel, Score, TraceEvent
-from riskgrade.checked import SCORING_FACTS, CheckedPolicy
-from riskgrade.findings import basis_text, gap_messages, jsonable, missing_facts
-from riskgrade.model import Band, MatrixTable
+from riskgrade.check.checked import SCORING_FACTS, CheckedPolicy
+from riskgrade.check.format import Band, MatrixTable
+from riskgrade.grading.findings import basis_text, gap_messages, jsonable, missing_facts
 from riskgrade.rules.expr import names_in
 
 _LEVEL_SEVERITY = {"red": "major", "orange": "serious", "yellow": "minor", "blue": "minor"}

@@ -1,11 +1,11 @@
 """Inspection plan under scarce staff: who to visit on which day, and how many people are missing.
 
 Each risk colour has a target interval between inspections and each unit a yearly cap (both
-YAML data, :mod:`riskgrade.supervision`). Working day by working day, the units that are due
-(their last inspection plus their interval has passed, or they were never inspected) and whose
-cap allows another visit are served worst colour first, then longest overdue first, until the
-day's capacity (inspectors × units per inspector-day) is used; each inspector gets a group of
-neighbouring units (sorted by street and community). The same walk with unlimited capacity
+YAML data, :mod:`riskgrade.supervision.settings`). Working day by working day, the units that
+are due (their last inspection plus their interval has passed, or they were never inspected)
+and whose cap allows another visit are served worst colour first, then longest overdue first,
+until the day's capacity (inspectors × units per inspector-day) is used; each inspector gets a
+group of neighbouring units (sorted by street and community). The same walk with unlimited capacity
 gives the visits the targets call for, hence the **capacity gap**: inspector-days needed versus
 available, and how many more inspectors would close it.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from riskgrade.supervision import LEVELS, SupervisionSettings, Unit
+from riskgrade.supervision.settings import LEVELS, SupervisionSettings, Unit
 
 YEAR = dt.timedelta(days=365)
 

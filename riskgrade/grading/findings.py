@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from riskgrade.assessment import SEVERITY_ORDER, Finding, TraceEvent, WaiverNote
-from riskgrade.checked import CheckedPolicy, CheckedRule
-from riskgrade.evaluate import Evaluation
-from riskgrade.model import Text
+from riskgrade.check.checked import CheckedPolicy, CheckedRule
+from riskgrade.check.format import Text
+from riskgrade.grading.evaluate import Evaluation
 
 _KIND_ORDER = {"risk": 0, "override": 1, "violation": 2, "data_gap": 3}
 

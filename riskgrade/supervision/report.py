@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import GRADES
+from riskgrade.batch.read import Row
 from riskgrade.errors import GradeError, RiskgradeError
-from riskgrade.io import Row
-from riskgrade.plan import Plan, plan_rows, summary_rows
 from riskgrade.policy import Policy
-from riskgrade.supervision import LEVELS, SupervisionSettings, Unit
+from riskgrade.supervision.plan import Plan, plan_rows, summary_rows
+from riskgrade.supervision.settings import LEVELS, SupervisionSettings, Unit
 
 COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6c700", "blue": "#1f77b4"}
 TIERS = ("state", "above_scale_private", "small_micro", "other", "unknown")
@@ -392,8 +392,8 @@ def district_report(
 ) -> tuple[str, Summary, Plan | None]:
     """Grade ``rows`` and build the page; ``plan_options`` (``inspectors``, ``days``,
     ``start``, ``per_day``) adds an inspection plan."""
-    from riskgrade.plan import make_plan
-    from riskgrade.supervision import grade_units
+    from riskgrade.supervision.plan import make_plan
+    from riskgrade.supervision.settings import grade_units
 
     units, failures = grade_units(policy, rows, as_of)
     summary = summarize(units, failures, policy, settings, as_of)

@@ -6,9 +6,9 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from riskgrade.check.format import PolicyFile
+from riskgrade.check.load import Document
 from riskgrade.diagnostics import Diagnostic, did_you_mean
-from riskgrade.load import Document
-from riskgrade.model import PolicyFile
 
 
 def _document_path(loc: tuple[Any, ...], data: Any, missing_last: bool) -> tuple[Any, ...]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
-from riskgrade.checked import CheckedPolicy
+from riskgrade.check.checked import CheckedPolicy
 from riskgrade.facts import Enterprise
 from riskgrade.rules.closures import Compiled, compile_expr
 from riskgrade.rules.interpret import evaluate

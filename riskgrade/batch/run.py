@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import Assessment
-from riskgrade.errors import GradeError
-from riskgrade.io import (
+from riskgrade.batch.read import (
     ErrorWriter,
     InputError,
     ResultWriter,
@@ -32,6 +31,7 @@ from riskgrade.io import (
     read_rows,
     result_record,
 )
+from riskgrade.errors import GradeError
 from riskgrade.policy import EngineName, Policy, load_policy_source
 
 CHUNK = 500

@@ -15,17 +15,14 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from riskgrade.check_scoring import ScoringChecks
-from riskgrade.checked import (
+from riskgrade.check.checked import (
     BASE_SCHEMA,
     CheckedPolicy,
     CheckedRule,
     DerivedFact,
     Location,
 )
-from riskgrade.diagnostics import Diagnostic, did_you_mean
-from riskgrade.load import Document, Path_
-from riskgrade.model import (
+from riskgrade.check.format import (
     Derived,
     FactDecl,
     Header,
@@ -36,12 +33,15 @@ from riskgrade.model import (
     Waiver,
     trigger_ids,
 )
+from riskgrade.check.load import Document, Path_
+from riskgrade.check.scoring import ScoringChecks
+from riskgrade.check.structure import structure_problems
+from riskgrade.diagnostics import Diagnostic, did_you_mean
 from riskgrade.rules import graph as graphs
 from riskgrade.rules.expr import ExprSyntaxError, Node, names_in, parse
 from riskgrade.rules.satisfiable import never_true
 from riskgrade.rules.typecheck import AS_OF, typecheck
 from riskgrade.rules.types import Schema, Type, type_from_name
-from riskgrade.structure import structure_problems
 
 MAX_RULES = 2000
 

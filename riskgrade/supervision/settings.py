@@ -19,14 +19,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from riskgrade.assessment import Assessment, RiskLevel
-from riskgrade.batch import mark_duplicates, row_problem
+from riskgrade.batch.read import Row
+from riskgrade.batch.run import mark_duplicates, row_problem
+from riskgrade.check.format import Text
+from riskgrade.check.load import load_text
+from riskgrade.check.structure import structure_problems
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import FactError, GradeError, SettingsError
-from riskgrade.io import Row
-from riskgrade.load import load_text
-from riskgrade.model import Text
 from riskgrade.policy import Policy
-from riskgrade.structure import structure_problems
 
 LEVELS = ("red", "orange", "yellow", "blue")
 """Risk colours, worst first (the order the plan serves them in)."""
@@ -184,8 +184,8 @@ def grade_units(
     """Grade ``rows`` (compiled path) keeping where each unit is and when it was last
     inspected. Rows that fail validation, that a reader could not parse, or that repeat a unit
     id already seen come back as errors, so none is lost and none is counted twice. An error's
-    ``index`` is the row's number in its file for :class:`~riskgrade.io.Row` inputs, else its
-    0-based position."""
+    ``index`` is the row's number in its file for :class:`~riskgrade.batch.read.Row` inputs, else
+    its 0-based position."""
     units: list[Unit] = []
     failures: list[GradeError] = []
     numbered = (r if isinstance(r, Row) else Row(i, dict(r)) for i, r in enumerate(rows))

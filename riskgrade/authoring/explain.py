@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from riskgrade.assessment import Assessment, DutyGrade, Finding, RiskLevel, Score
 from riskgrade.facts import Enterprise
+from riskgrade.grading.score import grade as score
+from riskgrade.grading.score import matrix_cell
 from riskgrade.i18n import t
 from riskgrade.policy import EngineName, Policy
-from riskgrade.scoring.grade import grade as score
-from riskgrade.scoring.grade import matrix_cell
 
 MAX_CLEARED = 6
 """The largest set of findings searched when asking what would improve a grade."""

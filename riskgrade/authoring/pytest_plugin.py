@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from riskgrade.casetest import CaseResult, run_case
+from riskgrade.authoring.cases import CaseResult, run_case
 from riskgrade.errors import PolicyError
 from riskgrade.policy import Policy, load_policy
 

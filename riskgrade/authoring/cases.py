@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from riskgrade.assessment import Assessment
-from riskgrade.checked import Location
+from riskgrade.check.checked import Location
+from riskgrade.check.format import TestCase
 from riskgrade.errors import RiskgradeError
-from riskgrade.evaluate import environment
-from riskgrade.model import TestCase
+from riskgrade.grading.evaluate import environment
+from riskgrade.grading.score import scoring_env
 from riskgrade.policy import EngineName, Policy
-from riskgrade.scoring.grade import scoring_env
 
 
 @dataclass(frozen=True)

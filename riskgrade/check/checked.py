@@ -10,9 +10,7 @@ from typing import Any
 
 import networkx as nx
 
-from riskgrade.diagnostics import Diagnostic
-from riskgrade.facts import Enterprise
-from riskgrade.model import (
+from riskgrade.check.format import (
     Basis,
     Countermeasure,
     FactDecl,
@@ -24,6 +22,8 @@ from riskgrade.model import (
     Text,
     Waiver,
 )
+from riskgrade.diagnostics import Diagnostic
+from riskgrade.facts import Enterprise
 from riskgrade.rules.closures import Compiled, compile_expr
 from riskgrade.rules.expr import Node
 from riskgrade.rules.types import NUMBER, Schema, Type, enum, schema_of_model
