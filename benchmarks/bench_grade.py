@@ -79,7 +79,7 @@ def main() -> None:
     engine = policy.engine()
     from riskgrade.grading.evaluate import environment
 
-    envs = [environment(policy.checked, *policy.validate(row), AS_OF) for row in rows]
+    envs = [environment(policy.program, *policy.validate(row), AS_OF) for row in rows]
     validate_s = best_of(args.repeat, lambda: [policy.validate(row) for row in rows])
     engine_s = best_of(args.repeat, lambda: [engine.run(env) for env in envs])
 

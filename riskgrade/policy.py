@@ -6,31 +6,31 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from riskgrade.assessment import Assessment, Finding, TraceEvent, WaiverNote
+from riskgrade.assessment import Assessment
 from riskgrade.check import check
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.check.load import Document, load_path, load_text
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import EngineError, FactError, GradeError, PolicyError
-from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
-from riskgrade.grading.evaluate import (
-    ENGINES,
-    CompiledPath,
-    environment,
-    evaluate_compiled,
-    evaluate_durable,
-    evaluate_python,
+from riskgrade.facts import Enterprise
+from riskgrade.grading.pipeline import (
+    EngineName,
+    Evaluated,
+    Graded,
+    check_engine,
+    evaluate_unit,
+    grade_unit,
+    validate,
 )
-from riskgrade.grading.findings import apply_waivers, order_findings, rule_findings
-from riskgrade.grading.recommend import recommend
-from riskgrade.grading.score import grade as score
+from riskgrade.grading.program import Program
+from riskgrade.session import Session
 
 if TYPE_CHECKING:
-    from riskgrade.session import Session
+    from riskgrade.rules.durable_engine import DurableEngine
 
-EngineName = Literal["durable", "compiled", "python"]
+__all__ = ["EngineName", "Policy", "diagnose", "load_policy", "load_policy_source"]
 
 
 def default_policy_path() -> Path:
@@ -96,64 +96,41 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 
 class Policy:
-    """A checked policy, ready to grade enterprises."""
+    """A checked policy, ready to grade enterprises (see :func:`load_policy`)."""
 
     def __init__(self, checked: CheckedPolicy, warnings: list[Diagnostic] | None = None) -> None:
         self.checked = checked
+        self.program = Program(checked)
+        """Everything built once from the checked policy for grading."""
         self.warnings = warnings or []
-        self._engine: Any = None
-        self._compiled: CompiledPath | None = None
         self.source: dict[str, str] = {}
         """The policy's YAML texts by file name: how it travels to other processes."""
 
     @property
     def name(self) -> str:
+        """The policy's name (its ``policy: name:``)."""
         return self.checked.header.name
 
     @property
     def version(self) -> str:
+        """The policy's version (its ``policy: version:``)."""
         return self.checked.header.version
 
     @property
     def content_hash(self) -> str:
+        """A hash of the policy's content: two copies of one policy share it."""
         return self.checked.content_hash
 
     def __repr__(self) -> str:
         return f"<Policy {self.name} {self.version} ({len(self.checked.rules)} rules)>"
 
-    def engine(self) -> Any:
+    def engine(self) -> DurableEngine:
         """The durable_rules engine for this policy (built on first use)."""
-        if self._engine is None:
-            from riskgrade.rules.durable_engine import DurableEngine
-
-            conditions = [rule.condition for rule in self.checked.rules]
-            label = f"{self.name}_{self.content_hash[:8]}"
-            self._engine = DurableEngine.for_conditions(conditions, label)
-        return self._engine
+        return self.program.durable()
 
     def validate(self, facts: Mapping[str, Any] | Enterprise) -> tuple[Enterprise, dict[str, Any]]:
         """Validate facts into the schema plus this policy's extra facts; raises FactError."""
-        if isinstance(facts, Enterprise):
-            return facts, {}
-        if not isinstance(facts, Mapping):
-            raise FactError([("(enterprise)", f"expected a mapping, got {type(facts).__name__}")])
-        extras_decl = self.checked.extra_facts
-        base = {k: v for k, v in facts.items() if k not in extras_decl}
-        errors: list[tuple[str, str]] = []
-        extras: dict[str, Any] = {}
-        for name, decl in extras_decl.items():
-            value = facts.get(name)
-            try:
-                extras[name] = _extra_value(value, decl.type, decl.values)
-            except ValueError as exc:
-                errors.append((name, str(exc)))
-        try:
-            enterprise = parse_enterprise(dict(base))
-        except FactError as exc:
-            raise FactError(exc.errors + errors, exc.entity_id) from exc
-        if errors:
-            raise FactError(errors, enterprise.id)
-        return enterprise, extras
+        return validate(self.checked, facts)
 
     def grade(
         self,
@@ -161,14 +138,10 @@ class Policy:
         *,
         as_of: dt.date | None = None,
         engine: EngineName = "durable",
-        extras: Mapping[str, Any] | None = None,
     ) -> Assessment:
         """Grade one enterprise. ``facts`` is a dict (or an :class:`Enterprise`); ``as_of`` is
-        the evaluation date (default: today). Raises :class:`FactError` for bad facts.
-
-        ``extras`` are the policy's extra facts of an :class:`Enterprise` already validated by
-        :meth:`validate` (which returns both), so that it is not validated twice."""
-        return self.grade_with_facts(facts, as_of=as_of, engine=engine, extras=extras)[0]
+        the evaluation date (default: today). Raises :class:`FactError` for bad facts."""
+        return self.grade_with_facts(facts, as_of=as_of, engine=engine).assessment
 
     def grade_with_facts(
         self,
@@ -176,61 +149,21 @@ class Policy:
         *,
         as_of: dt.date | None = None,
         engine: EngineName = "durable",
-        extras: Mapping[str, Any] | None = None,
-    ) -> tuple[Assessment, dict[str, Any]]:
+    ) -> Graded:
         """:meth:`grade`, also returning the facts the unit was graded on, the policy's derived
         facts included (supervision reads ``high_risk`` there)."""
-        when = as_of or dt.date.today()
-        enterprise, env, findings, trace, waivers = self.evaluate(facts, when, engine, extras)
-        grades = score(self.checked, env, findings)
-        findings = order_findings(self.checked, findings + grades.findings)
-        assessment = Assessment.trusted(
-            entity_id=enterprise.id,
-            name=enterprise.name,
-            as_of=when,
-            risk_level=grades.risk_level,
-            duty_grade=grades.duty_grade,
-            score=grades.score,
-            findings=findings,
-            recommendations=recommend(self.checked, findings, grades.risk_level, env, grades.env),
-            trace=trace + grades.trace,
-            waivers=waivers,
-            policy_name=self.name,
-            policy_version=self.version,
-            policy_hash=self.content_hash,
-            engine=engine,
-        )
-        return assessment, env
+        check_engine(engine)
+        enterprise, extras = self.validate(facts)
+        return grade_unit(self.program, enterprise, extras, as_of or dt.date.today(), engine)
 
     def evaluate(
-        self,
-        facts: Mapping[str, Any] | Enterprise,
-        as_of: dt.date,
-        engine: EngineName,
-        extras: Mapping[str, Any] | None = None,
-    ) -> tuple[Enterprise, dict[str, Any], list[Finding], list[TraceEvent], list[WaiverNote]]:
+        self, facts: Mapping[str, Any] | Enterprise, as_of: dt.date, engine: EngineName
+    ) -> Evaluated:
         """Validate and evaluate, before scoring: the facts the rules saw, their findings
         (waivers applied), the rule trace and the unit's waivers."""
-        if engine not in ENGINES:
-            raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-        enterprise, found = self.validate(facts)
-        if extras is not None and isinstance(facts, Enterprise):
-            found = dict(extras)
-        extras = found
-        if engine == "python":  # the reference: everything interpreted
-            env = environment(self.checked, enterprise, extras, as_of)
-            evaluation = evaluate_python(self.checked, env)
-        else:  # derived facts by closures (proven equal to the interpreter); rules by engine
-            if self._compiled is None:
-                self._compiled = CompiledPath.build(self.checked)
-            env = environment(self.checked, enterprise, extras, as_of, self._compiled)
-            if engine == "durable":
-                evaluation = evaluate_durable(self.engine(), self.checked, env)
-            else:
-                evaluation = evaluate_compiled(self._compiled, env)
-        findings, trace = rule_findings(self.checked, evaluation)
-        findings, waivers = apply_waivers(self.checked, enterprise.id, findings, as_of)
-        return enterprise, env, findings, trace, waivers
+        check_engine(engine)
+        enterprise, extras = self.validate(facts)
+        return evaluate_unit(self.program, enterprise, extras, as_of, engine)
 
     def session(
         self,
@@ -242,8 +175,6 @@ class Policy:
         """A live re-grading session (:mod:`riskgrade.session`), saved to the SQLite file
         ``path`` if given (reopening it restores every unit); ``as_of`` defaults to the date
         saved in the file, else today."""
-        from riskgrade.session import Session
-
         return Session(self, path, as_of=as_of, engine=engine)
 
     def grade_many(
@@ -273,25 +204,3 @@ def _row_id(row: Any) -> str | None:
         value = row.get("id")
         return value if isinstance(value, str) else None
     return None
-
-
-def _extra_value(value: Any, kind: str, values: list[str] | None) -> Any:
-    if value is None:
-        return None
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
-        return value
-    if kind in ("int", "number"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"expected a number, got {value!r}")
-        if kind == "int" and not float(value).is_integer():
-            raise ValueError(f"expected a whole number, got {value!r}")
-        return value
-    if kind == "date":
-        return _iso_date(value)
-    if not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
-    if kind == "enum" and values is not None and value not in values:
-        raise ValueError(f"expected one of {', '.join(values)}, got {value!r}")
-    return value

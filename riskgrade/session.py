@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from riskgrade.assessment import Assessment
 from riskgrade.errors import RiskgradeError
 from riskgrade.grading.findings import jsonable
+from riskgrade.grading.pipeline import grade_unit
 
 if TYPE_CHECKING:
     from riskgrade.policy import EngineName, Policy
@@ -345,7 +346,8 @@ class Session:
         enterprise, extras = self.policy.validate(facts)  # a bad update changes nothing
         stored = enterprise.model_dump(mode="json", exclude_none=True)
         stored.update((k, v) for k, v in extras.items() if v is not None)
-        after = self.policy.grade(enterprise, as_of=self.as_of, engine=self.engine, extras=extras)
+        graded = grade_unit(self.policy.program, enterprise, extras, self.as_of, self.engine)
+        after = graded.assessment
         with self._db:
             seq = self._log(unit_id, kind, data, int(after.risk_level))
             self._db.execute(

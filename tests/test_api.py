@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import riskgrade
 from riskgrade.assessment import TraceEvent
+from riskgrade.grading.pipeline import grade_unit
 from riskgrade.testing import enterprises
 from tests.conftest import AS_OF, examples
 
@@ -177,8 +178,8 @@ def test_policy_extra_facts_are_typed(tmp_path) -> None:  # type: ignore[no-unty
     assert caught.value.fields == ["has_canteen"]
     enterprise, extras = policy.validate({**base, "has_canteen": True})  # validated once
     assert extras == {"has_canteen": True}
-    again = policy.grade(enterprise, as_of=AS_OF, extras=extras)
-    assert again == policy.grade({**base, "has_canteen": True}, as_of=AS_OF)
+    graded = grade_unit(policy.program, enterprise, extras, AS_OF, "durable")
+    assert graded.assessment == policy.grade({**base, "has_canteen": True}, as_of=AS_OF)
 
 
 def test_bundled_policy_loads_from_the_package() -> None:

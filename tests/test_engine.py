@@ -306,7 +306,7 @@ def test_engine_memory_stays_flat(default_policy: riskgrade.Policy) -> None:
     enterprise, extras = default_policy.validate(
         {"id": "m", "industry": "catering", "employees": 9, "uses_gas": True}
     )
-    env = environment(default_policy.checked, enterprise, extras, AS_OF)
+    env = environment(default_policy.program, enterprise, extras, AS_OF)
     first = engine.run(env)
     for _ in range(2_000):
         engine.run(env)

@@ -10,9 +10,10 @@ from tests.conftest import AS_OF
 
 
 def _after(policy: riskgrade.Policy, facts: dict[str, object], cleared: tuple[str, ...]) -> object:
-    _, env, findings, _, _ = policy.evaluate(facts, AS_OF, "python")
+    evaluated = policy.evaluate(facts, AS_OF, "python")
+    env, findings = evaluated.facts, evaluated.findings
     kept = [f for f in findings if f.rule not in cleared]
-    return score(policy.checked, env, kept, frozenset(cleared))
+    return score(policy.program, env, kept, frozenset(cleared))
 
 
 def test_next_grade_clears_the_fewest_findings(default_policy: riskgrade.Policy) -> None:

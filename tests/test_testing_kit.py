@@ -119,7 +119,7 @@ def test_unknown_check_catches_a_rule_that_goes_silent_on_missing_facts(tmp_path
 def test_justification_catches_a_countermeasure_citing_no_finding(
     mini_policy: riskgrade.Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import riskgrade.policy as module
+    import riskgrade.grading.pipeline as module
 
     original = module.recommend
     monkeypatch.setattr(
@@ -131,7 +131,7 @@ def test_justification_catches_a_countermeasure_citing_no_finding(
 def test_unique_catches_a_superseded_countermeasure(
     mini_policy: riskgrade.Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import riskgrade.policy as module
+    import riskgrade.grading.pipeline as module
 
     original = module.recommend
 

@@ -74,7 +74,7 @@ def run_case(
     try:
         facts = case_facts(policy, case)
         assessment = policy.grade(facts, as_of=case.as_of, engine=engine)
-        env = environment(policy.checked, *policy.validate(facts), case.as_of)
+        env = environment(policy.program, *policy.validate(facts), case.as_of)
     except RiskgradeError as exc:
         return CaseResult(case.name, location, [Mismatch("grading", "an assessment", exc)], None)
     expect = case.expect

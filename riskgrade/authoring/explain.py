@@ -48,7 +48,8 @@ def explain(
     risk level and duty grade."""
     when = as_of or dt.date.today()
     assessment = policy.grade(facts, as_of=when, engine=engine)
-    _, env, findings, _, _ = policy.evaluate(facts, when, engine)
+    evaluated = policy.evaluate(facts, when, engine)
+    env, findings = evaluated.facts, evaluated.findings
     # Heaviest first (overrides, then by deduction), so searches try the big levers first.
     weighted = [f for f in assessment.findings if f.kind in ("violation", "override")]
     weighted.sort(key=lambda f: (f.kind != "override", -f.deduction))
@@ -57,10 +58,10 @@ def explain(
     grade = assessment.duty_grade
 
     def level_after(cleared: frozenset[str]) -> RiskLevel:
-        return score(policy.checked, env, _without(findings, cleared), cleared).risk_level
+        return score(policy.program, env, _without(findings, cleared), cleared).risk_level
 
     def grade_after(cleared: frozenset[str]) -> DutyGrade:
-        return score(policy.checked, env, _without(findings, cleared), cleared).duty_grade
+        return score(policy.program, env, _without(findings, cleared), cleared).duty_grade
 
     if level is RiskLevel.BLUE:
         next_level = NextStep("best")

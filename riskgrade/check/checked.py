@@ -3,10 +3,8 @@ whose every reference resolved, with source locations for traces and diagnostics
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import networkx as nx
 
@@ -24,7 +22,6 @@ from riskgrade.check.format import (
 )
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.facts import Enterprise
-from riskgrade.rules.closures import Compiled, compile_expr
 from riskgrade.rules.expr import Node
 from riskgrade.rules.types import NUMBER, Schema, Type, enum, schema_of_model
 from riskgrade.scoring.registry import RiskMethod
@@ -93,7 +90,10 @@ class FactorRow:
 
 @dataclass
 class CheckedPolicy:
-    """A policy that checked clean: every expression parsed and typed, every reference resolved."""
+    """A policy that checked clean: every expression parsed and typed, every reference resolved.
+
+    The check stage's output, read by every later stage and written by none: what grading
+    builds from it once lives in :class:`riskgrade.grading.program.Program`."""
 
     header: Header
     schema: Schema
@@ -120,24 +120,3 @@ class CheckedPolicy:
     """A stated risk matrix as (row value, column value) -> colour (empty: levels by bands)."""
     derived_sources: dict[str, frozenset[str]] = field(default_factory=dict)
     """Each derived fact -> the schema facts it is computed from (through other derived facts)."""
-    _basis_texts: dict[tuple[tuple[str, ...], str], str] = field(default_factory=dict, repr=False)
-    _closures: dict[int, Compiled] = field(default_factory=dict, repr=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    """Things built once from the checked policy (the interpreted evaluation path)."""
-
-    def closure(self, node: Node) -> Compiled:
-        """``node`` compiled to a closure once (scoring and countermeasure conditions)."""
-        compiled = self._closures.get(id(node))
-        if compiled is None:
-            compiled = self._closures[id(node)] = compile_expr(node)
-        return compiled
-
-    def basis_text(self, ids: Iterable[str], lang: str = "zh") -> str:
-        """The legal bases' text joined for reading (memoised: the grading hot path)."""
-        key = (tuple(ids), lang)
-        text = self._basis_texts.get(key)
-        if text is None:
-            separator = "；" if lang == "zh" else "; "
-            text = separator.join(getattr(self.bases[b], lang) for b in key[0])
-            self._basis_texts[key] = text
-        return text

@@ -10,47 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
-from riskgrade.check.checked import CheckedPolicy
 from riskgrade.facts import Enterprise
-from riskgrade.rules.closures import Compiled, compile_expr
-from riskgrade.rules.interpret import evaluate
+from riskgrade.grading.program import CompiledPath, Program
 from riskgrade.rules.typecheck import AS_OF
 
 Outcome = Literal["true", "unknown", "false"]
-ENGINES = ("durable", "compiled", "python")
-
-
-@dataclass(frozen=True)
-class CompiledPath:
-    """The policy's derived facts and rule conditions as closures (see rules/closures.py)."""
-
-    derived: tuple[tuple[str, tuple[tuple[Compiled, Compiled], ...]], ...]
-    rules: tuple[Compiled, ...]
-
-    @classmethod
-    def build(cls, policy: CheckedPolicy) -> CompiledPath:
-        derived = tuple(
-            (d.name, tuple((compile_expr(w), compile_expr(v)) for w, v in d.cases))
-            for d in policy.derived
-        )
-        return cls(derived, tuple(compile_expr(rule.condition) for rule in policy.rules))
-
-    @classmethod
-    def interpreted(cls, policy: CheckedPolicy) -> CompiledPath:
-        """The same shape, evaluating by interpretation (the reference path); built once."""
-        cached = policy._cache.get("interpreted")
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        derived = tuple(
-            (d.name, tuple((partial(evaluate, w), partial(evaluate, v)) for w, v in d.cases))
-            for d in policy.derived
-        )
-        path = cls(derived, tuple(partial(evaluate, rule.condition) for rule in policy.rules))
-        policy._cache["interpreted"] = path
-        return path
 
 
 @dataclass(frozen=True)
@@ -77,21 +43,21 @@ def facts_of(enterprise: Enterprise) -> dict[str, Any]:
 
 
 def environment(
-    policy: CheckedPolicy,
+    program: Program,
     enterprise: Enterprise,
     extras: Mapping[str, Any],
     as_of: dt.date,
-    compiled: CompiledPath | None = None,
+    path: CompiledPath | None = None,
 ) -> dict[str, Any]:
     """The facts rules read: the enterprise's, the policy's extra facts, ``as_of`` and the
     derived facts (computed in dependency order; the first case that holds wins, an undecided
-    case before it makes the value unknown). ``compiled`` computes them with closures; without
-    it they are interpreted."""
+    case before it makes the value unknown). ``path`` computes them (by default the
+    interpreted reference path)."""
     env = facts_of(enterprise)
-    for name in policy.extra_facts:
+    for name in program.policy.extra_facts:
         env[name] = extras.get(name)
     env[AS_OF] = as_of
-    derived = compiled.derived if compiled is not None else CompiledPath.interpreted(policy).derived
+    derived = (path or program.interpreted).derived
     for name, cases in derived:
         value = None
         for when, value_of in cases:
@@ -105,9 +71,9 @@ def environment(
     return env
 
 
-def evaluate_python(policy: CheckedPolicy, env: Mapping[str, Any]) -> Evaluation:
+def evaluate_python(program: Program, env: Mapping[str, Any]) -> Evaluation:
     """Rule outcomes by interpreting the checked expressions (the reference path)."""
-    return evaluate_compiled(CompiledPath.interpreted(policy), env)
+    return evaluate_compiled(program.interpreted, env)
 
 
 def evaluate_compiled(compiled: CompiledPath, env: Mapping[str, Any]) -> Evaluation:
@@ -120,8 +86,10 @@ def evaluate_compiled(compiled: CompiledPath, env: Mapping[str, Any]) -> Evaluat
     return Evaluation(env, outcomes, fired)
 
 
-def evaluate_durable(engine: Any, policy: CheckedPolicy, env: Mapping[str, Any]) -> Evaluation:
-    outcomes: list[Outcome] = ["false"] * len(policy.rules)
+def evaluate_durable(program: Program, env: Mapping[str, Any]) -> Evaluation:
+    """Rule outcomes from the durable_rules engine, in the order its rules fired."""
+    engine = program.durable()
+    outcomes: list[Outcome] = ["false"] * len(program.policy.rules)
     fired: list[int] = []
     for name in engine.run(env):
         index, outcome = engine.program.outcomes[name]

@@ -10,6 +10,7 @@ from riskgrade.assessment import SEVERITY_ORDER, Finding, TraceEvent, WaiverNote
 from riskgrade.check.checked import CheckedPolicy, CheckedRule
 from riskgrade.check.format import Text
 from riskgrade.grading.evaluate import Evaluation
+from riskgrade.grading.program import Program
 
 _KIND_ORDER = {"risk": 0, "override": 1, "violation": 2, "data_gap": 3}
 
@@ -47,11 +48,6 @@ def missing_facts(policy: CheckedPolicy, names: Iterable[str], env: Mapping[str,
     return sorted(missing)
 
 
-def basis_text(policy: CheckedPolicy, ids: Iterable[str], lang: str = "zh") -> str:
-    """The legal bases' text joined for reading (Chinese by default)."""
-    return policy.basis_text(ids, lang)
-
-
 def gap_messages(text: Text, missing: list[str]) -> dict[str, str]:
     """The data-gap message for a check that could not be decided."""
     return {
@@ -64,27 +60,8 @@ def _messages(text: Text) -> dict[str, str]:
     return {"zh": text.zh, "en": text.en}
 
 
-def _static(policy: CheckedPolicy, rule: CheckedRule) -> tuple[dict[str, Any], list[str]]:
-    """What every finding of ``rule`` shares, and the facts it shows as evidence (built once
-    per policy: the grading hot path)."""
-    statics: dict[str, tuple[dict[str, Any], list[str]]] = policy._cache.setdefault("findings", {})
-    known = statics.get(rule.rule.id)
-    if known is None:
-        spec = rule.rule
-        shared = {
-            "rule": spec.id,
-            "duty": spec.duty,
-            "basis": basis_text(policy, spec.basis),
-            "source": str(rule.location),
-        }
-        known = statics[spec.id] = (shared, spec.evidence or sorted(rule.reads))
-    return known
-
-
-def _finding(
-    policy: CheckedPolicy, rule: CheckedRule, env: Mapping[str, Any], **extra: Any
-) -> Finding:
-    shared, evidence_names = _static(policy, rule)
+def _finding(program: Program, rule: CheckedRule, env: Mapping[str, Any], **extra: Any) -> Finding:
+    shared, evidence_names = program.finding_fields(rule)
     return Finding.trusted(  # built from checked data: no need to validate
         **shared,
         bases=list(rule.rule.basis),
@@ -94,9 +71,10 @@ def _finding(
 
 
 def rule_findings(
-    policy: CheckedPolicy, evaluation: Evaluation
+    program: Program, evaluation: Evaluation
 ) -> tuple[list[Finding], list[TraceEvent]]:
     """Violations and data gaps for every rule that did not come out plainly false."""
+    policy = program.policy
     findings: list[Finding] = []
     env = evaluation.env
     cap = policy.header.defaults.assumed_severity
@@ -111,7 +89,7 @@ def rule_findings(
                 severity = cap  # a breach resting on missing facts is never graded major
             findings.append(
                 _finding(
-                    policy,
+                    program,
                     rule,
                     env,
                     kind="violation",
@@ -128,7 +106,7 @@ def rule_findings(
             messages = gap_messages(spec.message, missing)
             findings.append(
                 _finding(
-                    policy,
+                    program,
                     rule,
                     env,
                     kind="data_gap",

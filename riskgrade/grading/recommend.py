@@ -16,14 +16,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from riskgrade.assessment import Finding, Recommendation, RiskLevel
-from riskgrade.check.checked import CheckedPolicy
 from riskgrade.facts import fact_label
-from riskgrade.grading.findings import basis_text
-from riskgrade.rules.expr import Node
+from riskgrade.grading.program import Program
 
 
 def recommend(
-    policy: CheckedPolicy,
+    program: Program,
     findings: list[Finding],
     level: RiskLevel,
     env: Mapping[str, Any],
@@ -37,7 +35,8 @@ def recommend(
         bucket = causes.setdefault(rec_id, [])
         bucket.extend(b for b in because if b not in bucket)
 
-    triggers, order = _tables(policy)
+    policy = program.policy
+    triggers, order = program.triggers, program.catalogue_order
     verify = policy.header.defaults.verify
     for finding in findings:
         if finding.kind in ("violation", "override"):
@@ -47,10 +46,10 @@ def recommend(
             for rec_id, condition in triggers.get(finding.rule, ()):
                 if finding.assumed and policy.catalogue[rec_id].requires_evidence:
                     continue
-                if condition is None or policy.closure(condition)(env) is not False:
+                if condition is None or program.closure(condition)(env) is not False:
                     add(rec_id, [finding.rule])
     for rec_id, condition in policy.level_triggers.get(level.name.lower(), ()):
-        if condition is None or policy.closure(condition)(scoring_env or env) is not False:
+        if condition is None or program.closure(condition)(scoring_env or env) is not False:
             add(rec_id, ["risk_level"])
     present = set(causes)
     closure = policy.supersedes_closure
@@ -60,47 +59,14 @@ def recommend(
     dropped = {s for rec in present for s in closure[rec]} & present
     kept = sorted(present - dropped, key=lambda r: (policy.catalogue[r].priority, order[r], r))
     by_rule = {f.rule: f for f in findings}
-    return [_recommendation(policy, rec_id, causes[rec_id], by_rule) for rec_id in kept]
-
-
-_Triggers = dict[str, tuple[tuple[str, Node | None], ...]]
-
-
-def _tables(policy: CheckedPolicy) -> tuple[_Triggers, dict[str, int]]:
-    """Each rule's and override's countermeasures, and the catalogue order (built once)."""
-    tables: tuple[_Triggers, dict[str, int]] | None = policy._cache.get("recommend")
-    if tables is None:
-        triggers: _Triggers = {r.rule.id: r.triggers for r in policy.rules}
-        triggers.update({o.override.id: o.triggers for o in policy.overrides})
-        order = {rec: i for i, rec in enumerate(policy.catalogue)}
-        tables = policy._cache["recommend"] = (triggers, order)
-    return tables
-
-
-def _shared(policy: CheckedPolicy, rec_id: str) -> dict[str, Any]:
-    """The fields of a countermeasure that do not depend on its causes (built once)."""
-    statics: dict[str, dict[str, Any]] = policy._cache.setdefault("recommendations", {})
-    shared = statics.get(rec_id)
-    if shared is None:
-        entry = policy.catalogue[rec_id]
-        shared = statics[rec_id] = {
-            "id": rec_id,
-            "priority": entry.priority,
-            "deadline_days": entry.deadline_days,
-            "responsible": entry.responsible,
-            "title": entry.title.zh,
-            "titles": {"zh": entry.title.zh, "en": entry.title.en},
-            "message": entry.text.zh,
-            "messages": {"zh": entry.text.zh, "en": entry.text.en},
-            "basis": basis_text(policy, entry.basis),
-        }
-    return shared
+    return [_recommendation(program, rec_id, causes[rec_id], by_rule) for rec_id in kept]
 
 
 def _recommendation(
-    policy: CheckedPolicy, rec_id: str, because: list[str], findings: Mapping[str, Finding]
+    program: Program, rec_id: str, because: list[str], findings: Mapping[str, Finding]
 ) -> Recommendation:
-    shared = _shared(policy, rec_id)
+    policy = program.policy
+    shared = program.recommendation_fields(rec_id)
     fields = {
         **shared,
         "titles": dict(shared["titles"]),
@@ -126,5 +92,5 @@ def _recommendation(
                 f"\n{policy.bases[b].en}: {t.en}" for b, t in penalised.items()
             )
             fields.update(message=zh, messages={"zh": zh, "en": en})
-            fields["basis"] = basis_text(policy, list(penalised))
+            fields["basis"] = program.basis_text(list(penalised))
     return Recommendation.trusted(**fields)  # built from checked data: no need to validate

@@ -16,7 +16,8 @@ from typing import Any
 from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, Finding, RiskLevel, Score, TraceEvent
 from riskgrade.check.checked import SCORING_FACTS, CheckedPolicy
 from riskgrade.check.format import Band, MatrixTable
-from riskgrade.grading.findings import basis_text, gap_messages, jsonable, missing_facts
+from riskgrade.grading.findings import gap_messages, jsonable, missing_facts
+from riskgrade.grading.program import Program
 from riskgrade.rules.expr import names_in
 
 _LEVEL_SEVERITY = {"red": "major", "orange": "serious", "yellow": "minor", "blue": "minor"}
@@ -77,7 +78,7 @@ def scoring_env(
 
 
 def grade(
-    policy: CheckedPolicy,
+    program: Program,
     env: Mapping[str, Any],
     findings: list[Finding],
     cleared: frozenset[str] = frozenset(),
@@ -85,6 +86,7 @@ def grade(
     """Score one enterprise: duty grade, risk score, band level and overrides.
 
     ``cleared`` names overrides to treat as resolved (used to ask "what if" questions)."""
+    policy = program.policy
     duty_score, deductions, duty = duty_grade(policy, findings)
     senv = scoring_env(env, findings, duty_score, duty)
     trace: list[TraceEvent] = []
@@ -93,7 +95,7 @@ def grade(
     for name, rows in policy.factors.items():
         skipped: list[str] = []
         for row in rows:
-            holds = policy.closure(row.condition)(senv)
+            holds = program.closure(row.condition)(senv)
             if holds is None and row.unknown == "skip":
                 row_reads = sorted(names_in(row.condition) & set(policy.schema))
                 skipped += [m for m in missing_facts(policy, row_reads, env) if m not in skipped]
@@ -110,7 +112,7 @@ def grade(
                 )
                 break
         if skipped:  # reported, so that unknown facts never lower a factor silently
-            extra_findings.append(_factor_gap(policy, name, factors[name], skipped))
+            extra_findings.append(_factor_gap(program, name, factors[name], skipped))
     risk_score = policy.risk_method.combine(factors)
     risk = policy.scoring.risk
     if risk.matrix is not None:
@@ -128,7 +130,7 @@ def grade(
     applied: list[str] = []
     for checked in policy.overrides:
         override = checked.override
-        holds = policy.closure(checked.condition)(senv)
+        holds = program.closure(checked.condition)(senv)
         if holds is False or override.id in cleared:
             continue
         reads = sorted(names_in(checked.condition) & set(policy.schema))
@@ -145,7 +147,7 @@ def grade(
             missing = missing_facts(policy, reads, env)
             extra_findings.append(
                 _finding(
-                    policy,
+                    program,
                     override.id,
                     "data_gap",
                     "info",
@@ -162,7 +164,7 @@ def grade(
         applied.append(override.id)
         extra_findings.append(
             _finding(
-                policy,
+                program,
                 override.id,
                 "override",
                 _LEVEL_SEVERITY[override.at_least],
@@ -175,8 +177,8 @@ def grade(
         )
         level = max(level, floor)
     triggers = policy.level_triggers.get(level.name.lower(), ())
-    if any(c is None or policy.closure(c)(senv) is not False for _, c in triggers):
-        extra_findings.append(_risk_finding(policy, level, factors, risk_score))
+    if any(c is None or program.closure(c)(senv) is not False for _, c in triggers):
+        extra_findings.append(_risk_finding(program, level, factors, risk_score))
     score = Score.trusted(
         duty_score=float(duty_score),
         duty_start=float(policy.scoring.duty.start),
@@ -201,7 +203,7 @@ __all__ = ["SEVERITY_ORDER", "Grades", "duty_grade", "grade", "matrix_cell"]
 
 
 def _finding(
-    policy: CheckedPolicy,
+    program: Program,
     rule: str,
     kind: str,
     severity: str,
@@ -215,7 +217,7 @@ def _finding(
         kind=kind,  # type: ignore[arg-type]
         duty="risk",
         severity=severity,  # type: ignore[arg-type]
-        basis=basis_text(policy, basis_ids),
+        basis=program.basis_text(basis_ids),
         bases=list(basis_ids),
         message=messages["zh"],
         messages=messages,
@@ -224,9 +226,10 @@ def _finding(
 
 
 def _risk_finding(
-    policy: CheckedPolicy, level: RiskLevel, factors: dict[str, Decimal], risk_score: Decimal
+    program: Program, level: RiskLevel, factors: dict[str, Decimal], risk_score: Decimal
 ) -> Finding:
     """The risk level as a finding, so countermeasures it triggers can name their cause."""
+    policy = program.policy
     matrix = policy.scoring.risk.matrix
     if matrix is not None:
         arithmetic = f"{policy.risk_method.name.upper()}: {matrix_cell(matrix, factors)}"
@@ -239,12 +242,19 @@ def _risk_finding(
     }
     evidence = {name: float(value) for name, value in factors.items()}
     return _finding(
-        policy, "risk_level", "risk", "info", policy.scoring.risk.basis, messages, evidence=evidence
+        program,
+        "risk_level",
+        "risk",
+        "info",
+        policy.scoring.risk.basis,
+        messages,
+        evidence=evidence,
     )
 
 
-def _factor_gap(policy: CheckedPolicy, factor: str, value: Decimal, missing: list[str]) -> Finding:
+def _factor_gap(program: Program, factor: str, value: Decimal, missing: list[str]) -> Finding:
     """A data gap: a factor row was passed over because its facts are unknown."""
+    policy = program.policy
     shown = f"{value.normalize():f}"
     messages = {
         "zh": f"数据缺失，风险因子 {factor} 按 {shown} 计（缺少：{'、'.join(missing)}）",
@@ -252,7 +262,7 @@ def _factor_gap(policy: CheckedPolicy, factor: str, value: Decimal, missing: lis
         f"(missing: {', '.join(missing)})",
     }
     return _finding(
-        policy,
+        program,
         f"factor_{factor}",
         "data_gap",
         "info",

@@ -197,10 +197,8 @@ def grade_units(
             failures.append(GradeError(row.number, *marked))
             continue
         try:
-            enterprise, extras = policy.validate(row.facts)
-            assessment, env = policy.grade_with_facts(
-                enterprise, as_of=as_of, engine="compiled", extras=extras
-            )
+            graded = policy.grade_with_facts(row.facts, as_of=as_of, engine="compiled")
+            assessment, env, enterprise = graded.assessment, graded.facts, graded.enterprise
         except FactError as exc:
             failures.append(GradeError(row.number, exc.entity_id, exc.errors, exc))
             continue
