@@ -19,18 +19,29 @@ class RiskLevel(IntEnum):
 
     @property
     def label_zh(self) -> str:
+        """The Chinese label, e.g. ``红/重大风险``."""
         return _LEVEL_LABELS[self][0]
 
     @property
     def label_en(self) -> str:
+        """The English label, e.g. ``red/major risk``."""
         return _LEVEL_LABELS[self][1]
 
     def label(self, lang: str = "zh") -> str:
+        """The label in ``lang`` ("zh" or "en")."""
         return self.label_zh if lang == "zh" else self.label_en
 
     @classmethod
     def from_name(cls, name: str) -> RiskLevel:
+        """The level named ``name`` as policies write it ("red" .. "blue")."""
         return cls[name.upper()]
+
+    @classmethod
+    def names(cls, *, worst_first: bool = False) -> tuple[str, ...]:
+        """The levels' names as policies and reports write them, blue first (or red first):
+        the one place their order is stated."""
+        names = tuple(level.name.lower() for level in cls)
+        return names[::-1] if worst_first else names
 
 
 _LEVEL_LABELS = {
@@ -52,12 +63,19 @@ class DutyGrade(StrEnum):
     @property
     def rank(self) -> int:
         """0 for A (best) to 3 for D (worst)."""
-        return "ABCD".index(self.value)
+        return _GRADE_RANK[self]
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The grades, best (A) first: the one place their order is stated."""
+        return tuple(grade.value for grade in cls)
+
+
+_GRADE_RANK = {grade: rank for rank, grade in enumerate(DutyGrade)}
 
 
 SeverityName = Literal["info", "minor", "serious", "major"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "minor": 1, "serious": 2, "major": 3}
-GRADES = ("A", "B", "C", "D")
 
 
 _Plan = tuple[dict[str, None], tuple[tuple[str, Any], ...], tuple[tuple[str, Any], ...]]

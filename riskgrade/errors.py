@@ -1,13 +1,23 @@
 """The riskgrade exception tree.
 
-Every exception riskgrade raises derives from :class:`RiskgradeError`::
+Every exception riskgrade raises derives from :class:`RiskgradeError`, and every one is
+defined here::
 
     RiskgradeError
-    ├── PolicyError        a policy did not load or check clean (carries .diagnostics)
-    ├── FactError          facts about an enterprise are invalid (also a ValueError)
-    ├── EngineError        the rule engine failed or is unavailable
-    └── GradeError         one row of a batch could not be graded (returned, not raised,
-                           by ``Policy.grade_many``)
+    ├── PolicyError          a policy did not load or check clean (carries .diagnostics)
+    │   └── SettingsError    a supervision settings file is invalid (same .diagnostics)
+    ├── FactError            facts about an enterprise are invalid (also a ValueError)
+    ├── EngineError          the rule engine failed or is unavailable
+    ├── GradeError           one row of a batch could not be graded (returned, not raised,
+    │                        by ``Policy.grade_many``)
+    ├── InputError           an input file cannot be read at all (not a row problem)
+    ├── SessionError         a live session refused an operation (unknown unit or event)
+    ├── MissingExtra         an optional dependency is not installed (also an ImportError)
+    └── PropertyFailure      a policy broke a property of the testing kit (also an
+                             AssertionError, so pytest reports it as a failed assertion)
+
+Where a caller expects a builtin, the error is one too (``except ValueError`` catches a
+``FactError``).
 """
 
 from __future__ import annotations
@@ -82,3 +92,21 @@ class GradeError(RiskgradeError):
             "entity_id": self.entity_id,
             "errors": [{"field": f, "message": m} for f, m in self.errors],
         }
+
+
+class InputError(RiskgradeError):
+    """An input file cannot be read at all (not a row problem)."""
+
+
+class SessionError(RiskgradeError):
+    """A session operation was refused (unknown unit, unknown event, bad event data)."""
+
+
+class MissingExtra(RiskgradeError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message names the
+    ``pip install`` command (e.g. the district page needs the ``report`` extra)."""
+
+
+class PropertyFailure(RiskgradeError, AssertionError):
+    """A policy broke a property checked by :mod:`riskgrade.testing`; the message names the
+    property, the minimal enterprise and what changed."""

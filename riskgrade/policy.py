@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riskgrade.assessment import Assessment
+from riskgrade.bundled import default_policy_path
 from riskgrade.check import check
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.check.load import Document, load_path, load_text
@@ -30,12 +30,15 @@ from riskgrade.session import Session
 if TYPE_CHECKING:
     from riskgrade.rules.durable_engine import DurableEngine
 
-__all__ = ["EngineName", "Policy", "diagnose", "load_policy", "load_policy_source"]
-
-
-def default_policy_path() -> Path:
-    """Where the bundled default policy lives (inside the installed package)."""
-    return Path(str(resources.files("riskgrade") / "policies" / "default"))
+__all__ = [
+    "EngineName",
+    "Policy",
+    "default_policy_path",
+    "diagnose",
+    "load_policy",
+    "load_policy_source",
+    "policy_source",
+]
 
 
 def policy_source(path: str | Path | None = None) -> dict[str, str]:

@@ -34,16 +34,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from riskgrade.assessment import Assessment
-from riskgrade.errors import RiskgradeError
+from riskgrade.errors import SessionError
 from riskgrade.grading.findings import jsonable
 from riskgrade.grading.pipeline import grade_unit
 
 if TYPE_CHECKING:
     from riskgrade.policy import EngineName, Policy
-
-
-class SessionError(RiskgradeError):
-    """A session operation was refused (unknown unit, unknown event, bad event data)."""
 
 
 @dataclass(frozen=True)

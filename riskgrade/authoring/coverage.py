@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskgrade.assessment import Assessment
+from riskgrade.assessment import Assessment, DutyGrade, RiskLevel
 from riskgrade.authoring.cases import CaseResult
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.rules.expr import Node, constants_in
@@ -100,12 +100,8 @@ class Coverage:
         out += [
             f"recommendation {r}" for r in self.all_recommendations if not self.recommendations[r]
         ]
-        out += [f"duty grade {g}" for g in "ABCD" if not self.duty_grades[g]]
-        out += [
-            f"risk level {lvl}"
-            for lvl in ("blue", "yellow", "orange", "red")
-            if not self.risk_levels[lvl]
-        ]
+        out += [f"duty grade {g}" for g in DutyGrade.names() if not self.duty_grades[g]]
+        out += [f"risk level {lvl}" for lvl in RiskLevel.names() if not self.risk_levels[lvl]]
         for b in self.boundaries:
             if not b.complete:
                 gaps = [side for side, ok in b.covered.items() if not ok]
@@ -119,8 +115,8 @@ class Coverage:
         boundaries (each needed side) and numeric thresholds (three sides each)."""
         hit = sum(1 for r in self.all_rules if self.rules[r])
         hit += sum(1 for r in self.all_recommendations if self.recommendations[r])
-        hit += sum(1 for g in "ABCD" if self.duty_grades[g])
-        hit += sum(1 for lvl in ("blue", "yellow", "orange", "red") if self.risk_levels[lvl])
+        hit += sum(1 for g in DutyGrade.names() if self.duty_grades[g])
+        hit += sum(1 for lvl in RiskLevel.names() if self.risk_levels[lvl])
         total = len(self.all_rules) + len(self.all_recommendations) + 8
         for b in self.boundaries:
             sides = ["below", "above"] + (["at"] if b.exact and b.at_reachable else [])

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskgrade.assessment import Assessment, RiskLevel
+from riskgrade.assessment import Assessment, DutyGrade, RiskLevel
 from riskgrade.errors import GradeError
 from riskgrade.policy import EngineName, Policy
 
-LEVELS = ["blue", "yellow", "orange", "red"]
-GRADES = ["A", "B", "C", "D"]
+LEVELS = RiskLevel.names()
+GRADES = DutyGrade.names()
 
 
 @dataclass(frozen=True)

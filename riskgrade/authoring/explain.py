@@ -76,7 +76,7 @@ def explain(
     if grade is DutyGrade.A:
         next_grade = NextStep("best")
     else:
-        better = DutyGrade("ABCD"[grade.rank - 1])
+        better = list(DutyGrade)[grade.rank - 1]
         found = _smallest(clearable, lambda c: grade_after(c).rank <= better.rank)
         next_grade = (
             NextStep("found", grade_after(frozenset(found)).value, found)

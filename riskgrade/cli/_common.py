@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +13,7 @@ import click
 from rich.console import Console
 
 from riskgrade.batch import read as io
+from riskgrade.bundled import sample_enterprises_path
 from riskgrade.errors import PolicyError
 from riskgrade.i18n import default_lang, t
 from riskgrade.policy import Policy, load_policy
@@ -87,6 +87,6 @@ def read_rows(path: Path, lang: str) -> list[dict[str, Any]]:
 
 def sample_rows() -> list[dict[str, Any]]:
     """The bundled sample enterprises."""
-    text = (resources.files("riskgrade") / "data" / "sample_enterprises.json").read_text("utf-8")
+    text = sample_enterprises_path().read_text("utf-8")
     rows: list[dict[str, Any]] = json.loads(text)
     return rows

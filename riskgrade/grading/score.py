@@ -51,7 +51,9 @@ def duty_grade(
             deductions[finding.rule] = finding.deduction
     total = sum((Decimal(str(d)) for d in deductions.values()), Decimal(0))
     score = max(Decimal(str(spec.start)) - total, Decimal(0))
-    grade = next((g for g in "ABCD" if g in spec.bands and _in_band(score, spec.bands[g])), "D")
+    grade = next(
+        (g for g in DutyGrade.names() if g in spec.bands and _in_band(score, spec.bands[g])), "D"
+    )
     for finding in findings:
         if finding.kind == "violation" and finding.severity in spec.caps:
             cap = spec.caps[finding.severity]
@@ -121,7 +123,7 @@ def grade(
         band = next(
             (
                 lvl
-                for lvl in ("red", "orange", "yellow", "blue")
+                for lvl in RiskLevel.names(worst_first=True)
                 if lvl in risk.bands and _in_band(risk_score, risk.bands[lvl])
             ),
             "blue",

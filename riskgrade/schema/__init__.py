@@ -7,12 +7,12 @@ Regenerate the bundled copy with ``python -m riskgrade.schema`` after changing
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
+from riskgrade.bundled import policy_schema_path
 from riskgrade.check.format import PolicyFile
 
-SCHEMA_PATH = Path(__file__).parent / "policy.schema.json"
+SCHEMA_PATH = policy_schema_path()
 
 
 def policy_schema() -> dict[str, Any]:

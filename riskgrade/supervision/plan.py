@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from riskgrade.supervision.settings import LEVELS, SupervisionSettings, Unit
+from riskgrade.assessment import RiskLevel
+from riskgrade.supervision.settings import SupervisionSettings, Unit
+
+LEVELS = RiskLevel.names(worst_first=True)
 
 YEAR = dt.timedelta(days=365)
 

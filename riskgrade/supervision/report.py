@@ -20,17 +20,19 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from riskgrade.assessment import GRADES
+from riskgrade.assessment import DutyGrade, RiskLevel
 from riskgrade.batch.read import Row
-from riskgrade.errors import GradeError, RiskgradeError
+from riskgrade.bundled import template_path
+from riskgrade.errors import GradeError, MissingExtra
 from riskgrade.policy import Policy
 from riskgrade.supervision.plan import Plan, plan_rows, summary_rows
-from riskgrade.supervision.settings import LEVELS, SupervisionSettings, Unit
+from riskgrade.supervision.settings import SupervisionSettings, Unit
 
+LEVELS = RiskLevel.names(worst_first=True)
+GRADES = DutyGrade.names()
 COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6c700", "blue": "#1f77b4"}
 TIERS = ("state", "above_scale_private", "small_micro", "other", "unknown")
 LABELS: dict[str, dict[str, str]] = {
@@ -157,7 +159,7 @@ def summarize(
             responsible[rec.responsible] += 1
     catalogue = policy.checked.catalogue
     hot = sorted(
-        (u for u in units if u.level.name.lower() in ("red", "orange")),
+        (u for u in units if u.level >= RiskLevel.ORANGE),
         key=lambda u: (-int(u.level), -u.assessment.score.risk_score, u.id),
     )
 
@@ -285,10 +287,6 @@ def _weekly(plan: Plan, labels: dict[str, str], lang: str) -> str:
 # -- page --------------------------------------------------------------------------------------
 
 
-class MissingExtra(RiskgradeError, ImportError):
-    """The page needs matplotlib and Jinja2 (the ``report`` extra)."""
-
-
 def require() -> None:
     """Raise :class:`MissingExtra` naming the install command when the extra is missing."""
     try:
@@ -307,9 +305,7 @@ def render_html(summary: Summary, *, lang: str = "zh", plan: Plan | None = None)
     from markupsafe import Markup
 
     labels = LABELS[lang]
-    template_text = (resources.files("riskgrade") / "templates" / "report.html.j2").read_text(
-        "utf-8"
-    )
+    template_text = template_path("report.html.j2").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     charts = {
         "levels": _stacked({"": summary.overall}, labels, horizontal=True),

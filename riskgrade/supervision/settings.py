@@ -12,7 +12,6 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from riskgrade.assessment import Assessment, RiskLevel
 from riskgrade.batch.read import Row
 from riskgrade.batch.run import mark_duplicates, row_problem
+from riskgrade.bundled import default_settings_path, sample_district_path
 from riskgrade.check.format import Text
 from riskgrade.check.load import load_text
 from riskgrade.check.structure import structure_problems
@@ -28,7 +28,6 @@ from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import FactError, GradeError, SettingsError
 from riskgrade.policy import Policy
 
-LEVELS = ("red", "orange", "yellow", "blue")
 """Risk colours, worst first (the order the plan serves them in)."""
 
 
@@ -128,15 +127,6 @@ class SupervisionSettings(_Settings):
         return (caps.high_risk if unit.high_risk else caps.default).of(unit.level)
 
 
-def default_settings_path() -> Path:
-    return Path(str(resources.files("riskgrade") / "data" / "supervision.yaml"))
-
-
-def sample_district_path() -> Path:
-    """The bundled sample district: 400 generated units in three streets (JSON Lines)."""
-    return Path(str(resources.files("riskgrade") / "data" / "sample_district.jsonl"))
-
-
 def load_settings(path: str | Path | None = None) -> SupervisionSettings:
     """Supervision settings from YAML (default: the bundled file). Raises
     :class:`~riskgrade.errors.SettingsError` with located diagnostics for a bad file."""
@@ -216,7 +206,6 @@ def grade_units(
 
 
 __all__ = [
-    "LEVELS",
     "SupervisionSettings",
     "Unit",
     "default_settings_path",

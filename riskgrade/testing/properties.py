@@ -12,17 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskgrade.assessment import Assessment
-from riskgrade.errors import RiskgradeError
+from riskgrade.errors import PropertyFailure, RiskgradeError
 from riskgrade.facts import ITEM_WORSE, WORSE, Direction
 from riskgrade.policy import EngineName, Policy
 from riskgrade.testing.strategies import enterprises
 
 Facts = dict[str, Any]
 CHECKS = ("totality", "determinism", "justification", "unique", "monotonic", "unknown")
-
-
-class PropertyFailure(AssertionError):
-    """A policy property that does not hold, described in the policy's own terms."""
 
 
 def directions(policy: Policy) -> dict[str, Direction]:
