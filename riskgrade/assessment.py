@@ -8,6 +8,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from riskgrade.i18n import LEVEL_LABELS
+
 
 class RiskLevel(IntEnum):
     """The four-colour risk level (安全风险四色分级), ordered from low to high."""
@@ -20,12 +22,12 @@ class RiskLevel(IntEnum):
     @property
     def label_zh(self) -> str:
         """The Chinese label, e.g. ``红/重大风险``."""
-        return _LEVEL_LABELS[self][0]
+        return LEVEL_LABELS[self.name.lower()][0]
 
     @property
     def label_en(self) -> str:
         """The English label, e.g. ``red/major risk``."""
-        return _LEVEL_LABELS[self][1]
+        return LEVEL_LABELS[self.name.lower()][1]
 
     def label(self, lang: str = "zh") -> str:
         """The label in ``lang`` ("zh" or "en")."""
@@ -42,14 +44,6 @@ class RiskLevel(IntEnum):
         the one place their order is stated."""
         names = tuple(level.name.lower() for level in cls)
         return names[::-1] if worst_first else names
-
-
-_LEVEL_LABELS = {
-    RiskLevel.BLUE: ("蓝/低风险", "blue/low risk"),
-    RiskLevel.YELLOW: ("黄/一般风险", "yellow/general risk"),
-    RiskLevel.ORANGE: ("橙/较大风险", "orange/higher risk"),
-    RiskLevel.RED: ("红/重大风险", "red/major risk"),
-}
 
 
 class DutyGrade(StrEnum):

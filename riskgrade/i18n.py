@@ -1,4 +1,13 @@
-"""Every sentence the command line prints, in Chinese and English."""
+"""Every user-facing string, in Chinese and English: the one place to read or translate them.
+
+- :data:`MESSAGES` and :func:`t`: sentences of the command line, and the texts grading builds
+  into findings and countermeasures (keys ``finding_*``, ``verify``);
+- :data:`CODES`: the title of every diagnostic code;
+- :data:`LEVEL_LABELS`: the risk colours' labels;
+- :data:`REPORT_LABELS`, :data:`REPORT_TEXT`: the district page;
+- :data:`PLAN_COLUMNS`, :data:`PLAN_SUMMARY`: the inspection plan's tables;
+- :data:`DEMO_HEADERS`: the demo table.
+"""
 
 from __future__ import annotations
 
@@ -126,6 +135,147 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "wrote {path}: {graded} graded, {failed} row(s) with bad data",
     ),
     "plan_title": ("检查计划 {path}", "Inspection plan {path}"),
+    # Texts grading builds into findings and countermeasures (the assessment's messages).
+    "finding_gap": (
+        "数据缺失，无法判定：{text}（缺少：{missing}）",
+        "Missing data, cannot decide: {text} (missing: {missing})",
+    ),
+    "finding_risk_level": (
+        "风险等级：{label}（{arithmetic}）",
+        "Risk level: {label} ({arithmetic})",
+    ),
+    "finding_factor_gap": (
+        "数据缺失，风险因子 {factor} 按 {shown} 计（缺少：{missing}）",
+        "Missing data: risk factor {factor} taken as {shown} (missing: {missing})",
+    ),
+    "verify": ("{text}（待核实：{facts}）", "{text} (to verify: {facts})"),
+    "diagnostic_warning": ("警告：{message}", "warning: {message}"),
+    "diagnostic_titled": ("{title}：{message}", "{message}"),
+    "plan_never": ("从未检查", "never inspected"),
+    "plan_level_counts": ("{label}：单位/应检/已排", "{label}: units/demanded/scheduled"),
+    "report_capacity": ("容量", "capacity"),
+}
+
+SEPARATORS: dict[str, str] = {"zh": "、", "en": ", "}
+"""How a list of names is joined in running text."""
+
+BASIS_SEPARATORS: dict[str, str] = {"zh": "；", "en": "; "}
+"""How several legal bases are joined."""
+
+# Stable diagnostic codes. Never renumber: editors and CI scripts match on them.
+CODES: dict[str, tuple[str, str]] = {
+    "RG001": ("file cannot be read", "文件无法读取"),
+    "RG002": ("YAML syntax error", "YAML 语法错误"),
+    "RG003": ("unsafe YAML tag", "不安全的 YAML 标签"),
+    "RG004": ("YAML aliases/anchors are not allowed", "不允许使用 YAML 别名/锚点"),
+    "RG005": ("document too large", "文件过大"),
+    "RG006": ("duplicate key", "重复的键"),
+    "RG007": ("document nested too deeply", "嵌套层级过深"),
+    "RG010": ("not a policy document", "不是策略文件"),
+    "RG101": ("invalid policy structure", "策略结构有误"),
+    "RG102": ("duplicate id", "重复的编号"),
+    "RG201": ("expression syntax error", "表达式语法错误"),
+    "RG202": ("type error in expression", "表达式类型错误"),
+    "RG203": ("unknown fact", "未知的事实名"),
+    "RG204": ("unknown function", "未知的函数"),
+    "RG205": ("unknown enum value", "未知的取值"),
+    "RG206": ("expression too complex", "表达式过于复杂"),
+    "RG301": ("cycle between derived facts", "派生事实之间存在循环"),
+    "RG302": ("rule can never fire", "规则永远不会触发"),
+    "RG303": ("recommendation is never reached", "对策永远不会被触发"),
+    "RG304": ("unknown recommendation", "未知的对策"),
+    "RG305": ("supersession cycle", "对策取代关系存在循环"),
+    "RG306": ("unknown legal basis", "未知的法律依据"),
+    "RG307": ("unknown duty", "未知的责任项"),
+    "RG308": ("waiver names an unknown rule", "豁免指向未知规则"),
+    "RG309": ("waiver has expired", "豁免已过期"),
+    "RG401": ("unknown scoring method", "未知的评分方法"),
+    "RG402": ("invalid scoring table", "评分表有误"),
+    "RG403": ("unknown grade or level", "等级设置不完整"),
+    "RG404": ("risk matrix lowers the level as a factor rises", "风险矩阵随因子升高反而降低等级"),
+    "RG501": ("policy test case is invalid", "策略测试用例有误"),
+    "RG601": ("engine limit exceeded", "超出引擎限制"),
+}
+"""Stable code -> (English title, Chinese title)."""
+
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    "blue": ("蓝/低风险", "blue/low risk"),
+    "yellow": ("黄/一般风险", "yellow/general risk"),
+    "orange": ("橙/较大风险", "orange/higher risk"),
+    "red": ("红/重大风险", "red/major risk"),
+}
+"""Each risk level's name -> (Chinese label, English label)."""
+
+REPORT_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝",
+        "state": "国有企业", "above_scale_private": "规上民营企业", "small_micro": "中小微企业",
+        "other": "其他", "unknown": "未知",
+        "enterprise": "企业", "regulator": "监管部门", "third_party": "第三方机构",
+    },
+    "en": {
+        "red": "red", "orange": "orange", "yellow": "yellow", "blue": "blue",
+        "state": "state-owned", "above_scale_private": "above-scale private",
+        "small_micro": "small and micro", "other": "other", "unknown": "unknown",
+        "enterprise": "enterprise", "regulator": "regulator", "third_party": "third party",
+    },
+}  # fmt: skip
+
+REPORT_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "辖区安全生产主体责任与风险分级报告", "sep": "：",
+        "as_of": "评估日期", "policy": "评估策略", "rows": "输入单位", "graded": "已评估",
+        "failed": "数据有误未评估", "overview": "总体情况", "level": "风险等级",
+        "grade": "履责等级", "units": "单位数", "share": "占比",
+        "by_community": "按社区", "by_tier": "按主体层级", "community": "街道 / 社区",
+        "tier": "主体层级", "gaps": "最常见的履责缺失", "gap": "问题",
+        "measures": "需要采取的措施", "measure": "措施", "responsible": "按责任方",
+        "party": "责任方", "measure_count": "措施数", "key_areas": "重点领域", "area": "领域",
+        "hot": "红色、橙色单位及首要措施", "unit": "单位", "score": "履责得分",
+        "top_measures": "首要措施", "plan": "检查计划", "weekly": "每周检查安排（按风险等级）",
+        "visits": "检查安排", "data_gaps": "存在数据缺失的单位", "none": "无",
+    },
+    "en": {
+        "title": "District report: work-safety duties and risk levels", "sep": ": ",
+        "as_of": "As of", "policy": "Policy", "rows": "Units in", "graded": "Graded",
+        "failed": "Rows with bad data (not graded)", "overview": "Overview",
+        "level": "Risk level", "grade": "Duty grade", "units": "Units", "share": "Share",
+        "by_community": "By community", "by_tier": "By tier", "community": "Street / community",
+        "tier": "Tier", "gaps": "Most common duty gaps", "gap": "Gap",
+        "measures": "Countermeasures needed", "measure": "Countermeasure",
+        "responsible": "By responsible party", "party": "Responsible",
+        "measure_count": "Countermeasures", "key_areas": "Key areas",
+        "area": "Area", "hot": "Red and orange units and their top countermeasures",
+        "unit": "Unit", "score": "Duty score", "top_measures": "Top countermeasures",
+        "plan": "Inspection plan", "weekly": "Inspections per week by risk colour",
+        "visits": "Scheduled inspections", "data_gaps": "Units with missing data", "none": "none",
+    },
+}  # fmt: skip
+
+PLAN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "zh": ("日期", "检查员", "统一社会信用代码", "单位名称", "街道", "社区", "风险等级",
+           "应检日期", "逾期天数", "首要措施"),
+    "en": ("date", "inspector", "unit_id", "name", "street", "community", "risk_level",
+           "due", "overdue_days", "top_countermeasure"),
+}  # fmt: skip
+
+PLAN_SUMMARY: tuple[tuple[str, str], ...] = (
+    ("工作日", "working days"),
+    ("检查员", "inspectors"),
+    ("每人每日检查单位数", "units per inspector-day"),
+    ("目标所需检查次数", "inspections the targets call for"),
+    ("已排检查次数", "inspections scheduled"),
+    ("所需人日", "inspector-days needed"),
+    ("可用人日", "inspector-days available"),
+    ("人日缺口", "capacity gap (inspector-days)"),
+    ("需增加检查员", "extra inspectors needed"),
+    ("期末仍待检单位", "units still due at the end"),
+)
+"""The plan summary's row labels, (Chinese, English), in the order of its rows."""
+
+DEMO_HEADERS: dict[str, tuple[str, ...]] = {
+    "zh": ("编号", "名称", "风险等级", "履责等级", "主要对策"),
+    "en": ("ID", "Name", "Risk level", "Duty grade", "Top countermeasures"),
 }
 
 

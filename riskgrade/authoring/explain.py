@@ -139,7 +139,7 @@ def render(explanation: Explanation, policy: Policy, lang: str = "zh") -> str:
         tag = {"violation": f.severity, "data_gap": "data gap", "override": "override"}[f.kind]
         assumed = f" {t('assumed', lang)}" if f.assumed else ""
         out.append(f"- [{tag}] {f.rule}: {f.messages[lang]}{assumed}")
-        basis = f.basis if lang == "zh" else "; ".join(policy.checked.bases[b].en for b in f.bases)
+        basis = policy.program.basis_text(f.bases, lang)
         out.append(f"    {t('basis', lang)}: {basis}")
         if f.evidence:
             evidence = ", ".join(f"{k}={_short(v)}" for k, v in f.evidence.items())

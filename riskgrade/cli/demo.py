@@ -22,7 +22,7 @@ from riskgrade.cli._common import (
     sample_rows,
 )
 from riskgrade.errors import GradeError, RiskgradeError
-from riskgrade.i18n import t
+from riskgrade.i18n import DEMO_HEADERS, t
 
 _LEVEL_STYLE = {
     RiskLevel.RED: "bold white on red",
@@ -30,15 +30,11 @@ _LEVEL_STYLE = {
     RiskLevel.YELLOW: "black on yellow",
     RiskLevel.BLUE: "white on blue",
 }
-_HEADERS = {
-    "zh": ("编号", "名称", "风险等级", "履责等级", "主要对策"),
-    "en": ("ID", "Name", "Risk level", "Duty grade", "Top countermeasures"),
-}
 
 
 def assessments_table(results: list[Assessment | GradeError], lang: str, top: int = 3) -> Table:
     """A readable table: id, name, risk colour, duty grade, top countermeasures."""
-    head = _HEADERS[lang]
+    head = DEMO_HEADERS[lang]
     table = Table(show_lines=True)
     table.add_column(head[0], no_wrap=True)
     table.add_column(head[1], overflow="fold", max_width=24)

@@ -11,6 +11,7 @@ from riskgrade.check.checked import CheckedPolicy, CheckedRule
 from riskgrade.check.format import Text
 from riskgrade.grading.evaluate import Evaluation
 from riskgrade.grading.program import Program
+from riskgrade.i18n import SEPARATORS, t
 
 _KIND_ORDER = {"risk": 0, "override": 1, "violation": 2, "data_gap": 3}
 
@@ -51,8 +52,10 @@ def missing_facts(policy: CheckedPolicy, names: Iterable[str], env: Mapping[str,
 def gap_messages(text: Text, missing: list[str]) -> dict[str, str]:
     """The data-gap message for a check that could not be decided."""
     return {
-        "zh": f"数据缺失，无法判定：{text.zh}（缺少：{'、'.join(missing)}）",
-        "en": f"Missing data, cannot decide: {text.en} (missing: {', '.join(missing)})",
+        lang: t(
+            "finding_gap", lang, text=getattr(text, lang), missing=SEPARATORS[lang].join(missing)
+        )
+        for lang in ("zh", "en")
     }
 
 

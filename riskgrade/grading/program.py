@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from riskgrade.check.checked import CheckedPolicy, CheckedRule
+from riskgrade.i18n import BASIS_SEPARATORS
 from riskgrade.rules.closures import Compiled, compile_expr
 from riskgrade.rules.expr import Node
 from riskgrade.rules.interpret import evaluate
@@ -116,8 +117,7 @@ class Program:
         key = (tuple(ids), lang)
         text = self._basis_texts.get(key)
         if text is None:
-            separator = "；" if lang == "zh" else "; "
-            text = separator.join(getattr(self.policy.bases[b], lang) for b in key[0])
+            text = BASIS_SEPARATORS[lang].join(getattr(self.policy.bases[b], lang) for b in key[0])
             self._basis_texts[key] = text
         return text
 

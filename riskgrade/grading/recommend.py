@@ -18,6 +18,7 @@ from typing import Any
 from riskgrade.assessment import Finding, Recommendation, RiskLevel
 from riskgrade.facts import fact_label
 from riskgrade.grading.program import Program
+from riskgrade.i18n import SEPARATORS, t
 
 
 def recommend(
@@ -77,8 +78,9 @@ def _recommendation(
     if rec_id == policy.header.defaults.verify:
         missing = sorted({m for r in because if r in findings for m in findings[r].missing})
         if missing:
-            zh = f"{entry.text.zh}（待核实：{'、'.join(fact_label(m, 'zh') for m in missing)}）"
-            en = f"{entry.text.en} (to verify: {', '.join(missing)})"
+            facts = SEPARATORS["zh"].join(fact_label(m, "zh") for m in missing)
+            zh = t("verify", "zh", text=entry.text.zh, facts=facts)
+            en = t("verify", "en", text=entry.text.en, facts=SEPARATORS["en"].join(missing))
             fields.update(message=zh, messages={"zh": zh, "en": en})
     if entry.cite_penalties:
         cited = [b for rule in because if rule in findings for b in findings[rule].bases]

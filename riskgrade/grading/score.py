@@ -18,6 +18,7 @@ from riskgrade.check.checked import SCORING_FACTS, CheckedPolicy
 from riskgrade.check.format import Band, MatrixTable
 from riskgrade.grading.findings import gap_messages, jsonable, missing_facts
 from riskgrade.grading.program import Program
+from riskgrade.i18n import SEPARATORS, t
 from riskgrade.rules.expr import names_in
 
 _LEVEL_SEVERITY = {"red": "major", "orange": "serious", "yellow": "minor", "blue": "minor"}
@@ -239,8 +240,8 @@ def _risk_finding(
         product = " × ".join(f"{name}={value.normalize():f}" for name, value in factors.items())
         arithmetic = f"{policy.risk_method.name.upper()}: {product} = {risk_score.normalize():f}"
     messages = {
-        "zh": f"风险等级：{level.label_zh}（{arithmetic}）",
-        "en": f"Risk level: {level.label_en} ({arithmetic})",
+        lang: t("finding_risk_level", lang, label=level.label(lang), arithmetic=arithmetic)
+        for lang in ("zh", "en")
     }
     evidence = {name: float(value) for name, value in factors.items()}
     return _finding(
@@ -259,9 +260,14 @@ def _factor_gap(program: Program, factor: str, value: Decimal, missing: list[str
     policy = program.policy
     shown = f"{value.normalize():f}"
     messages = {
-        "zh": f"数据缺失，风险因子 {factor} 按 {shown} 计（缺少：{'、'.join(missing)}）",
-        "en": f"Missing data: risk factor {factor} taken as {shown} "
-        f"(missing: {', '.join(missing)})",
+        lang: t(
+            "finding_factor_gap",
+            lang,
+            factor=factor,
+            shown=shown,
+            missing=SEPARATORS[lang].join(missing),
+        )
+        for lang in ("zh", "en")
     }
     return _finding(
         program,

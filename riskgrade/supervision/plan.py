@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import RiskLevel
+from riskgrade.i18n import PLAN_COLUMNS, PLAN_SUMMARY, REPORT_LABELS, t
 from riskgrade.supervision.settings import SupervisionSettings, Unit
 
 LEVELS = RiskLevel.names(worst_first=True)
@@ -217,18 +218,10 @@ def make_plan(
     return Plan(calendar, inspectors, per, visits, len(wanted), by_level, [t.unit for t in waiting])
 
 
-_COLUMNS = {
-    "zh": ("日期", "检查员", "统一社会信用代码", "单位名称", "街道", "社区", "风险等级",
-           "应检日期", "逾期天数", "首要措施"),
-    "en": ("date", "inspector", "unit_id", "name", "street", "community", "risk_level",
-           "due", "overdue_days", "top_countermeasure"),
-}  # fmt: skip
-
-
 def plan_rows(plan: Plan, lang: str = "zh") -> list[list[Any]]:
     """The plan as a table: a header row, then one row per visit."""
-    never = "从未检查" if lang == "zh" else "never inspected"
-    rows: list[list[Any]] = [list(_COLUMNS[lang])]
+    never = t("plan_never", lang)
+    rows: list[list[Any]] = [list(PLAN_COLUMNS[lang])]
     for visit in plan.visits:
         a = visit.unit.assessment
         top = a.recommendations[0].titles[lang] if a.recommendations else ""
@@ -252,23 +245,27 @@ def plan_rows(plan: Plan, lang: str = "zh") -> list[list[Any]]:
 def summary_rows(plan: Plan, lang: str = "zh") -> list[list[Any]]:
     """The capacity figures as label/value rows."""
     zh = lang == "zh"
+    figures = (
+        len(plan.days),
+        plan.inspectors,
+        plan.per_day,
+        plan.demanded,
+        len(plan.visits),
+        plan.needed_inspector_days,
+        plan.available_inspector_days,
+        plan.gap_inspector_days,
+        plan.extra_inspectors,
+        len(plan.unmet),
+    )
     rows: list[list[Any]] = [
-        ["工作日" if zh else "working days", len(plan.days)],
-        ["检查员" if zh else "inspectors", plan.inspectors],
-        ["每人每日检查单位数" if zh else "units per inspector-day", plan.per_day],
-        ["目标所需检查次数" if zh else "inspections the targets call for", plan.demanded],
-        ["已排检查次数" if zh else "inspections scheduled", len(plan.visits)],
-        ["所需人日" if zh else "inspector-days needed", plan.needed_inspector_days],
-        ["可用人日" if zh else "inspector-days available", plan.available_inspector_days],
-        ["人日缺口" if zh else "capacity gap (inspector-days)", plan.gap_inspector_days],
-        ["需增加检查员" if zh else "extra inspectors needed", plan.extra_inspectors],
-        ["期末仍待检单位" if zh else "units still due at the end", len(plan.unmet)],
+        [zh_label if zh else en_label, value]
+        for (zh_label, en_label), value in zip(PLAN_SUMMARY, figures, strict=True)
     ]
     for level, counts in plan.by_level.items():
-        label = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}[level] if zh else level
+        label = REPORT_LABELS["zh"][level] if zh else level
         rows.append(
             [
-                f"{label}：单位/应检/已排" if zh else f"{label}: units/demanded/scheduled",
+                t("plan_level_counts", lang, label=label),
                 f"{counts.units}/{counts.demanded}/{counts.scheduled}",
             ]
         )

@@ -27,6 +27,7 @@ from riskgrade.assessment import DutyGrade, RiskLevel
 from riskgrade.batch.read import Row
 from riskgrade.bundled import template_path
 from riskgrade.errors import GradeError, MissingExtra
+from riskgrade.i18n import REPORT_LABELS, REPORT_TEXT, t
 from riskgrade.policy import Policy
 from riskgrade.supervision.plan import Plan, plan_rows, summary_rows
 from riskgrade.supervision.settings import SupervisionSettings, Unit
@@ -35,20 +36,6 @@ LEVELS = RiskLevel.names(worst_first=True)
 GRADES = DutyGrade.names()
 COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6c700", "blue": "#1f77b4"}
 TIERS = ("state", "above_scale_private", "small_micro", "other", "unknown")
-LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝",
-        "state": "国有企业", "above_scale_private": "规上民营企业", "small_micro": "中小微企业",
-        "other": "其他", "unknown": "未知",
-        "enterprise": "企业", "regulator": "监管部门", "third_party": "第三方机构",
-    },
-    "en": {
-        "red": "red", "orange": "orange", "yellow": "yellow", "blue": "blue",
-        "state": "state-owned", "above_scale_private": "above-scale private",
-        "small_micro": "small and micro", "other": "other", "unknown": "unknown",
-        "enterprise": "enterprise", "regulator": "regulator", "third_party": "third party",
-    },
-}  # fmt: skip
 
 
 @dataclass
@@ -276,7 +263,7 @@ def _weekly(plan: Plan, labels: dict[str, str], lang: str) -> str:
             base = [b + v for b, v in zip(base, values, strict=True)]
         per_week = Counter(d - dt.timedelta(days=d.weekday()) for d in plan.days)
         capacity = [plan.inspectors * plan.per_day * per_week[monday] for monday, _ in weeks]
-        label = "容量" if lang == "zh" else "capacity"
+        label = t("report_capacity", lang)
         ax.plot(names, capacity, color="black", linestyle="--", label=label)
         ax.figure.legend(loc="outside upper center", ncols=5, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
@@ -304,7 +291,7 @@ def render_html(summary: Summary, *, lang: str = "zh", plan: Plan | None = None)
     import jinja2
     from markupsafe import Markup
 
-    labels = LABELS[lang]
+    labels = REPORT_LABELS[lang]
     template_text = template_path("report.html.j2").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     charts = {
@@ -322,7 +309,7 @@ def render_html(summary: Summary, *, lang: str = "zh", plan: Plan | None = None)
         s=summary,
         lang=lang,
         L=labels,
-        t=_TEXT[lang],
+        t=REPORT_TEXT[lang],
         levels=LEVELS,
         grades=GRADES,
         colours=COLOURS,
@@ -338,38 +325,6 @@ def render_html(summary: Summary, *, lang: str = "zh", plan: Plan | None = None)
             json.dumps(summary.to_json(), ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
         ),
     )
-
-
-_TEXT = {
-    "zh": {
-        "title": "辖区安全生产主体责任与风险分级报告", "sep": "：",
-        "as_of": "评估日期", "policy": "评估策略", "rows": "输入单位", "graded": "已评估",
-        "failed": "数据有误未评估", "overview": "总体情况", "level": "风险等级",
-        "grade": "履责等级", "units": "单位数", "share": "占比",
-        "by_community": "按社区", "by_tier": "按主体层级", "community": "街道 / 社区",
-        "tier": "主体层级", "gaps": "最常见的履责缺失", "gap": "问题",
-        "measures": "需要采取的措施", "measure": "措施", "responsible": "按责任方",
-        "party": "责任方", "measure_count": "措施数", "key_areas": "重点领域", "area": "领域",
-        "hot": "红色、橙色单位及首要措施", "unit": "单位", "score": "履责得分",
-        "top_measures": "首要措施", "plan": "检查计划", "weekly": "每周检查安排（按风险等级）",
-        "visits": "检查安排", "data_gaps": "存在数据缺失的单位", "none": "无",
-    },
-    "en": {
-        "title": "District report: work-safety duties and risk levels", "sep": ": ",
-        "as_of": "As of", "policy": "Policy", "rows": "Units in", "graded": "Graded",
-        "failed": "Rows with bad data (not graded)", "overview": "Overview",
-        "level": "Risk level", "grade": "Duty grade", "units": "Units", "share": "Share",
-        "by_community": "By community", "by_tier": "By tier", "community": "Street / community",
-        "tier": "Tier", "gaps": "Most common duty gaps", "gap": "Gap",
-        "measures": "Countermeasures needed", "measure": "Countermeasure",
-        "responsible": "By responsible party", "party": "Responsible",
-        "measure_count": "Countermeasures", "key_areas": "Key areas",
-        "area": "Area", "hot": "Red and orange units and their top countermeasures",
-        "unit": "Unit", "score": "Duty score", "top_measures": "Top countermeasures",
-        "plan": "Inspection plan", "weekly": "Inspections per week by risk colour",
-        "visits": "Scheduled inspections", "data_gaps": "Units with missing data", "none": "none",
-    },
-}  # fmt: skip
 
 
 def write_report(path: str | Path, html: str) -> None:
