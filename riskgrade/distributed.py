@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from riskgrade.assessment import Assessment
-from riskgrade.batch.read import RESULT_COLUMNS, result_record
+from riskgrade.batch.write import RESULT_COLUMNS, result_record
 from riskgrade.policy import EngineName, Policy, load_policy_source
 
 OUTPUT_COLUMNS = (*RESULT_COLUMNS, "errors")

@@ -262,13 +262,56 @@ def test_duplicate_ids_fail_naming_the_first_row(tmp_path: Path) -> None:
     assert "first in row 2" in problem["message"]
 
 
+def test_rows_that_already_failed_carry_their_problem_and_are_never_graded(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+
+    import riskgrade
+    from riskgrade.batch.read import Row, RowProblem
+    from riskgrade.batch.run import Failed, Graded, grade_rows, mark_duplicates
+
+    source = tmp_path / "units.jsonl"
+    lines = [json.dumps(ROWS[0], ensure_ascii=False), "{broken", "[1]"]
+    lines += [json.dumps(ROWS[1], ensure_ascii=False), json.dumps(ROWS[0], ensure_ascii=False)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = list(mark_duplicates(read_rows(source)))
+    assert [r.problem for r in rows[1:3]] == [
+        RowProblem(
+            "(row)", "line 2: invalid JSON: Expecting property name enclosed in double quotes"
+        ),
+        RowProblem("(row)", "not an object"),
+    ]
+    assert rows[1].facts == {} and rows[0].problem is None and rows[3].problem is None
+    first = f"duplicate id {ROWS[0]['id']!r}: first in row 1"
+    assert rows[4].problem == RowProblem("id", first) and rows[4].facts == rows[0].facts
+
+    policy = riskgrade.load_policy()
+    seen: list[dict[str, Any]] = []
+    original = policy.grade_many
+
+    def spy(facts: Any, **kwargs: Any) -> Any:
+        items = list(facts)
+        seen.extend(items)
+        return original(items, **kwargs)
+
+    object.__setattr__(policy, "grade_many", spy)
+    results = grade_rows(policy, rows, dt.date(2026, 11, 28), "compiled")
+    assert [r["id"] for r in seen] == [ROWS[0]["id"], ROWS[1]["id"]]  # flagged rows not graded
+    assert [type(r) for r in results] == [Graded, Failed, Failed, Graded, Failed]
+    assert [r.number for r in results] == [1, 2, 3, 4, 5]
+    assert results[4] == Failed(5, ROWS[0]["id"], [("id", first)])
+    assert results[2] == Failed(3, None, [("(row)", "not an object")])
+    assert Row(7, {"id": 3}).problem is None
+
+
 def test_an_interrupted_run_resumes_without_repeating_or_skipping_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sys
 
-    import riskgrade.batch.read as rio
     import riskgrade.batch.run as batch
+    import riskgrade.batch.write as rio
 
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
     from population import population

@@ -1,18 +1,20 @@
-"""Reading enterprise ledgers and writing results: CSV, JSON, JSON Lines and XLSX.
+"""Reading enterprise ledgers: CSV, JSON, JSON Lines, XLSX and Parquet (results are written by
+:mod:`riskgrade.batch.write`).
 
 Rows stream (CSV, JSON Lines, XLSX read row by row), keep their 1-based row number for error
 reports, and map local column headers onto the fact schema: the schema's own Chinese aliases
 (企业名称, 从业人员数 ...), plus a user mapping file for a ledger's local headers. Text cells
 are turned into typed values (是/否 and true/false into booleans, numbers into numbers, JSON
 text into lists); nested lists (hazards, buildings, elevators) come from a JSON column or from
-linked sheets (XLSX) or files keyed by the unit's id.
+linked sheets (XLSX) or files keyed by the unit's id. A row that cannot be read as a unit (a
+broken JSON line, a value that is not an object) still comes through, carrying its
+:class:`RowProblem`, so that it is reported rather than lost.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,8 +24,7 @@ from typing import Any
 
 import yaml
 
-from riskgrade.assessment import Assessment
-from riskgrade.errors import GradeError, RiskgradeError
+from riskgrade.errors import RiskgradeError
 from riskgrade.facts import Enterprise
 
 NESTED = ("hazards", "buildings", "elevators")
@@ -38,11 +39,22 @@ class InputError(RiskgradeError):
 
 
 @dataclass(frozen=True)
+class RowProblem:
+    """Why a row fails before it is graded: the field at fault (``"(row)"`` for the whole row)
+    and the message for the errors file."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Row:
-    """One input row: its 1-based number in the file (header = row 1) and its facts."""
+    """One input row: its 1-based number in the file (header = row 1), its facts, and the
+    problem that already fails it, if any (a row with a problem is never graded)."""
 
     number: int
     facts: dict[str, Any]
+    problem: RowProblem | None = None
 
 
 def header_aliases() -> dict[str, str]:
@@ -70,6 +82,7 @@ def load_mapping(path: Path | None) -> dict[str, str]:
 
 
 def detect_format(path: Path) -> str:
+    """The file format named by the suffix of ``path`` (one of :data:`FORMATS`)."""
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("ndjson", "jsonl"):
         return "jsonl"
@@ -133,6 +146,7 @@ def _map(
 
 
 def _csv_rows(path: Path, mapping: Mapping[str, str], encoding: str | None) -> Iterator[Row]:
+    """Rows of a CSV file (UTF-8 or GB18030 unless ``encoding`` is given), blank lines skipped."""
     for codec in [encoding] if encoding else ["utf-8-sig", "gb18030"]:
         try:
             with path.open(encoding=codec, newline="") as handle:
@@ -151,6 +165,7 @@ def _csv_rows(path: Path, mapping: Mapping[str, str], encoding: str | None) -> I
 
 
 def _json_rows(path: Path, mapping: Mapping[str, str], fmt: str) -> Iterator[Row]:
+    """Rows of a JSON file (an object or a list of them) or of a JSON Lines file."""
     if fmt == "jsonl":
         with path.open(encoding="utf-8-sig") as handle:
             for number, line in enumerate(handle, start=1):
@@ -159,14 +174,9 @@ def _json_rows(path: Path, mapping: Mapping[str, str], fmt: str) -> Iterator[Row
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield Row(number, {"__error__": f"line {number}: invalid JSON: {exc.msg}"})
+                    yield _unreadable_row(number, f"line {number}: invalid JSON: {exc.msg}")
                     continue
-                yield Row(
-                    number,
-                    _map(record, mapping, cells=False)
-                    if isinstance(record, dict)
-                    else {"__error__": "not an object"},
-                )
+                yield _record_row(number, record, mapping)
         return
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -174,15 +184,23 @@ def _json_rows(path: Path, mapping: Mapping[str, str], fmt: str) -> Iterator[Row
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
     records = data if isinstance(data, list) else [data]
     for number, record in enumerate(records, start=1):
-        yield Row(
-            number,
-            _map(record, mapping, cells=False)
-            if isinstance(record, dict)
-            else {"__error__": "not an object"},
-        )
+        yield _record_row(number, record, mapping)
+
+
+def _unreadable_row(number: int, message: str) -> Row:
+    """A row that could not be read as a unit: no facts, failed as a whole."""
+    return Row(number, {}, RowProblem("(row)", message))
+
+
+def _record_row(number: int, record: Any, mapping: Mapping[str, str]) -> Row:
+    """A parsed JSON value as a row; anything but an object fails."""
+    if not isinstance(record, dict):
+        return _unreadable_row(number, "not an object")
+    return Row(number, _map(record, mapping, cells=False))
 
 
 def _xlsx_rows(path: Path, mapping: Mapping[str, str], sheet: str | None) -> Iterator[Row]:
+    """Rows of a workbook's main sheet, nested lists filled from its linked sheets."""
     try:
         from openpyxl import load_workbook
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -285,6 +303,7 @@ class _Merged:
         self._active: list[tuple[int, int, Any]] = []  # (column, last row, value)
 
     def fill(self, number: int, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Row ``number``'s values with the merges covering it filled in."""
         if not self._ranges:
             return values
         self._active = [a for a in self._active if a[1] >= number]
@@ -307,7 +326,7 @@ class _Merged:
 def _parquet_rows(path: Path, mapping: Mapping[str, str]) -> Iterator[Row]:
     """Rows of a Parquet file, one record batch at a time (nested lists as list columns or JSON
     text)."""
-    parquet = _pyarrow()
+    parquet = require_pyarrow()
     number = 0
     for batch in parquet.ParquetFile(path).iter_batches(batch_size=10_000):
         for record in batch.to_pylist():
@@ -319,7 +338,8 @@ def _parquet_rows(path: Path, mapping: Mapping[str, str]) -> Iterator[Row]:
             yield Row(number, facts)
 
 
-def _pyarrow() -> Any:
+def require_pyarrow() -> Any:
+    """``pyarrow.parquet``, or an :class:`InputError` saying how to install it."""
     try:
         import pyarrow.parquet as parquet
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -328,6 +348,7 @@ def _pyarrow() -> Any:
 
 
 def _sheet_records(ws: Any, mapping: Mapping[str, str]) -> list[dict[str, Any]]:
+    """A linked sheet's non-empty rows as records keyed by its header."""
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None) or ()
     names: list[Any] = [str(h).strip() if h is not None else None for h in header]
@@ -401,172 +422,3 @@ def read_rows(
             if row.facts.get(name) is None and row.facts.get("id") is not None:
                 row.facts[name] = by_unit.get(str(row.facts["id"]), [])
         yield row
-
-
-RESULT_COLUMNS = (
-    "id",
-    "name",
-    "risk_level",
-    "risk_label_zh",
-    "duty_grade",
-    "duty_score",
-    "risk_score",
-    "tier",
-    "violations",
-    "data_gaps",
-    "recommendations",
-    "top_countermeasures_zh",
-)
-
-
-def _result_schema(pa: Any) -> Any:
-    floats = {"duty_score", "risk_score"}
-    return pa.schema([(c, pa.float64() if c in floats else pa.string()) for c in RESULT_COLUMNS])
-
-
-def result_record(a: Assessment) -> dict[str, Any]:
-    """One assessment as a flat record for CSV/XLSX."""
-    return {
-        "id": a.entity_id,
-        "name": a.name,
-        "risk_level": a.risk_level.name.lower(),
-        "risk_label_zh": a.risk_level.label_zh,
-        "duty_grade": a.duty_grade.value,
-        "duty_score": a.score.duty_score,
-        "risk_score": a.score.risk_score,
-        "tier": a.score.tier,
-        "violations": " ".join(f.rule for f in a.violations),
-        "data_gaps": " ".join(sorted({m for f in a.data_gaps for m in f.missing})),
-        "recommendations": " ".join(r.id for r in a.recommendations),
-        "top_countermeasures_zh": "；".join(r.title for r in a.recommendations[:3]),
-    }
-
-
-def _reopen(path: Path, append_at: int | None) -> Any:
-    """A new file, or an existing one cut back to ``append_at`` bytes and opened to append."""
-    if append_at is None:
-        return path.open("w", encoding="utf-8", newline="")
-    with path.open("r+b") as raw:
-        raw.truncate(append_at)
-    return path.open("a", encoding="utf-8", newline="")
-
-
-def _sync(handle: Any) -> int:
-    handle.flush()
-    os.fsync(handle.fileno())
-    return int(handle.tell())
-
-
-class ResultWriter:
-    """Writes assessments as they come: CSV/XLSX get flat records, JSON/JSON Lines full ones."""
-
-    def __init__(self, path: Path, append_at: int | None = None) -> None:
-        """``append_at``: resume an interrupted CSV/JSON Lines file, cut back to that byte."""
-        self.path = path
-        self.format = detect_format(path)
-        self.count = 0
-        self._handle: Any = None
-        self._writer: Any = None
-        self._workbook: Any = None
-        if self.format == "xlsx":
-            from openpyxl import Workbook
-
-            self._workbook = Workbook(write_only=True)
-            self._writer = self._workbook.create_sheet("results")
-            self._writer.append(list(RESULT_COLUMNS))
-        elif self.format == "parquet":
-            self._batch: list[dict[str, Any]] = []
-            self._parquet: Any = None
-        else:
-            self._handle = _reopen(path, append_at)
-            if self.format == "csv":
-                self._writer = csv.DictWriter(self._handle, fieldnames=RESULT_COLUMNS)
-                if append_at is None:
-                    self._writer.writeheader()
-            elif self.format == "json":
-                self._handle.write("[\n")
-
-    def write(self, a: Assessment) -> None:
-        self.write_prepared(result_record(a), a.model_dump_json())
-
-    @property
-    def resumable(self) -> bool:
-        return self.format in ("csv", "jsonl")
-
-    def checkpoint(self) -> int:
-        """Flush to disk and return the byte offset reached (CSV and JSON Lines only)."""
-        return _sync(self._handle)
-
-    def write_prepared(self, record: Mapping[str, Any], text: str) -> None:
-        """Write one result given its flat record and its full JSON."""
-        if self.format == "csv":
-            self._writer.writerow(record)
-        elif self.format == "xlsx":
-            self._writer.append([record[c] for c in RESULT_COLUMNS])
-        elif self.format == "parquet":
-            self._batch.append(dict(record))
-            if len(self._batch) >= 10_000:
-                self._flush_parquet()
-        else:
-            if self.format == "json":
-                self._handle.write((",\n" if self.count else "") + text)
-            else:
-                self._handle.write(text + "\n")
-        self.count += 1
-
-    def _flush_parquet(self) -> None:
-        import pyarrow as pa
-
-        parquet = _pyarrow()
-        table = pa.Table.from_pylist(self._batch, schema=_result_schema(pa))
-        if self._parquet is None:
-            self._parquet = parquet.ParquetWriter(self.path, table.schema)
-        self._parquet.write_table(table)
-        self._batch = []
-
-    def close(self) -> None:
-        if self._workbook is not None:
-            self._workbook.save(self.path)
-            return
-        if self.format == "parquet":
-            if self._batch or self._parquet is None:
-                self._flush_parquet()
-            self._parquet.close()
-            return
-        if self.format == "json":
-            self._handle.write("\n]\n")
-        self._handle.close()
-
-
-class ErrorWriter:
-    """Bad rows, one line per field error: row number, unit id, field, message."""
-
-    def __init__(self, path: Path, append_at: int | None = None) -> None:
-        self.path = path
-        self.count = 0
-        self._handle = _reopen(path, append_at)
-        self._jsonl = path.suffix.lower() in (".jsonl", ".json")
-        self._writer = None if self._jsonl else csv.writer(self._handle)
-        if self._writer is not None and append_at is None:
-            self._writer.writerow(["row", "id", "field", "message"])
-
-    def checkpoint(self) -> int:
-        """Flush to disk and return the byte offset reached."""
-        return _sync(self._handle)
-
-    def write(self, row_number: int, error: GradeError) -> None:
-        self.count += 1
-        if self._jsonl:
-            payload = {
-                "row": row_number,
-                "id": error.entity_id,
-                "errors": error.to_dict()["errors"],
-            }
-            self._handle.write(json.dumps(payload, ensure_ascii=False) + "\n")
-            return
-        assert self._writer is not None
-        for field, message in error.errors or [("(row)", str(error))]:
-            self._writer.writerow([row_number, error.entity_id or "", field, message])
-
-    def close(self) -> None:
-        self._handle.close()

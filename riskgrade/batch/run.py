@@ -16,21 +16,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import Assessment
-from riskgrade.batch.read import (
-    ErrorWriter,
-    InputError,
-    ResultWriter,
-    Row,
-    detect_format,
-    read_rows,
-    result_record,
-)
+from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
+from riskgrade.batch.write import ErrorWriter, ResultWriter, result_record
 from riskgrade.errors import GradeError
 from riskgrade.policy import EngineName, Policy, load_policy_source
 
@@ -48,16 +41,21 @@ class Graded:
 
 @dataclass(frozen=True)
 class Failed:
+    """One row that could not be graded: its number, its unit id if known, its field errors."""
+
     number: int
     entity_id: str | None
     errors: list[tuple[str, str]]
 
     def as_error(self, index: int) -> GradeError:
+        """The failure as a :class:`GradeError` at position ``index`` of the run."""
         return GradeError(index, self.entity_id, self.errors)
 
 
 @dataclass(frozen=True)
 class BatchSummary:
+    """What a run of :func:`grade_file` did: rows read, graded and failed, and how long it took."""
+
     rows: int
     graded: int
     failed: int
@@ -65,30 +63,34 @@ class BatchSummary:
 
     @property
     def consistent(self) -> bool:
+        """Whether every row read was either graded or failed (nothing lost)."""
         return self.rows == self.graded + self.failed
 
 
 def row_problem(row: Row) -> tuple[str | None, list[tuple[str, str]]] | None:
-    """A row the reader or :func:`mark_duplicates` already failed: its unit id and the error."""
-    if "__error__" not in row.facts:
+    """A row the reader or :func:`mark_duplicates` already failed: its unit id (its ``id`` fact
+    as text, if any) and its one field error; None for a row still to be graded."""
+    if row.problem is None:
         return None
     unit = row.facts.get("id")
-    field = "id" if str(row.facts["__error__"]).startswith("duplicate id") else "(row)"
-    return (None if unit is None else str(unit)), [(field, str(row.facts["__error__"]))]
+    return (None if unit is None else str(unit)), [(row.problem.field, row.problem.message)]
 
 
 def grade_rows(
     policy: Policy, rows: list[Row], as_of: dt.date, engine: EngineName
 ) -> list[Graded | Failed]:
-    """Grade one chunk in this process."""
+    """Grade one chunk in this process, results in input order; a row that already has a
+    problem is not graded, it fails in its place."""
+    clean = [row for row in rows if row.problem is None]
+    results = policy.grade_many((r.facts for r in clean), as_of=as_of, engine=engine)
     out: list[Graded | Failed] = []
-    for row, result in zip(
-        rows, policy.grade_many((r.facts for r in rows), as_of=as_of, engine=engine), strict=True
-    ):
+    for row in rows:
         marked = row_problem(row)
         if marked is not None:
             out.append(Failed(row.number, *marked))
-        elif isinstance(result, Assessment):
+            continue
+        result = next(results)
+        if isinstance(result, Assessment):
             out.append(Graded(row.number, result_record(result), result.model_dump_json()))
         else:
             out.append(Failed(row.number, result.entity_id, result.errors))
@@ -99,16 +101,19 @@ _WORKER_POLICY: Policy | None = None
 
 
 def _init_worker(source: Mapping[str, str]) -> None:
+    """Load the policy once per worker process, from its YAML text."""
     global _WORKER_POLICY
     _WORKER_POLICY = load_policy_source(source)
 
 
 def _grade_in_worker(rows: list[Row], as_of: dt.date, engine: EngineName) -> list[Graded | Failed]:
+    """Grade one chunk in a worker process."""
     assert _WORKER_POLICY is not None
     return grade_rows(_WORKER_POLICY, rows, as_of, engine)
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    """``rows`` as lists of at most ``size``."""
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -140,27 +145,28 @@ def grade_stream(
 
 
 def mark_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
-    """Pass rows on; a row whose unit id was already seen fails, naming the first row."""
+    """Pass rows on; a row whose unit id was already seen fails on ``id``, naming the first row
+    (rows that already failed are passed on as they are)."""
     first: dict[str, int] = {}
     for row in rows:
         unit = row.facts.get("id")
-        if isinstance(unit, str | int) and "__error__" not in row.facts:
+        if isinstance(unit, str | int) and row.problem is None:
             key = str(unit).strip()
             if key in first:
-                row = Row(
-                    row.number,
-                    {**row.facts, "__error__": f"duplicate id {key!r}: first in row {first[key]}"},
-                )
+                message = f"duplicate id {key!r}: first in row {first[key]}"
+                row = replace(row, problem=RowProblem("id", message))
             else:
                 first[key] = row.number
         yield row
 
 
 def checkpoint_path(output: Path) -> Path:
+    """Where the checkpoint of a run writing ``output`` is kept."""
     return output.with_name(output.name + ".checkpoint.json")
 
 
 def _run_key(policy: Policy, input_path: Path, as_of: dt.date, engine: str) -> dict[str, Any]:
+    """What a checkpoint must match to be resumed: the input file, policy, date and engine."""
     stat = input_path.stat()
     return {
         "input": str(input_path.resolve()),
@@ -252,6 +258,7 @@ def _save_checkpoint(
     writer: ResultWriter,
     error_writer: ErrorWriter,
 ) -> None:
+    """Flush both files and record how far the run got."""
     state = {
         **key,
         "rows": rows,
@@ -266,6 +273,7 @@ def _save_checkpoint(
 
 
 def _load_checkpoint(marker: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The saved state, if there is one and it was written for this run."""
     if not marker.exists():
         return None
     state: dict[str, Any] = json.loads(marker.read_text(encoding="utf-8"))

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from riskgrade.batch import read as io
+from riskgrade.batch.write import ErrorWriter
 from riskgrade.cli._common import (
     as_of_option,
     lang_option,
@@ -129,7 +130,7 @@ def _write_errors(failures: list[GradeError], output: Path, lang: str) -> None:
     if not failures:
         return
     path = output.with_suffix(".errors.csv")  # as riskgrade grade names it
-    writer = io.ErrorWriter(path)
+    writer = ErrorWriter(path)
     for failure in failures:
         writer.write(failure.index, failure)
     writer.close()

@@ -1,0 +1,200 @@
+"""Writing results: graded units to CSV, JSON, JSON Lines, XLSX or Parquet, bad rows to an
+errors file.
+
+CSV, XLSX and Parquet get one flat record per unit (:data:`RESULT_COLUMNS`); JSON and JSON Lines
+get the full assessment. CSV and JSON Lines files can be flushed to a byte offset
+(:meth:`ResultWriter.checkpoint`) and reopened there, so an interrupted run resumes without
+writing a row twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from riskgrade.assessment import Assessment
+from riskgrade.batch.read import detect_format, require_pyarrow
+from riskgrade.errors import GradeError
+
+RESULT_COLUMNS = (
+    "id",
+    "name",
+    "risk_level",
+    "risk_label_zh",
+    "duty_grade",
+    "duty_score",
+    "risk_score",
+    "tier",
+    "violations",
+    "data_gaps",
+    "recommendations",
+    "top_countermeasures_zh",
+)
+"""The columns of a flat result record (CSV, XLSX and Parquet results), in order."""
+
+
+def _result_schema(pa: Any) -> Any:
+    """The Parquet schema of a result record: scores as floats, everything else as text."""
+    floats = {"duty_score", "risk_score"}
+    return pa.schema([(c, pa.float64() if c in floats else pa.string()) for c in RESULT_COLUMNS])
+
+
+def result_record(a: Assessment) -> dict[str, Any]:
+    """One assessment as a flat record (:data:`RESULT_COLUMNS`) for CSV, XLSX or Parquet."""
+    return {
+        "id": a.entity_id,
+        "name": a.name,
+        "risk_level": a.risk_level.name.lower(),
+        "risk_label_zh": a.risk_level.label_zh,
+        "duty_grade": a.duty_grade.value,
+        "duty_score": a.score.duty_score,
+        "risk_score": a.score.risk_score,
+        "tier": a.score.tier,
+        "violations": " ".join(f.rule for f in a.violations),
+        "data_gaps": " ".join(sorted({m for f in a.data_gaps for m in f.missing})),
+        "recommendations": " ".join(r.id for r in a.recommendations),
+        "top_countermeasures_zh": "；".join(r.title for r in a.recommendations[:3]),
+    }
+
+
+def _reopen(path: Path, append_at: int | None) -> Any:
+    """A new file, or an existing one cut back to ``append_at`` bytes and opened to append."""
+    if append_at is None:
+        return path.open("w", encoding="utf-8", newline="")
+    with path.open("r+b") as raw:
+        raw.truncate(append_at)
+    return path.open("a", encoding="utf-8", newline="")
+
+
+def _sync(handle: Any) -> int:
+    """Flush ``handle`` to disk and return its byte offset."""
+    handle.flush()
+    os.fsync(handle.fileno())
+    return int(handle.tell())
+
+
+class ResultWriter:
+    """Writes assessments as they come: CSV/XLSX get flat records, JSON/JSON Lines full ones."""
+
+    def __init__(self, path: Path, append_at: int | None = None) -> None:
+        """``append_at``: resume an interrupted CSV/JSON Lines file, cut back to that byte."""
+        self.path = path
+        self.format = detect_format(path)
+        self.count = 0
+        self._handle: Any = None
+        self._writer: Any = None
+        self._workbook: Any = None
+        if self.format == "xlsx":
+            from openpyxl import Workbook
+
+            self._workbook = Workbook(write_only=True)
+            self._writer = self._workbook.create_sheet("results")
+            self._writer.append(list(RESULT_COLUMNS))
+        elif self.format == "parquet":
+            self._batch: list[dict[str, Any]] = []
+            self._parquet: Any = None
+        else:
+            self._handle = _reopen(path, append_at)
+            if self.format == "csv":
+                self._writer = csv.DictWriter(self._handle, fieldnames=RESULT_COLUMNS)
+                if append_at is None:
+                    self._writer.writeheader()
+            elif self.format == "json":
+                self._handle.write("[\n")
+
+    def write(self, a: Assessment) -> None:
+        """Write one assessment."""
+        self.write_prepared(result_record(a), a.model_dump_json())
+
+    @property
+    def resumable(self) -> bool:
+        """Whether this format can be checkpointed and resumed (CSV and JSON Lines)."""
+        return self.format in ("csv", "jsonl")
+
+    def checkpoint(self) -> int:
+        """Flush to disk and return the byte offset reached (CSV and JSON Lines only)."""
+        return _sync(self._handle)
+
+    def write_prepared(self, record: Mapping[str, Any], text: str) -> None:
+        """Write one result given its flat record and its full JSON."""
+        if self.format == "csv":
+            self._writer.writerow(record)
+        elif self.format == "xlsx":
+            self._writer.append([record[c] for c in RESULT_COLUMNS])
+        elif self.format == "parquet":
+            self._batch.append(dict(record))
+            if len(self._batch) >= 10_000:
+                self._flush_parquet()
+        else:
+            if self.format == "json":
+                self._handle.write((",\n" if self.count else "") + text)
+            else:
+                self._handle.write(text + "\n")
+        self.count += 1
+
+    def _flush_parquet(self) -> None:
+        """Write the buffered records as one Parquet row group."""
+        import pyarrow as pa
+
+        parquet = require_pyarrow()
+        table = pa.Table.from_pylist(self._batch, schema=_result_schema(pa))
+        if self._parquet is None:
+            self._parquet = parquet.ParquetWriter(self.path, table.schema)
+        self._parquet.write_table(table)
+        self._batch = []
+
+    def close(self) -> None:
+        """Finish the file (close the JSON list, save the workbook, write the Parquet footer)."""
+        if self._workbook is not None:
+            self._workbook.save(self.path)
+            return
+        if self.format == "parquet":
+            if self._batch or self._parquet is None:
+                self._flush_parquet()
+            self._parquet.close()
+            return
+        if self.format == "json":
+            self._handle.write("\n]\n")
+        self._handle.close()
+
+
+class ErrorWriter:
+    """Bad rows, one line per field error: row number, unit id, field, message."""
+
+    def __init__(self, path: Path, append_at: int | None = None) -> None:
+        """CSV, or JSON Lines for a ``.jsonl``/``.json`` path; ``append_at`` as for
+        :class:`ResultWriter`."""
+        self.path = path
+        self.count = 0
+        self._handle = _reopen(path, append_at)
+        self._jsonl = path.suffix.lower() in (".jsonl", ".json")
+        self._writer = None if self._jsonl else csv.writer(self._handle)
+        if self._writer is not None and append_at is None:
+            self._writer.writerow(["row", "id", "field", "message"])
+
+    def checkpoint(self) -> int:
+        """Flush to disk and return the byte offset reached."""
+        return _sync(self._handle)
+
+    def write(self, row_number: int, error: GradeError) -> None:
+        """Write one failed row: a line per field error (CSV) or one object (JSON Lines)."""
+        self.count += 1
+        if self._jsonl:
+            payload = {
+                "row": row_number,
+                "id": error.entity_id,
+                "errors": error.to_dict()["errors"],
+            }
+            self._handle.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            return
+        assert self._writer is not None
+        for field, message in error.errors or [("(row)", str(error))]:
+            self._writer.writerow([row_number, error.entity_id or "", field, message])
+
+    def close(self) -> None:
+        """Close the file."""
+        self._handle.close()
