@@ -23,7 +23,8 @@ from tests.conftest import AS_OF
 pytest.importorskip("matplotlib")
 pytest.importorskip("jinja2")
 
-from riskgrade.supervision.report import render_html, summarize
+from riskgrade.supervision.page import render_html
+from riskgrade.supervision.summary import summarize
 
 SETTINGS = load_settings()
 START = dt.date(2026, 11, 30)
@@ -227,7 +228,7 @@ def test_page_renders_in_headless_chromium(page: tuple[str, Tables], tmp_path: P
 
 
 def test_district_report_grades_and_builds_in_one_call(default_policy: riskgrade.Policy) -> None:
-    from riskgrade.supervision.report import district_report
+    from riskgrade.supervision.page import district_report
 
     rows = [
         {"id": "D1", "industry": "retail", "employees": 3, "community": "东风社区"},

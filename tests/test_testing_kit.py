@@ -3,6 +3,7 @@ deliberately broken policy with a readable counterexample."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -169,11 +170,9 @@ def test_totality_catches_a_scoring_method_that_crashes(mini_policy: riskgrade.P
         return values["L"] * values["S"] / (values["L"] - 3)  # divides by zero at L = 3
 
     method = mini_policy.checked.risk_method
-    mini_policy.checked.risk_method = RiskMethod("fragile", method.factors, method.allowed, fragile)
-    try:
-        assert "totality: grading crashed with" in str(_failure(mini_policy, "totality"))
-    finally:
-        mini_policy.checked.risk_method = method
+    broken = RiskMethod("fragile", method.factors, method.allowed, fragile)
+    policy = riskgrade.Policy(dataclasses.replace(mini_policy.checked, risk_method=broken))
+    assert "totality: grading crashed with" in str(_failure(policy, "totality"))
 
 
 def test_engines_agree_catches_a_miscompiled_rule(tmp_path: Path) -> None:

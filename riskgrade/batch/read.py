@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from riskgrade.errors import RiskgradeError
+from riskgrade.errors import InputError
 from riskgrade.facts import Enterprise
 
 NESTED = ("hazards", "buildings", "elevators")
@@ -32,10 +32,6 @@ _NESTED_ALIASES = {"隐患": "hazards", "建筑": "buildings", "电梯": "elevat
 _TRUE = {"true", "yes", "y", "1", "是", "有", "已", "√", "t"}
 _FALSE = {"false", "no", "n", "0", "否", "无", "未", "×", "f"}
 FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
-
-
-class InputError(RiskgradeError):
-    """An input file cannot be read at all (not a row problem)."""
 
 
 @dataclass(frozen=True)

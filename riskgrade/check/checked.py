@@ -88,7 +88,7 @@ class FactorRow:
     unknown: str = "match"
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckedPolicy:
     """A policy that checked clean: every expression parsed and typed, every reference resolved.
 

@@ -186,13 +186,9 @@ def _prepare(
 def report_command(output: Path, **options: Any) -> None:
     """Write a district summary page for INPUT (default: the bundled sample district);
     with --inspectors and --days it includes an inspection plan."""
-    from riskgrade.supervision.report import (
-        MissingExtra,
-        render_html,
-        require,
-        summarize,
-        write_report,
-    )
+    from riskgrade.errors import MissingExtra
+    from riskgrade.supervision.page import render_html, require, write_report
+    from riskgrade.supervision.summary import summarize
 
     try:
         require()  # before grading anything

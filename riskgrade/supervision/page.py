@@ -1,11 +1,7 @@
-"""District summary: the picture at a glance, as one self-contained HTML page.
-
-:func:`summarize` counts what the graded units say (risk colours and duty grades overall, by
-community and by tier; the most common duty gaps; countermeasures by kind and by responsible
-party; key areas; red and orange units with their top countermeasures). :func:`render_html`
-turns a summary (and optionally an inspection plan) into a page in Chinese or English with
-inline SVG charts drawn by matplotlib: no network at view time, printable. The numbers are also
-embedded as JSON (``<script type="application/json" id="riskgrade-summary">``) for machines.
+"""The district page: a summary (and optionally an inspection plan) as one self-contained HTML
+page in Chinese or English, with inline SVG charts drawn by matplotlib: no network at view
+time, printable. The numbers are also embedded as JSON
+(``<script type="application/json" id="riskgrade-summary">``) for machines.
 
 Needs the ``report`` extra (matplotlib, Jinja2).
 """
@@ -18,179 +14,20 @@ import json
 import logging
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from riskgrade.assessment import DutyGrade, RiskLevel
 from riskgrade.batch.read import Row
 from riskgrade.bundled import template_path
-from riskgrade.errors import GradeError, MissingExtra
+from riskgrade.errors import MissingExtra
 from riskgrade.i18n import REPORT_LABELS, REPORT_TEXT, t
 from riskgrade.policy import Policy
 from riskgrade.supervision.plan import Plan, plan_rows, summary_rows
-from riskgrade.supervision.settings import SupervisionSettings, Unit
+from riskgrade.supervision.settings import SupervisionSettings
+from riskgrade.supervision.summary import GRADES, LEVELS, Breakdown, Summary, summarize
 
-LEVELS = RiskLevel.names(worst_first=True)
-GRADES = DutyGrade.names()
 COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6c700", "blue": "#1f77b4"}
-TIERS = ("state", "above_scale_private", "small_micro", "other", "unknown")
-
-
-@dataclass
-class Breakdown:
-    """Units by risk colour and duty grade within one group."""
-
-    units: int = 0
-    levels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
-    grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
-
-    def add(self, unit: Unit) -> None:
-        self.units += 1
-        self.levels[unit.level.name.lower()] += 1
-        self.grades[str(unit.assessment.duty_grade)] += 1
-
-
-@dataclass(frozen=True)
-class Count:
-    """How many units share something (a duty gap, a countermeasure), with its title."""
-
-    id: str
-    units: int
-    title: dict[str, str]
-
-
-@dataclass(frozen=True)
-class KeyArea:
-    id: str
-    title: dict[str, str]
-    units: int
-    """Units with at least one violation of the area's duties."""
-    rules: list[Count]
-
-
-@dataclass(frozen=True)
-class HotUnit:
-    id: str
-    name: str
-    street: str
-    community: str
-    level: str
-    duty_grade: str
-    duty_score: float
-    risk_score: float
-    countermeasures: list[dict[str, str]]
-
-
-@dataclass
-class Summary:
-    """Everything the district page shows, counted from graded units."""
-
-    as_of: dt.date
-    policy: str
-    rows: int
-    failed: int
-    overall: Breakdown
-    by_community: dict[str, Breakdown]
-    by_tier: dict[str, Breakdown]
-    duty_gaps: list[Count]
-    countermeasures: list[Count]
-    by_responsible: dict[str, int]
-    key_areas: list[KeyArea]
-    hot_units: list[HotUnit]
-    data_gap_units: int
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["as_of"] = self.as_of.isoformat()
-        return data
-
-
-def summarize(
-    units: Sequence[Unit],
-    failures: Sequence[GradeError],
-    policy: Policy,
-    settings: SupervisionSettings,
-    as_of: dt.date,
-    top: int = 10,
-) -> Summary:
-    """Count what the graded ``units`` say (``failures``: rows that could not be graded)."""
-    overall = Breakdown()
-    by_community: dict[str, Breakdown] = {}
-    by_tier = {tier: Breakdown() for tier in TIERS}
-    gaps: Counter[str] = Counter()
-    gap_titles: dict[str, dict[str, str]] = {}
-    measures: Counter[str] = Counter()
-    responsible: Counter[str] = Counter()
-    area_units: dict[str, set[str]] = {area: set() for area in settings.key_areas}
-    area_rules: dict[str, Counter[str]] = {area: Counter() for area in settings.key_areas}
-    data_gap_units = 0
-    for unit in units:
-        a = unit.assessment
-        overall.add(unit)
-        place = " / ".join(p for p in (unit.street, unit.community) if p) or "—"
-        by_community.setdefault(place, Breakdown()).add(unit)
-        by_tier[a.score.tier if a.score.tier in by_tier else "unknown"].add(unit)
-        violated = {f.rule: f for f in a.violations}
-        for rule, finding in violated.items():
-            gaps[rule] += 1
-            gap_titles.setdefault(rule, dict(finding.messages))
-            for area, spec in settings.key_areas.items():
-                if finding.duty in spec.duties:
-                    area_units[area].add(unit.id)
-                    area_rules[area][rule] += 1
-        data_gap_units += bool(a.data_gaps)
-        for rec in a.recommendations:
-            measures[rec.id] += 1
-            responsible[rec.responsible] += 1
-    catalogue = policy.checked.catalogue
-    hot = sorted(
-        (u for u in units if u.level >= RiskLevel.ORANGE),
-        key=lambda u: (-int(u.level), -u.assessment.score.risk_score, u.id),
-    )
-
-    def counted(counter: Counter[str], titles: dict[str, dict[str, str]]) -> list[Count]:
-        ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-        return [Count(key, n, titles[key]) for key, n in ranked]
-
-    rec_titles = {k: {"zh": v.title.zh, "en": v.title.en} for k, v in catalogue.items()}
-    return Summary(
-        as_of=as_of,
-        policy=f"{policy.name} {policy.version}",
-        rows=len(units) + len(failures),
-        failed=len(failures),
-        overall=overall,
-        by_community=dict(sorted(by_community.items())),
-        by_tier={tier: b for tier, b in by_tier.items() if b.units},
-        duty_gaps=counted(gaps, gap_titles)[:top],
-        countermeasures=counted(measures, rec_titles),
-        by_responsible=dict(sorted(responsible.items(), key=lambda item: (-item[1], item[0]))),
-        key_areas=[
-            KeyArea(
-                area,
-                {"zh": spec.title.zh, "en": spec.title.en},
-                len(area_units[area]),
-                counted(area_rules[area], gap_titles),
-            )
-            for area, spec in settings.key_areas.items()
-        ],
-        hot_units=[
-            HotUnit(
-                u.id,
-                u.assessment.name or "",
-                u.street or "",
-                u.community or "",
-                u.level.name.lower(),
-                str(u.assessment.duty_grade),
-                u.assessment.score.duty_score,
-                u.assessment.score.risk_score,
-                [dict(r.titles) for r in u.assessment.recommendations[:3]],
-            )
-            for u in hot
-        ],
-        data_gap_units=data_gap_units,
-    )
 
 
 # -- charts ------------------------------------------------------------------------------------
@@ -352,12 +189,4 @@ def district_report(
     return render_html(summary, lang=lang, plan=plan), summary, plan
 
 
-__all__ = [
-    "MissingExtra",
-    "Summary",
-    "district_report",
-    "render_html",
-    "require",
-    "summarize",
-    "write_report",
-]
+__all__ = ["MissingExtra", "district_report", "render_html", "require", "write_report"]
