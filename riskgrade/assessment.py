@@ -216,8 +216,10 @@ class Assessment(_Result):
 
     @property
     def violations(self) -> list[Finding]:
+        """The findings that are breached duties (``kind == "violation"``)."""
         return [f for f in self.findings if f.kind == "violation"]
 
     @property
     def data_gaps(self) -> list[Finding]:
+        """The findings that are facts the policy needed but the unit's data lacked."""
         return [f for f in self.findings if f.kind == "data_gap"]

@@ -26,6 +26,7 @@ class Diagnostic:
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
+        """Orders diagnostics by place in the source (file, line, column), then code."""
         return (self.file, self.line, self.column, self.code)
 
     def render(self, lang: str = "en") -> str:
@@ -42,6 +43,7 @@ class Diagnostic:
         return text
 
     def to_dict(self) -> dict[str, object]:
+        """A JSON-ready form with every field, for ``--json`` output and editors."""
         return {
             "code": self.code,
             "message": self.message,

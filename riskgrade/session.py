@@ -53,6 +53,7 @@ class Change:
 
     @property
     def colour_changed(self) -> bool:
+        """True when the unit's risk level changed, or the unit is new to the session."""
         return self.before is None or self.before.risk_level != self.after.risk_level
 
 
@@ -76,11 +77,16 @@ class HazardFound(_Event):
 
 
 class HazardRectified(_Event):
+    """The recorded hazard ``id`` was rectified, on ``on`` (default: the session's date)."""
+
     id: str
     on: dt.date | None = None
 
 
 class Accident(_Event):
+    """A work-safety accident with ``fatalities`` deaths, added to the three-year counts of
+    accidents and deaths (and to the worst single accident, where that is known)."""
+
     fatalities: int = 0
     on: dt.date | None = None
 
@@ -100,6 +106,8 @@ class Inspection(_Event):
 
 
 class Penalty(_Event):
+    """An administrative penalty, counted for 12 months (and 180 days, where that is kept)."""
+
     on: dt.date | None = None
 
 
@@ -309,6 +317,7 @@ class Session:
         return changes
 
     def close(self) -> None:
+        """Close the SQLite database; a session with a path has already saved every change."""
         self._db.close()
 
     def __enter__(self) -> Session:

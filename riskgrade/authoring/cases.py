@@ -41,10 +41,12 @@ class CaseResult:
 
     @property
     def passed(self) -> bool:
+        """True when every expectation of the case held."""
         return not self.mismatches
 
     @property
     def problems(self) -> list[str]:
+        """The mismatches as lines of text, e.g. ``risk level: expected red, got orange``."""
         return [str(m) for m in self.mismatches]
 
 

@@ -38,14 +38,17 @@ class Boundary:
 
     @property
     def tested_below(self) -> float | None:
+        """The highest tested score under the threshold (None if no case scored under it)."""
         return max((v for v in self.tested if v < self.threshold), default=None)
 
     @property
     def tested_above(self) -> float | None:
+        """The lowest tested score over the threshold (None if no case scored over it)."""
         return min((v for v in self.tested if v > self.threshold), default=None)
 
     @property
     def covered(self) -> dict[str, bool]:
+        """Whether the cases tested each side: ``below``, ``at`` and ``above`` the threshold."""
         if self.exact:
             below = self.below is not None and self.below in self.tested
             above = self.above is not None and self.above in self.tested
@@ -55,6 +58,7 @@ class Boundary:
 
     @property
     def complete(self) -> bool:
+        """True when both sides were tested, and the threshold itself where it must be."""
         covered = self.covered
         at_needed = self.exact and self.at_reachable
         return covered["below"] and covered["above"] and (covered["at"] or not at_needed)
@@ -74,10 +78,12 @@ class Threshold:
 
     @property
     def sides(self) -> int:
+        """How many of below, at and above the cases tested (0 to 3)."""
         return int(bool(self.below)) + int(self.at) + int(self.above)
 
     @property
     def possible(self) -> int:
+        """How many sides can be tested: 2 when nothing lies below, else 3."""
         return 2 if self.below is None else 3
 
 
@@ -128,10 +134,12 @@ class Coverage:
 
     @property
     def percent(self) -> float:
+        """The share of covered items in per cent (100 when there is nothing to cover)."""
         hit, total = self.counts()
         return 100.0 * hit / total if total else 100.0
 
     def render_thresholds(self) -> str:
+        """One line per numeric threshold: fact, value, sides tested and where it is used."""
         lines = []
         for th in self.thresholds:
             marks = " ".join(
@@ -142,6 +150,8 @@ class Coverage:
         return "\n".join(lines)
 
     def render(self) -> str:
+        """The coverage report as text: shares reached, band boundaries and what is not covered."""
+
         def share(counter: Counter[str], names: list[str]) -> str:
             hit = sum(1 for n in names if counter[n])
             return f"{hit}/{len(names)}"

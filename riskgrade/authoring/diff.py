@@ -34,6 +34,10 @@ class Change:
 
 @dataclass
 class PolicyDiff:
+    """How the same units grade under an old and a new policy: level and grade transitions
+    (``levels[old][new]`` counts units), the units that moved, and the population stability
+    index of the level shares (``psi``; above about 0.25 the distribution shifted markedly)."""
+
     old: str
     new: str
     units: int = 0

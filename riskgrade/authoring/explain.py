@@ -32,6 +32,8 @@ class NextStep:
 
 @dataclass(frozen=True)
 class Explanation:
+    """A unit's assessment with what to clear for the next better risk level and duty grade."""
+
     assessment: Assessment
     next_level: NextStep
     next_grade: NextStep

@@ -56,6 +56,8 @@ def _ident(node: str) -> str:
 
 
 def to_mermaid(graph: nx.DiGraph, title: str = "") -> str:
+    """``graph`` as a Mermaid flowchart (left to right), one node shape per kind and dashed
+    arrows for supersession; ``title`` becomes a comment line."""
     lines = ["flowchart LR"]
     if title:
         lines.insert(0, f"%% {title}")
@@ -71,6 +73,7 @@ def to_mermaid(graph: nx.DiGraph, title: str = "") -> str:
 
 
 def to_dot(graph: nx.DiGraph, title: str = "policy") -> str:
+    """``graph`` as a Graphviz DOT digraph named ``title``, for ``dot -Tsvg`` and the like."""
     lines = [f'digraph "{title}" {{', "    rankdir=LR;"]
     for node in sorted(graph.nodes):
         kind = graph.nodes[node].get("kind", node.split(":", 1)[0])

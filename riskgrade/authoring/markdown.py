@@ -216,6 +216,8 @@ def _catalogue(policy: Policy) -> list[str]:
 
 
 def main() -> None:
+    """The command line: print POLICY as Markdown, or write it to ``-o FILE``; with no POLICY,
+    rewrite the bundled default policy's ``README.md``."""
     parser = argparse.ArgumentParser(description="Write a policy as a Markdown document.")
     parser.add_argument("policy", nargs="?", type=Path, default=None)
     parser.add_argument("-o", "--output", type=Path, default=None)

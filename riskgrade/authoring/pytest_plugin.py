@@ -24,6 +24,8 @@ _CACHE: dict[Path, Policy | PolicyError] = {}
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.File | None:
+    """Collect a ``.yaml``/``.yml`` file that has a top-level ``tests:`` section as a
+    :class:`PolicyCasesFile`; any other file is left to pytest."""
     if file_path.suffix not in (".yaml", ".yml"):
         return None
     try:
@@ -50,6 +52,8 @@ class PolicyCasesFile(pytest.File):
     """The test cases written in one policy YAML file."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        """One item per test case written in this file, or a single failing "policy loads"
+        item when the policy does not load."""
         loaded = _policy_for(Path(self.path))
         if isinstance(loaded, PolicyError):
             yield PolicyLoadItem.from_parent(self, name="policy loads", error=loaded)
@@ -62,6 +66,8 @@ class PolicyCasesFile(pytest.File):
 
 
 class PolicyCaseFailure(Exception):
+    """Raised by a failing case's item; carries the case result for the failure report."""
+
     def __init__(self, result: CaseResult) -> None:
         super().__init__(result.name)
         self.result = result
@@ -77,11 +83,14 @@ class PolicyCaseItem(pytest.Item):
         self.case_location = location
 
     def runtest(self) -> None:
+        """Grade the case and fail when any expectation does not hold."""
         result = run_case(self.policy, self.case, self.case_location)
         if not result.passed:
             raise PolicyCaseFailure(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """The report of a failed case: its location, then expected and actual for each
+        mismatch (other errors are reported as pytest would)."""
         if isinstance(excinfo.value, PolicyCaseFailure):
             lines = [f"{self.case_location}: policy case {self.case.name!r} failed"]
             for mismatch in excinfo.value.result.mismatches:
@@ -94,6 +103,7 @@ class PolicyCaseItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
+        """Where pytest shows the item: the YAML file, the case's line and its name."""
         return Path(self.path), self.case_location.line - 1, f"policy case: {self.case.name}"
 
 
@@ -105,10 +115,13 @@ class PolicyLoadItem(pytest.Item):
         self.error = error
 
     def runtest(self) -> None:
+        """Fail with the error the policy raised when it was loaded."""
         raise self.error
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """The policy's load diagnostics, without a traceback."""
         return str(self.error)
 
     def reportinfo(self) -> tuple[Path, int, str]:
+        """Where pytest shows the item: the YAML file, as "policy loads"."""
         return Path(self.path), 0, "policy loads"

@@ -25,6 +25,7 @@ SAMPLE_AS_OF = dt.date(2026, 11, 28)
 
 
 def lang_option(func: F) -> F:
+    """Add ``--lang zh|en`` to a command (None when not given: see :func:`resolve_lang`)."""
     return click.option(
         "--lang",
         type=click.Choice(["zh", "en"]),
@@ -34,6 +35,7 @@ def lang_option(func: F) -> F:
 
 
 def as_of_option(func: F) -> F:
+    """Add ``--as-of YYYY-MM-DD``, the date to grade as of (see :func:`resolve_as_of`)."""
     return click.option(
         "--as-of",
         "as_of",
@@ -44,6 +46,7 @@ def as_of_option(func: F) -> F:
 
 
 def engine_option(func: F) -> F:
+    """Add ``--engine durable|python``, the evaluation path (durable by default)."""
     return click.option(
         "--engine",
         type=click.Choice(["durable", "python"]),
@@ -54,14 +57,17 @@ def engine_option(func: F) -> F:
 
 
 def resolve_lang(lang: str | None) -> str:
+    """The ``--lang`` given, else the locale's language (Chinese unless it asks for English)."""
     return lang or default_lang()
 
 
 def resolve_as_of(as_of: dt.datetime | None) -> dt.date:
+    """The ``--as-of`` day given, else :data:`SAMPLE_AS_OF`, the day the sample data describes."""
     return as_of.date() if as_of else SAMPLE_AS_OF
 
 
 def console() -> Console:
+    """A rich console for tables: the terminal's width, or 150 columns when output is piped."""
     return Console(width=None if sys.stdout.isatty() else 150, highlight=False)
 
 

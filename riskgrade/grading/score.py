@@ -26,6 +26,10 @@ _LEVEL_SEVERITY = {"red": "major", "orange": "serious", "yellow": "minor", "blue
 
 @dataclass(frozen=True)
 class Grades:
+    """What scoring one enterprise gives: the score, duty grade and risk level, the findings
+    the scoring stage adds (overrides, factor and override data gaps, the risk level's own
+    finding) and the factor and override trace."""
+
     score: Score
     duty_grade: DutyGrade
     risk_level: RiskLevel

@@ -225,6 +225,8 @@ def _wire(value: Any) -> Any:
 
 
 def to_durable(formula: Formula) -> dict[str, Any]:
+    """A formula as a durable_rules condition: atoms as they are, and/or as ``$and``/``$or``,
+    and true as ``rg == 1``, which every fact asserted has."""
     kind = formula[0]
     if kind == "true":
         return {"rg": 1}

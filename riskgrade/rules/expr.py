@@ -56,6 +56,8 @@ _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
 
 @dataclass(frozen=True)
 class Token:
+    """One token of an expression: its kind, its text and its 0-based offset ``pos``."""
+
     kind: Literal["number", "string", "op", "name", "keyword", "end"]
     text: str
     pos: int
@@ -87,30 +89,42 @@ def tokenize(text: str) -> list[Token]:
 
 @dataclass(frozen=True)
 class Const:
+    """A literal: a number, a string, ``true``, ``false`` or ``null`` (``-3`` is one too)."""
+
     value: float | int | str | bool | None
     pos: int = 0
 
 
 @dataclass(frozen=True)
 class Name:
+    """A fact name such as ``employees``; inside an aggregate, a field of the list's items
+    (``level`` in ``count(hazards, level == "major")``)."""
+
     name: str
     pos: int = 0
 
 
 @dataclass(frozen=True)
 class Not:
+    """A negation ``not x``."""
+
     operand: Node
     pos: int = 0
 
 
 @dataclass(frozen=True)
 class Neg:
+    """A unary minus ``-x`` (a minus before a number literal makes a :class:`Const`)."""
+
     operand: Node
     pos: int = 0
 
 
 @dataclass(frozen=True)
 class Arith:
+    """Arithmetic ``a + b``, ``a - b``, ``a * b`` or ``a / b``; left-associative, so
+    ``a - b - c`` is ``(a - b) - c``."""
+
     op: Literal["+", "-", "*", "/"]
     left: Node
     right: Node
@@ -119,6 +133,9 @@ class Arith:
 
 @dataclass(frozen=True)
 class Compare:
+    """A comparison ``a < b`` (also ``<=``, ``>``, ``>=``, ``==``, ``!=``); comparisons do
+    not chain: ``a < b < c`` is a syntax error."""
+
     op: Literal["<", "<=", ">", ">=", "==", "!="]
     left: Node
     right: Node
@@ -127,6 +144,9 @@ class Compare:
 
 @dataclass(frozen=True)
 class In:
+    """A membership test ``x in ["a", "b"]``, or ``x not in [...]`` when ``negated``; the list
+    holds constants only."""
+
     operand: Node
     options: tuple[Const, ...]
     negated: bool = False
@@ -135,6 +155,9 @@ class In:
 
 @dataclass(frozen=True)
 class BoolOp:
+    """``a and b and c`` or ``a or b or c``, every operand of a run in one node; ``and``
+    binds tighter than ``or``."""
+
     op: Literal["and", "or"]
     operands: tuple[Node, ...]
     pos: int = 0
@@ -142,6 +165,9 @@ class BoolOp:
 
 @dataclass(frozen=True)
 class Call:
+    """A function call ``f(x, ...)``: an aggregate over a list's items (``count``, ``any``,
+    ``all``) or a function on values such as ``days_since(last_drill)``."""
+
     func: str
     args: tuple[Node, ...]
     pos: int = 0

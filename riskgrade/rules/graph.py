@@ -8,6 +8,7 @@ import networkx as nx
 
 
 def node(kind: str, name: str) -> str:
+    """The graph's name for a node: ``kind:name``, e.g. ``rule:staffing_over_100``."""
     return f"{kind}:{name}"
 
 
@@ -61,6 +62,7 @@ def derived_cycles(graph: nx.DiGraph) -> list[list[str]]:
 
 
 def supersession_graph(supersedes: Mapping[str, list[str]]) -> nx.DiGraph:
+    """The countermeasures alone, with an edge A -> B when A supersedes B."""
     graph = nx.DiGraph()
     graph.add_nodes_from(supersedes)
     for rec, superseded in supersedes.items():

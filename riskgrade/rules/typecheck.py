@@ -28,6 +28,9 @@ AS_OF = "as_of"
 
 @dataclass(frozen=True)
 class TypeProblem:
+    """A type error in one expression: its diagnostic code (e.g. ``RG203``, unknown fact), the
+    message, the 0-based column ``pos`` and, where one helps, a hint such as "did you mean"."""
+
     code: str
     message: str
     pos: int

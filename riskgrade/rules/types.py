@@ -28,6 +28,7 @@ class Type:
 
     @property
     def is_textual(self) -> bool:
+        """True for str and enum, which compare with each other by ``==`` and ``!=`` only."""
         return self.kind in ("str", "enum")
 
 
@@ -40,6 +41,7 @@ ANY = Type("any")
 
 
 def enum(*values: str) -> Type:
+    """An enum type holding exactly ``values``, e.g. ``enum("red", "orange")``."""
     return Type("enum", tuple(values))
 
 

@@ -24,4 +24,5 @@ def policy_schema() -> dict[str, Any]:
 
 
 def render() -> str:
+    """The policy schema as the bundled file holds it: sorted keys, two-space indent."""
     return json.dumps(policy_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -20,12 +20,14 @@ class Registry(Generic[T]):
         self._entries: dict[str, T] = {}
 
     def register(self, name: str, entry: T) -> T:
+        """Add ``entry`` under ``name`` and return it; a name already taken raises ValueError."""
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = entry
         return entry
 
     def get(self, name: str) -> T:
+        """The entry named ``name``; an unknown name raises KeyError with a "did you mean" hint."""
         try:
             return self._entries[name]
         except KeyError:
@@ -33,6 +35,7 @@ class Registry(Generic[T]):
             raise KeyError(f"unknown {self.kind} {name!r} {hint}".strip()) from None
 
     def hint(self, name: str) -> str | None:
+        """A "did you mean" hint for an unknown ``name``, or None when nothing is close."""
         return did_you_mean(name, self._entries)
 
     def __contains__(self, name: object) -> bool:

@@ -54,6 +54,7 @@ class Visit:
 
     @property
     def overdue_days(self) -> int | None:
+        """Days from the unit's due date to this visit (None for a unit never inspected)."""
         return None if self.due is None else (self.day - self.due).days
 
 
@@ -85,6 +86,9 @@ class _Track:
 
 @dataclass(frozen=True)
 class LevelCounts:
+    """For one risk colour: how many units there are, the visits the targets call for in the
+    horizon, and the visits the plan could schedule."""
+
     units: int
     demanded: int
     scheduled: int
@@ -106,14 +110,17 @@ class Plan:
 
     @property
     def available_inspector_days(self) -> int:
+        """Inspectors times working days in the horizon."""
         return self.inspectors * len(self.days)
 
     @property
     def needed_inspector_days(self) -> int:
+        """Inspector-days the demanded visits take at ``per_day`` units each (rounded up)."""
         return math.ceil(self.demanded / self.per_day)
 
     @property
     def gap_inspector_days(self) -> int:
+        """Inspector-days missing to make every demanded visit (0 when staff suffice)."""
         return max(0, self.needed_inspector_days - self.available_inspector_days)
 
     @property

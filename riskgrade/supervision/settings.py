@@ -44,6 +44,7 @@ class PerLevel(_Settings):
     blue: Annotated[int, Field(ge=0, le=366)]
 
     def of(self, level: RiskLevel) -> int:
+        """The number for ``level``'s colour."""
         value: int = getattr(self, level.name.lower())
         return value
 
@@ -81,6 +82,9 @@ class KeyPeriod(_Settings):
 
 
 class Inspection(_Settings):
+    """How often units are inspected: target intervals by colour, yearly caps, units per
+    inspector-day, extra holidays and key periods."""
+
     every_days: Intervals
     yearly_caps: Caps
     per_day: Annotated[int, Field(ge=1, le=100)] = 4
@@ -110,6 +114,9 @@ class Inspection(_Settings):
 
 
 class KeyArea(_Settings):
+    """A key area the district summary shows (e.g. high-rise fire safety): its title and the
+    policy duties whose violations count towards it."""
+
     title: Text
     duties: Annotated[list[str], Field(min_length=1)]
 
@@ -158,10 +165,12 @@ class Unit:
 
     @property
     def id(self) -> str:
+        """The unit's id (the assessment's ``entity_id``)."""
         return self.assessment.entity_id
 
     @property
     def level(self) -> RiskLevel:
+        """The unit's risk colour from its assessment."""
         return self.assessment.risk_level
 
 

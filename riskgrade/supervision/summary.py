@@ -32,6 +32,7 @@ class Breakdown:
     grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
 
     def add(self, unit: Unit) -> None:
+        """Count ``unit`` in the group: one more unit, under its colour and its grade."""
         self.units += 1
         self.levels[unit.level.name.lower()] += 1
         self.grades[str(unit.assessment.duty_grade)] += 1
@@ -48,6 +49,8 @@ class Count:
 
 @dataclass(frozen=True)
 class KeyArea:
+    """A key area on the district page: how many units breach its duties, and which rules."""
+
     id: str
     title: dict[str, str]
     units: int
@@ -57,6 +60,9 @@ class KeyArea:
 
 @dataclass(frozen=True)
 class HotUnit:
+    """A red or orange unit listed on the district page, with its first three countermeasures'
+    titles (``{"zh": ..., "en": ...}`` each)."""
+
     id: str
     name: str
     street: str
@@ -87,6 +93,7 @@ class Summary:
     data_gap_units: int
 
     def to_json(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (the date as ISO text), as embedded in the page."""
         data = asdict(self)
         data["as_of"] = self.as_of.isoformat()
         return data

@@ -67,6 +67,8 @@ def worsen(facts: Facts, name: str, direction: Direction, step: int = 1) -> Fact
 def worsen_item(
     facts: Facts, group: str, index: int, field: str, direction: Direction
 ) -> Facts | None:
+    """``facts`` with ``field`` of item ``index`` in list ``group`` (e.g. a hazard's
+    ``deadline``) one step worse, or None when there is no such item or it cannot get worse."""
     items = facts.get(group)
     if not items or index >= len(items):
         return None
