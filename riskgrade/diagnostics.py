@@ -13,6 +13,18 @@ Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
+class Location:
+    """A place in a policy's YAML source; prints as ``file:line:col`` (1-based)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     """A problem in a policy, located in its YAML source."""
 

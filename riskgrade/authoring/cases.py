@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from riskgrade.assessment import Assessment
-from riskgrade.check.checked import Location
 from riskgrade.check.format import TestCase
+from riskgrade.diagnostics import Location
 from riskgrade.errors import RiskgradeError
 from riskgrade.grading.evaluate import environment
 from riskgrade.grading.score import scoring_env

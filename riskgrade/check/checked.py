@@ -20,7 +20,7 @@ from riskgrade.check.format import (
     Text,
     Waiver,
 )
-from riskgrade.diagnostics import Diagnostic
+from riskgrade.diagnostics import Diagnostic, Location
 from riskgrade.facts import Enterprise
 from riskgrade.rules.expr import Node
 from riskgrade.rules.types import NUMBER, Schema, Type, enum, schema_of_model
@@ -42,17 +42,9 @@ SCORING_FACTS: Schema = {
 
 
 @dataclass(frozen=True)
-class Location:
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
-
-@dataclass(frozen=True)
 class DerivedFact:
+    """A derived fact, checked: its type and its cases as (condition, value) expressions."""
+
     name: str
     type: Type
     cases: tuple[tuple[Node, Node], ...]
@@ -62,6 +54,8 @@ class DerivedFact:
 
 @dataclass(frozen=True)
 class CheckedRule:
+    """A rule, checked: its parsed condition, the facts it reads and its countermeasures."""
+
     rule: Rule
     condition: Node
     reads: frozenset[str]
@@ -73,6 +67,8 @@ class CheckedRule:
 
 @dataclass(frozen=True)
 class CheckedOverride:
+    """A risk-level override, checked: its parsed condition and its countermeasures."""
+
     override: Override
     condition: Node
     location: Location
@@ -81,6 +77,8 @@ class CheckedOverride:
 
 @dataclass(frozen=True)
 class FactorRow:
+    """One row of a risk factor's table, checked: the value it gives when its condition holds."""
+
     condition: Node
     value: Decimal
     note: Text | None

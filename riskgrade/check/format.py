@@ -40,6 +40,8 @@ class Basis(Text):
 
 
 class Defaults(_Model):
+    """What a policy does by default with undecided rules and breaches assumed for missing facts."""
+
     unknown: UnknownMode = "finding"
     """What a rule does when its condition cannot be decided for missing facts:
     ``finding`` reports a data gap *and* counts the rule as breached (pessimistic);
@@ -54,6 +56,8 @@ class Defaults(_Model):
 
 
 class Header(_Model):
+    """The ``policy:`` section: name, version, title and defaults."""
+
     name: str
     version: str
     title: Text | None = None
@@ -71,6 +75,8 @@ class FactDecl(_Model):
 
 
 class Case(_Model):
+    """One case of a derived fact: its value when ``when`` holds."""
+
     when: str = "true"
     value: str
 
@@ -134,11 +140,16 @@ class Countermeasure(_Model):
 
 
 class Band(_Model):
+    """A band edge: the lowest score (``min``) that reaches a grade or level."""
+
     min: float
     exclusive: bool = False
 
 
 class DutyScoring(_Model):
+    """How duty fulfilment is scored: a checklist from ``start``, graded by bands and capped by
+    the worst severity."""
+
     method: str = "checklist"
     start: Annotated[float, Field(gt=0, le=1000)] = 100
     bands: dict[GradeName, Band]
@@ -146,6 +157,8 @@ class DutyScoring(_Model):
 
 
 class FactorRow(_Model):
+    """One row of a risk factor's table: the factor's value when ``when`` holds."""
+
     when: str = "true"
     value: float
     note: Text | None = None
@@ -156,6 +169,8 @@ class FactorRow(_Model):
 
 
 class Override(_Model):
+    """A floor on the risk level (e.g. a fatal accident makes a unit at least orange)."""
+
     id: Id
     when: str
     at_least: LevelName
@@ -168,6 +183,8 @@ class Override(_Model):
 
 
 class MatrixRow(_Model):
+    """One row of a stated risk matrix: the colour of each cell, by column value."""
+
     row: float
     """A value of the row factor."""
     levels: list[LevelName]
@@ -206,6 +223,8 @@ class MatrixTable(_Model):
 
 
 class RiskScoring(_Model):
+    """How the risk level is reached: a method over factor tables, bands or a matrix, overrides."""
+
     method: str
     basis: list[Id] = []
     """The legal basis of the risk grading itself (cited when a level alone triggers a
@@ -221,11 +240,15 @@ class RiskScoring(_Model):
 
 
 class Scoring(_Model):
+    """The ``scoring:`` section: duty scoring and risk scoring."""
+
     duty: DutyScoring
     risk: RiskScoring
 
 
 class Expect(_Model):
+    """What a policy test case expects; only the fields given are compared."""
+
     risk_level: LevelName | None = None
     duty_grade: GradeName | None = None
     duty_score: float | None = None
@@ -240,6 +263,8 @@ class Expect(_Model):
 
 
 class TestCase(_Model):
+    """A policy test case: facts in, an expected grade, level or findings out."""
+
     name: str
     extends: str | None = None
     """Start from the named case's facts; ``facts`` then changes only what it lists."""

@@ -50,6 +50,7 @@ class Document:
     def diagnostic(
         self, code: str, message: str, path: Path_, hint: str | None = None
     ) -> Diagnostic:
+        """A diagnostic located at the node ``path`` of this document."""
         line, column = self.position(path)
         return Diagnostic(code, message, self.file, line, column, hint)
 
