@@ -29,17 +29,30 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from riskgrade.assessment import Assessment
 from riskgrade.errors import SessionError
 from riskgrade.grading.findings import jsonable
-from riskgrade.grading.pipeline import grade_unit
+from riskgrade.grading.pipeline import EngineName, grade_unit
+from riskgrade.grading.program import Program
 
 if TYPE_CHECKING:
-    from riskgrade.policy import EngineName, Policy
+    from riskgrade.facts import Enterprise
+
+
+class GradingPolicy(Protocol):
+    """What a session needs of a policy (a :class:`riskgrade.Policy` is one): stated here so
+    that this module does not import the facade that creates it."""
+
+    program: Program
+    content_hash: str
+
+    def validate(self, facts: Mapping[str, Any]) -> tuple[Enterprise, dict[str, Any]]:
+        """The facts validated into the schema plus the policy's extra facts."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -207,7 +220,7 @@ class Session:
 
     def __init__(
         self,
-        policy: Policy,
+        policy: GradingPolicy,
         path: str | Path | None = None,
         *,
         as_of: dt.date | None = None,
