@@ -9,7 +9,9 @@ import riskgrade
 from riskgrade.batch.read import read_rows
 from riskgrade.supervision.settings import Unit, grade_units, sample_district_path
 
+ROOT = Path(__file__).resolve().parent.parent  # the project: benchmarks/, README.md, .ci/
 FIXTURES = Path(__file__).parent / "fixtures"
+MINI = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")  # a small policy, as text
 AS_OF = dt.date(2026, 11, 28)
 
 

@@ -158,7 +158,7 @@ def test_unknown_engine_is_refused(mini_policy: riskgrade.Policy) -> None:
 
 
 def test_policy_extra_facts_are_typed(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_bad_policies import MINI
+    from tests.conftest import MINI
 
     text = MINI.replace("derived:\n", "facts:\n  has_canteen: {type: bool}\nderived:\n", 1).replace(
         "when: 'not ppe_provided'", "when: 'has_canteen and not ppe_provided'"

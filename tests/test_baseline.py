@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import riskgrade
@@ -15,6 +16,8 @@ from tests.conftest import examples
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 import baseline
+
+pytestmark = pytest.mark.slow  # a hypothesis property against the benchmarks' baseline
 
 AS_OF = dt.date(2026, 11, 28)
 POLICY = riskgrade.load_policy()

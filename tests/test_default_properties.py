@@ -2,9 +2,9 @@
 
 R11 (justified, unique, deterministic countermeasures), R12 (worsening one fact never improves a
 grade) and R13 (unknown facts never silently improve one) are checked for the default policy by
-``riskgrade.testing.assert_policy_properties`` in ``test_testing_kit.py``; this file adds R8,
-which is specific to the default policy's enforcement countermeasure, and the principles of
-default policy v2: the colour matrix (R16), dates as of ``as_of`` (R17) and verification
+``riskgrade.testing.assert_policy_properties`` in ``testing/test_testing_kit.py``; this file
+adds R8, which is specific to the default policy's enforcement countermeasure, and the principles
+of default policy v2: the colour matrix (R16), dates as of ``as_of`` (R17) and verification
 instead of orders on missing data (R18).
 """
 
@@ -13,12 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskgrade
 from riskgrade.testing import enterprises
 from tests.conftest import examples
+
+pytestmark = pytest.mark.slow  # long hypothesis property suites
 
 AS_OF = dt.date(2026, 11, 28)
 POLICY = riskgrade.load_policy()

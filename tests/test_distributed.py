@@ -22,6 +22,7 @@ from population import population  # noqa: E402
 AS_OF = dt.date(2026, 11, 28)
 
 
+@pytest.mark.slow
 def test_grade_dask_on_two_worker_processes_matches_local_grading() -> None:
     rows = population(400, seed=11)
     rows[5]["employees"] = -4  # a bad row comes back with its errors, not dropped

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,8 @@ from riskgrade.rules.expr import ExprSyntaxError, parse
 from riskgrade.rules.typecheck import typecheck
 from riskgrade.testing import enterprises
 from tests.conftest import examples
+
+pytestmark = pytest.mark.slow  # the fuzzing suite
 
 AS_OF = dt.date(2026, 11, 28)
 POLICY = riskgrade.load_policy()

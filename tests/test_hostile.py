@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # every case grades in a child process
+
 MINI = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
 
 CHILD = """

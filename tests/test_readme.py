@@ -77,6 +77,7 @@ def _section(title: str) -> str:
     return README.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
 
 
+@pytest.mark.slow
 def test_readme_supervision_commands_run_on_the_sample_district(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

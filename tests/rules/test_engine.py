@@ -21,7 +21,7 @@ from riskgrade.rules.interpret import evaluate
 from riskgrade.rules.typecheck import typecheck
 from riskgrade.rules.types import BOOL, DATE, NUMBER, Type, enum
 from riskgrade.testing import enterprises
-from tests.conftest import examples
+from tests.conftest import FIXTURES, ROOT, examples
 
 AS_OF = dt.date(2026, 11, 28)
 ITEM = {"x": NUMBER, "f": BOOL}
@@ -149,11 +149,11 @@ def test_all_engines_grade_the_default_policy_identically(facts: dict[str, Any])
     assert dumps["durable"] == dumps["compiled"] == dumps["python"]
 
 
+@pytest.mark.slow
 def test_engines_agree_over_a_generated_district() -> None:
     import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     from population import population
 
     policy = _default()
@@ -210,7 +210,7 @@ def test_non_exclusive_branches_are_detected() -> None:
 
 
 def test_engine_errors_become_grade_errors_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = riskgrade.load_policy(pathlib.Path(__file__).parent / "fixtures" / "mini.yaml")
+    policy = riskgrade.load_policy(FIXTURES / "mini.yaml")
     engine = policy.engine()
     original = engine.run
     calls = {"n": 0}
@@ -245,7 +245,7 @@ def test_only_the_adapter_imports_durable() -> None:
 
 
 def test_each_policy_version_gets_its_own_host(mini_policy: riskgrade.Policy) -> None:
-    other = riskgrade.load_policy(pathlib.Path(__file__).parent / "fixtures" / "mini.yaml")
+    other = riskgrade.load_policy(FIXTURES / "mini.yaml")
     assert mini_policy.engine().host is not other.engine().host
     assert mini_policy.engine().host is mini_policy.engine().host
 
@@ -273,7 +273,7 @@ def test_missing_engine_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(durable_engine, "_IMPORT_ERROR", ImportError("PyEval_CallObject"))
     with pytest.raises(riskgrade.EngineError, match=r"Python 3\.11 or 3\.12"):
         DurableEngine.for_conditions([parse("n1 > 1")], "missing")
-    policy = riskgrade.load_policy(pathlib.Path(__file__).parent / "fixtures" / "mini.yaml")
+    policy = riskgrade.load_policy(FIXTURES / "mini.yaml")
     facts = {"id": "u", "industry": "retail", "employees": 3}
     assert policy.grade(facts, as_of=AS_OF, engine="python").entity_id == "u"
     with pytest.raises(riskgrade.EngineError):
@@ -296,6 +296,7 @@ def _rss_kb() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
 def test_engine_memory_stays_flat(default_policy: riskgrade.Policy) -> None:
     """Sessions are deleted after each fact: 20,000 more gradings on the engine must not grow

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from riskgrade.batch.read import coerce, read_rows
 from riskgrade.cli import main, sample_rows
+from tests.conftest import ROOT
 
 ROWS = sample_rows()
 HEADERS_ZH = {
@@ -189,10 +190,11 @@ def test_user_mapping_file_for_local_headers(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "graded 1" in result.output
 
 
+@pytest.mark.slow
 def test_workers_give_the_same_results_in_order(tmp_path: Path) -> None:
     import sys
 
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     from population import population
 
     source = tmp_path / "district.jsonl"
@@ -305,6 +307,7 @@ def test_rows_that_already_failed_carry_their_problem_and_are_never_graded(
     assert Row(7, {"id": 3}).problem is None
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_without_repeating_or_skipping_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -313,7 +316,7 @@ def test_an_interrupted_run_resumes_without_repeating_or_skipping_rows(
     import riskgrade.batch.run as batch
     import riskgrade.batch.write as rio
 
-    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     from population import population
 
     rows = population(2300, seed=21)

@@ -195,6 +195,7 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (.ci/run installs it)")
 def test_page_renders_in_headless_chromium(page: tuple[str, Tables], tmp_path: Path) -> None:
     from matplotlib.image import imread

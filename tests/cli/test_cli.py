@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from riskgrade.cli import main
-from tests.test_bad_policies import MINI
+from tests.conftest import MINI
 
 
 def test_demo_prints_the_sample_table_in_chinese() -> None:

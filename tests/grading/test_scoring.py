@@ -9,8 +9,7 @@ import pytest
 
 import riskgrade
 from riskgrade.scoring import RISK_METHODS
-from tests.conftest import AS_OF
-from tests.test_bad_policies import MINI
+from tests.conftest import AS_OF, MINI
 
 
 def test_registries_offer_did_you_mean() -> None:

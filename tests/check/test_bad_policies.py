@@ -8,8 +8,7 @@ import pytest
 
 import riskgrade
 from riskgrade.check.load import MAX_FILE_BYTES
-
-MINI = (Path(__file__).parent / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
+from tests.conftest import MINI
 
 _BANDS = "    bands:\n      red: {min: 20}\n      orange: {min: 9}\n      yellow: {min: 4}\n"
 _BANDS += "      blue: {min: 1}\n"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import riskgrade
-from tests.conftest import AS_OF
-from tests.test_bad_policies import MINI
+from tests.conftest import AS_OF, MINI
 
 
 def _policy(tmp_path: Path, text: str) -> riskgrade.Policy:

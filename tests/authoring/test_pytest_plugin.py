@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import riskgrade
 from riskgrade.policy import default_policy_path
-from tests.test_bad_policies import MINI
+from tests.conftest import MINI
 
 
 def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -23,6 +25,7 @@ def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_default_policy_cases_run_as_pytest_items(tmp_path: Path) -> None:
     policy = tmp_path / "policy"
     shutil.copytree(default_policy_path(), policy)
@@ -48,6 +51,7 @@ def test_a_failing_case_reads_as_expected_and_actual(tmp_path: Path) -> None:
     assert "tests.yaml::compliant retail shop (R10)" in done.stdout
 
 
+@pytest.mark.slow
 def test_single_file_policy_and_broken_policy(tmp_path: Path) -> None:
     case = """
 tests:

@@ -13,7 +13,8 @@ import riskgrade
 from riskgrade.cli import main
 from riskgrade.policy import default_policy_path
 from riskgrade.schema import policy_schema
-from tests.test_bad_policies import CASES, MINI, _line_of
+from tests.check.test_bad_policies import CASES, _line_of
+from tests.conftest import MINI
 
 DEFAULT = str(default_policy_path())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import riskgrade
-from tests.test_bad_policies import MINI
+from tests.conftest import MINI
 
 WAIVER = """
 waivers:

@@ -21,8 +21,7 @@ from riskgrade.testing import (
     enterprises,
     thresholds,
 )
-from tests.conftest import examples
-from tests.test_bad_policies import MINI
+from tests.conftest import MINI, examples
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -42,14 +41,17 @@ def _failure(policy: riskgrade.Policy, check: str, **kwargs: Any) -> PropertyFai
     return caught.value
 
 
+@pytest.mark.slow
 def test_default_policy_has_every_property_r11_r12_r13() -> None:
     assert_policy_properties(riskgrade.load_policy(), max_examples=examples(500), as_of=AS_OF)
 
 
+@pytest.mark.slow
 def test_default_policy_engines_agree() -> None:
     assert_engines_agree(riskgrade.load_policy(), max_examples=examples(150), as_of=AS_OF)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(enterprises(as_of=AS_OF, industry="catering", uses_gas=True, employees=12))
 def test_strategy_respects_fixed_facts_and_totals(facts: dict[str, Any]) -> None:
@@ -65,6 +67,7 @@ def test_strategy_respects_fixed_facts_and_totals(facts: dict[str, Any]) -> None
     assert enterprise.last_drill is None or enterprise.last_drill <= AS_OF
 
 
+@pytest.mark.slow
 def test_strategy_clusters_around_policy_thresholds() -> None:
     policy = riskgrade.load_policy()
     assert 100.0 in thresholds(policy)["employees"]
@@ -100,6 +103,7 @@ def test_policy_extra_facts_are_generated(tmp_path: Path) -> None:
     assert any(isinstance(v, int) for v in seen)
 
 
+@pytest.mark.slow
 def test_monotonicity_catches_a_non_monotonic_band(tmp_path: Path) -> None:
     broken = MINI.replace(
         "- {when: 'findings_serious >= 2', value: 4}", "- {when: 'findings_serious >= 2', value: 1}"
@@ -109,6 +113,7 @@ def test_monotonicity_catches_a_non_monotonic_band(tmp_path: Path) -> None:
     assert "rules firing only" in str(failure)
 
 
+@pytest.mark.slow
 def test_unknown_check_catches_a_rule_that_goes_silent_on_missing_facts(tmp_path: Path) -> None:
     broken = MINI.replace(
         "when: 'not ppe_provided'", "when: 'ppe_provided != null and not ppe_provided'"
@@ -117,6 +122,7 @@ def test_unknown_check_catches_a_rule_that_goes_silent_on_missing_facts(tmp_path
     assert "unknown: making ppe_provided unknown (was False) improved the grade" in str(failure)
 
 
+@pytest.mark.slow
 def test_justification_catches_a_countermeasure_citing_no_finding(
     mini_policy: riskgrade.Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +135,7 @@ def test_justification_catches_a_countermeasure_citing_no_finding(
     assert "justification: countermeasure" in str(_failure(mini_policy, "justification"))
 
 
+@pytest.mark.slow
 def test_unique_catches_a_superseded_countermeasure(
     mini_policy: riskgrade.Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -165,6 +172,7 @@ def test_determinism_catches_grading_that_depends_on_dict_order(
     assert "determinism: the same facts graded" in str(_failure(mini_policy, "determinism"))
 
 
+@pytest.mark.slow
 def test_totality_catches_a_scoring_method_that_crashes(mini_policy: riskgrade.Policy) -> None:
     def fragile(values: dict[str, Decimal]) -> Decimal:
         return values["L"] * values["S"] / (values["L"] - 3)  # divides by zero at L = 3
@@ -175,6 +183,7 @@ def test_totality_catches_a_scoring_method_that_crashes(mini_policy: riskgrade.P
     assert "totality: grading crashed with" in str(_failure(policy, "totality"))
 
 
+@pytest.mark.slow
 def test_engines_agree_catches_a_miscompiled_rule(tmp_path: Path) -> None:
     policy = _policy(tmp_path, MINI)
     engine = policy.engine()
