@@ -10,7 +10,17 @@ True
 
 from riskgrade.assessment import Assessment, DutyGrade, Finding, Recommendation, RiskLevel
 from riskgrade.diagnostics import Diagnostic
-from riskgrade.errors import EngineError, FactError, GradeError, PolicyError, RiskgradeError
+from riskgrade.errors import (
+    EngineError,
+    FactError,
+    GradeError,
+    InputError,
+    MissingExtra,
+    PolicyError,
+    RiskgradeError,
+    SessionError,
+    SettingsError,
+)
 from riskgrade.facts import Enterprise
 from riskgrade.policy import Policy, load_policy
 
@@ -23,11 +33,15 @@ __all__ = [
     "FactError",
     "Finding",
     "GradeError",
+    "InputError",
+    "MissingExtra",
     "Policy",
     "PolicyError",
     "Recommendation",
     "RiskLevel",
     "RiskgradeError",
+    "SessionError",
+    "SettingsError",
     "load_policy",
 ]
 __version__ = "0.1.0"

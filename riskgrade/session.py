@@ -48,7 +48,11 @@ class GradingPolicy(Protocol):
     that this module does not import the facade that creates it."""
 
     program: Program
-    content_hash: str
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of the policy's content (a reopened session re-grades on a new one)."""
+        ...
 
     def validate(self, facts: Mapping[str, Any]) -> tuple[Enterprise, dict[str, Any]]:
         """The facts validated into the schema plus the policy's extra facts."""

@@ -24,11 +24,15 @@ EXPORTED = [
     "FactError",
     "Finding",
     "GradeError",
+    "InputError",
+    "MissingExtra",
     "Policy",
     "PolicyError",
     "Recommendation",
     "RiskLevel",
     "RiskgradeError",
+    "SessionError",
+    "SettingsError",
     "load_policy",
 ]
 
