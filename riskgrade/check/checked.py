@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import networkx as nx
 
+from riskgrade.assessment import DutyGrade
 from riskgrade.check.format import (
     Basis,
     Countermeasure,
@@ -36,7 +37,7 @@ SCORING_FACTS: Schema = {
     "findings_total": NUMBER,
     "data_gaps": NUMBER,
     "duty_score": NUMBER,
-    "duty_grade": enum("A", "B", "C", "D"),
+    "duty_grade": enum(*DutyGrade.names()),
 }
 """Extra names that factor tables, overrides and level countermeasures may read."""
 

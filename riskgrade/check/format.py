@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 SeverityName = Literal["minor", "serious", "major"]
+# Spelled out because a Literal must be; tests/check/test_schema.py holds them to the enums
+# (RiskLevel.names(), DutyGrade.names()), where the orders live.
 LevelName = Literal["blue", "yellow", "orange", "red"]
 GradeName = Literal["A", "B", "C", "D"]
 UnknownMode = Literal["finding", "gap"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from riskgrade.assessment import RiskLevel
+from riskgrade.assessment import DutyGrade, RiskLevel
 from riskgrade.check.checked import SCORING_FACTS, CheckedOverride, FactorRow
 from riskgrade.check.format import Scoring
 from riskgrade.check.sections import check_references, resolve_triggers
@@ -31,7 +31,7 @@ def scoring_section(state: CheckState) -> None:
                 hint=DUTY_METHODS.hint(scoring.duty.method),
             )
         )
-    missing = {"A", "B", "C", "D"} - set(scoring.duty.bands)
+    missing = set(DutyGrade.names()) - set(scoring.duty.bands)
     if missing:
         state.problems.append(
             where.diagnostic(
@@ -41,7 +41,7 @@ def scoring_section(state: CheckState) -> None:
                 "bands",
             )
         )
-    missing = {"blue", "yellow", "orange", "red"} - set(scoring.risk.bands)
+    missing = set(RiskLevel.names()) - set(scoring.risk.bands)
     if scoring.risk.matrix is not None:
         if scoring.risk.bands:
             state.problems.append(
@@ -62,8 +62,8 @@ def scoring_section(state: CheckState) -> None:
             )
         )
     for table, order, path in (
-        (scoring.duty.bands, ["A", "B", "C", "D"], "duty"),
-        (scoring.risk.bands, ["red", "orange", "yellow", "blue"], "risk"),
+        (scoring.duty.bands, DutyGrade.names(), "duty"),
+        (scoring.risk.bands, RiskLevel.names(worst_first=True), "risk"),
     ):
         mins = [table[k].min for k in order if k in table]
         if mins != sorted(mins, reverse=True):

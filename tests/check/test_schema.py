@@ -23,3 +23,13 @@ def test_bundled_yaml_files_point_editors_at_the_schema() -> None:
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=../../schema/policy.schema.json", path
         assert (path.parent / "../../schema/policy.schema.json").resolve() == SCHEMA_PATH.resolve()
+
+
+def test_the_format_spells_levels_and_grades_as_the_enums_order_them() -> None:
+    from typing import get_args
+
+    from riskgrade import DutyGrade, RiskLevel
+    from riskgrade.check.format import GradeName, LevelName
+
+    assert get_args(LevelName) == RiskLevel.names()
+    assert get_args(GradeName) == DutyGrade.names()
