@@ -168,3 +168,15 @@ def test_public_functions_and_classes_have_docstrings(module: str) -> None:
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
     assert ast.get_docstring(tree) is not None or not tree.body, f"{module} has no docstring"
     assert not _undocumented(tree), f"{module}: {_undocumented(tree)}"
+
+
+WITH_EXAMPLES = sorted(m for m, p in MODULES.items() if ">>> " in p.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("module", WITH_EXAMPLES)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -15,11 +15,13 @@ from typing import Any
 
 from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, Finding, RiskLevel, Score, TraceEvent
 from riskgrade.check.checked import SCORING_FACTS, CheckedPolicy
-from riskgrade.check.format import Band, MatrixTable
+from riskgrade.check.format import MatrixTable
 from riskgrade.grading.findings import gap_messages, jsonable, missing_facts
 from riskgrade.grading.program import Program
 from riskgrade.i18n import SEPARATORS, t
 from riskgrade.rules.expr import names_in
+from riskgrade.scoring.bands import first_band
+from riskgrade.scoring.checklist import capped, checklist_score
 
 _LEVEL_SEVERITY = {"red": "major", "orange": "serious", "yellow": "minor", "blue": "minor"}
 
@@ -39,11 +41,6 @@ class Grades:
     """The facts plus the scoring facts (finding counts, duty score and grade)."""
 
 
-def _in_band(value: Decimal, band: Band) -> bool:
-    edge = Decimal(str(band.min))
-    return value > edge if band.exclusive else value >= edge
-
-
 def duty_grade(
     policy: CheckedPolicy, findings: list[Finding]
 ) -> tuple[Decimal, dict[str, float], DutyGrade]:
@@ -54,16 +51,10 @@ def duty_grade(
     for finding in findings:
         if finding.kind == "violation" and finding.rule not in deductions:
             deductions[finding.rule] = finding.deduction
-    total = sum((Decimal(str(d)) for d in deductions.values()), Decimal(0))
-    score = max(Decimal(str(spec.start)) - total, Decimal(0))
-    grade = next(
-        (g for g in DutyGrade.names() if g in spec.bands and _in_band(score, spec.bands[g])), "D"
-    )
-    for finding in findings:
-        if finding.kind == "violation" and finding.severity in spec.caps:
-            cap = spec.caps[finding.severity]
-            grade = max(grade, cap)  # "A" < "D": the worse grade wins
-    return score, deductions, DutyGrade(grade)
+    score = checklist_score(spec.start, deductions)
+    grade = first_band(score, DutyGrade.names(), spec.bands, "D")
+    found = (f.severity for f in findings if f.kind == "violation")
+    return score, deductions, DutyGrade(capped(grade, found, spec.caps))
 
 
 def scoring_env(
@@ -125,14 +116,7 @@ def grade(
     if risk.matrix is not None:
         band = policy.matrix_cells[factors[risk.matrix.rows], factors[risk.matrix.columns]]
     else:
-        band = next(
-            (
-                lvl
-                for lvl in RiskLevel.names(worst_first=True)
-                if lvl in risk.bands and _in_band(risk_score, risk.bands[lvl])
-            ),
-            "blue",
-        )
+        band = first_band(risk_score, RiskLevel.names(worst_first=True), risk.bands, "blue")
     level = RiskLevel.from_name(band)
     applied: list[str] = []
     for checked in policy.overrides:

@@ -1,4 +1,6 @@
-"""Scoring: checklist deductions -> duty grade; LEC or risk matrix -> risk level."""
+"""The pure scoring methods: checklist deductions and bands -> duty grade; LEC or a risk matrix
+-> risk score; bands -> risk level. Methods register by name (``registry.py``); policies choose
+them in YAML. Nothing here knows about policies or units: ``grading/score.py`` applies them."""
 
 from riskgrade.scoring import lec, matrix
 from riskgrade.scoring.registry import DUTY_METHODS, RISK_METHODS, RiskMethod
