@@ -25,10 +25,10 @@ from riskgrade.grading.pipeline import (
     validate,
 )
 from riskgrade.grading.program import Program
-from riskgrade.session import Session
 
 if TYPE_CHECKING:
     from riskgrade.rules.durable_engine import DurableEngine
+    from riskgrade.session import Session
 
 __all__ = [
     "EngineName",
@@ -178,6 +178,8 @@ class Policy:
         """A live re-grading session (:mod:`riskgrade.session`), saved to the SQLite file
         ``path`` if given (reopening it restores every unit); ``as_of`` defaults to the date
         saved in the file, else today."""
+        from riskgrade.session import Session  # on first use: sessions need sqlite3
+
         return Session(self, path, as_of=as_of, engine=engine)
 
     def grade_many(

@@ -22,11 +22,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("riskgrade.facts", "riskgrade.assessment", "riskgrade.rules"),
     ("riskgrade.scoring",),  # the pure scoring methods
     ("riskgrade.check",),  # stages 1-3: YAML -> CheckedPolicy
-    ("riskgrade.grading", "riskgrade.schema"),  # stages 4-7; the format's JSON Schema
+    ("riskgrade.grading",),  # stages 4-7
     ("riskgrade.policy", "riskgrade.session"),  # the facade: one unit, units over time
     ("riskgrade.batch",),
     ("riskgrade.authoring", "riskgrade.supervision"),
-    ("riskgrade.testing", "riskgrade.distributed"),
+    ("riskgrade.testing", "riskgrade.distributed", "riskgrade.schema"),
     ("riskgrade.cli",),
     ("riskgrade", "riskgrade.__main__"),
 )
@@ -180,3 +180,19 @@ def test_docstring_examples_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_importing_riskgrade_does_not_import_sessions_or_the_cli() -> None:
+    """Sessions need sqlite3 and the CLI click and rich: a program that only grades pays for
+    neither (checked in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, riskgrade; "
+        "print(sorted(m for m in ('sqlite3', 'riskgrade.session', 'riskgrade.cli') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

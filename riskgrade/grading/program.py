@@ -75,7 +75,7 @@ class Program:
         self._interpreted: CompiledPath | None = None
         self._durable: DurableEngine | None = None
         self._lock = threading.Lock()
-        self._closures: dict[int, Compiled] = {}
+        self._closures: dict[int, tuple[Node, Compiled]] = {}
         self._basis_texts: dict[tuple[tuple[str, ...], str], str] = {}
         self._findings: dict[str, tuple[dict[str, Any], list[str]]] = {}
         self._recommendations: dict[str, dict[str, Any]] = {}
@@ -107,10 +107,10 @@ class Program:
 
     def closure(self, node: Node) -> Compiled:
         """``node`` (a scoring or countermeasure condition) compiled to a closure once."""
-        compiled = self._closures.get(id(node))
-        if compiled is None:
-            compiled = self._closures[id(node)] = compile_expr(node)
-        return compiled
+        known = self._closures.get(id(node))
+        if known is None or known[0] is not node:  # the node is kept, so its id stays its own
+            known = self._closures[id(node)] = (node, compile_expr(node))
+        return known[1]
 
     def basis_text(self, ids: Iterable[str], lang: str = "zh") -> str:
         """The legal bases' text joined for reading (Chinese by default)."""

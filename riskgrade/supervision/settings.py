@@ -28,8 +28,6 @@ from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import FactError, GradeError, SettingsError
 from riskgrade.policy import Policy
 
-"""Risk colours, worst first (the order the plan serves them in)."""
-
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
