@@ -60,3 +60,24 @@ def rule_outcomes(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.D
     return frame.select(
         ROW, *(c.cast(pl.Boolean).alias(i) for c, i in zip(conditions, ids, strict=True))
     )
+
+
+def grade_table(
+    program: Program, units: Iterable[tuple[Enterprise, Mapping[str, Any]]], as_of: dt.date
+) -> pl.DataFrame:
+    """Stages 5–6 for validated units, as one table in their order: id, name, duty score and
+    grade, risk score, band and level, the overrides applied, the breached rules (worst first)
+    and the scoring facts (finding counts)."""
+    from riskgrade.grading import columnar_score
+
+    frame = with_derived(unit_frame(program, units), program, as_of)
+    outcomes = rule_outcomes(frame, program, as_of)
+    findings = columnar_score.rule_findings(outcomes, frame["id"], program, as_of)
+    duty = columnar_score.duty(findings, program)
+    scored = frame.join(duty, on=ROW, how="left", maintain_order="left")
+    risk = columnar_score.risk(scored, program, as_of)
+    return (
+        scored.select(ROW, "id", "name", *duty.columns[1:])
+        .join(risk, on=ROW, how="left", maintain_order="left")
+        .sort(ROW)
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Edge(Protocol):
@@ -31,7 +31,7 @@ def in_band(value: Decimal, edge: Edge) -> bool:
 
 
 def first_band(
-    value: Decimal, order: Iterable[str], bands: Mapping[str, Edge], default: str
+    value: Decimal, order: Iterable[str], bands: Mapping[Any, Edge], default: str
 ) -> str:
     """The first band in ``order`` that ``value`` reaches, else ``default``.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 
 def checklist_score(start: float, deductions: Mapping[str, float]) -> Decimal:
@@ -21,7 +22,7 @@ def checklist_score(start: float, deductions: Mapping[str, float]) -> Decimal:
     return max(Decimal(str(start)) - total, Decimal(0))
 
 
-def capped(grade: str, severities: Iterable[str], caps: Mapping[str, str]) -> str:
+def capped(grade: str, severities: Iterable[str], caps: Mapping[Any, str]) -> str:
     """``grade`` lowered to the cap of each severity found (grades sort best first: "A" < "D").
 
     >>> capped("A", ["minor", "serious"], {"serious": "B"})

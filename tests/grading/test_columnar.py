@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 import riskgrade
 from riskgrade.batch.read import read_rows
 from riskgrade.bundled import sample_district_path
-from riskgrade.grading.columnar import rule_outcomes, unit_frame, with_derived
+from riskgrade.grading.columnar import grade_table, rule_outcomes, unit_frame, with_derived
 from riskgrade.grading.evaluate import environment, evaluate_python
+from riskgrade.grading.pipeline import grade_unit
 from riskgrade.testing import enterprises
-from tests.conftest import AS_OF, examples
+from tests.conftest import AS_OF, FIXTURES, examples
 
 _OUTCOME = {"true": True, "false": False, "unknown": None}
 
@@ -84,3 +85,82 @@ def test_a_wrong_translation_is_caught(
 
 
 _POLICY = riskgrade.load_policy()
+
+
+def _grade_differences(
+    policy: riskgrade.Policy, rows: Sequence[Mapping[str, Any]], as_of: dt.date
+) -> list[str]:
+    """Where the columnar table and the per-unit pipeline disagree on scores and levels."""
+    units = [policy.validate(dict(row)) for row in rows]
+    table = grade_table(policy.program, units, as_of)
+    assert table.height == len(units)
+    found: list[str] = []
+    for index, (unit, extras) in enumerate(units):
+        a = grade_unit(policy.program, unit, extras, as_of, "compiled").assessment
+        want = {
+            "id": a.entity_id,
+            "duty_score": a.score.duty_score,
+            "duty_grade": a.duty_grade.value,
+            "risk_score": a.score.risk_score,
+            "band_level": a.score.band_level,
+            "risk_level": a.risk_level.name.lower(),
+            "overrides": a.score.overrides,
+            "violations": " ".join(f.rule for f in a.violations),
+        }
+        got = table.row(index, named=True)
+        found += [f"unit {index} {k}: {v!r} vs {got[k]!r}" for k, v in want.items() if got[k] != v]
+    return found
+
+
+def test_the_sample_district_grades_the_same(default_policy: riskgrade.Policy) -> None:
+    rows = [row.facts for row in read_rows(sample_district_path())]
+    assert _grade_differences(default_policy, rows, AS_OF) == []
+
+
+def test_the_default_policy_cases_grade_the_same(default_policy: riskgrade.Policy) -> None:
+    from riskgrade.authoring.cases import case_facts
+
+    by_date: dict[dt.date, list[dict[str, Any]]] = {}
+    for case, _ in default_policy.checked.tests:
+        by_date.setdefault(case.as_of, []).append(case_facts(default_policy, case))
+    for as_of, rows in by_date.items():
+        assert _grade_differences(default_policy, rows, as_of) == []
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(enterprises(as_of=AS_OF, unknown=0.3), min_size=1, max_size=20))
+def test_a_banded_policy_with_overrides_grades_the_same(rows: list[dict[str, Any]]) -> None:
+    assert _grade_differences(_MINI, rows, AS_OF) == []
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(enterprises(as_of=AS_OF, unknown=0.3), min_size=1, max_size=25))
+def test_generated_tables_grade_the_same(rows: list[dict[str, Any]]) -> None:
+    assert _grade_differences(_POLICY, rows, AS_OF) == []
+
+
+def test_a_waiver_drops_its_rule_on_both_paths(tmp_path: Any) -> None:
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+    text += (
+        "waivers:\n"
+        "  - {unit: w1, rule: no_ppe, expires: 2027-01-01, approved_by: 区应急管理局,\n"
+        "     justification: {zh: 正在采购, en: on order}}\n"
+    )
+    path = tmp_path / "waived.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = riskgrade.load_policy(path)
+    rows = [
+        {"id": unit, "industry": "retail", "employees": 5, "ppe_provided": False}
+        for unit in ("w1", "w2")
+    ]
+    assert _grade_differences(policy, rows, AS_OF) == []
+    table = grade_table(policy.program, [policy.validate(r) for r in rows], AS_OF)
+    assert ["no_ppe" in v.split() for v in table["violations"]] == [False, True]
+
+
+_MINI = riskgrade.load_policy(FIXTURES / "mini.yaml")

@@ -1,0 +1,195 @@
+"""Stage 6 over a whole table: rule outcomes -> duty score and grade, risk score and level.
+
+The columnar counterpart of :mod:`riskgrade.grading.score`, with its semantics:
+
+- a rule is breached when it came out true, or unknown under ``unknown: finding`` (then its
+  severity is capped by ``defaults.assumed_severity``); a waiver active for the unit drops it;
+- the duty score is the checklist's start minus each breached rule's deduction, in exact
+  fixed-point arithmetic (millionths), graded by the bands and capped by the worst severity;
+- factor tables are read top to bottom (an undecided row holds unless it says ``skip``);
+- the risk score and band come from the policy's own method: the few distinct combinations of
+  factor rows in the table are scored once each in Python (so a method stays a plain function)
+  and joined back;
+- overrides raise the level to their floor (an undecided one only under ``unknown: apply``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, RiskLevel
+from riskgrade.check.checked import SCORING_FACTS
+from riskgrade.grading.program import Program
+from riskgrade.rules.columnar import ROW, Columnar, with_aggregates
+from riskgrade.scoring.bands import first_band
+
+_MICRO = 1_000_000
+_SEVERITIES = ("major", "serious", "minor", "info")  # the order findings are listed in
+
+
+def _micro(value: float | Decimal) -> int:
+    scaled = Decimal(str(value)) * _MICRO
+    if scaled != scaled.to_integral_value():
+        raise NotImplementedError(f"{value} has more than six decimals (columnar path)")
+    return int(scaled)
+
+
+def rule_findings(
+    outcomes: pl.DataFrame, ids: pl.Series, program: Program, as_of: dt.date
+) -> pl.DataFrame:
+    """Per unit and rule: breached (``v:<rule>``), its severity (``s:<rule>``) and whether it
+    is a data gap (``g:<rule>``); ``ids`` are the units' ids, for waivers."""
+    policy = program.policy
+    cap = policy.header.defaults.assumed_severity
+    waived: dict[str, list[str]] = {}
+    for waiver in policy.waivers:
+        if as_of <= waiver.expires:
+            waived.setdefault(waiver.rule, []).append(waiver.unit)
+    columns: list[pl.Expr] = []
+    frame = outcomes.with_columns(ids.alias("__id"))
+    for checked in policy.rules:
+        rule = checked.rule
+        outcome = pl.col(rule.id)
+        kept = ~pl.col("__id").is_in(waived[rule.id]) if rule.id in waived else pl.lit(True)
+        severity = rule.severity
+        if cap is not None and SEVERITY_ORDER[severity] > SEVERITY_ORDER[cap]:
+            assumed_severity = cap
+        else:
+            assumed_severity = severity
+        columns += [
+            (outcome.fill_null(checked.unknown == "finding") & kept).alias(f"v:{rule.id}"),
+            pl.when(outcome.is_null())
+            .then(pl.lit(assumed_severity))
+            .otherwise(pl.lit(severity))
+            .alias(f"s:{rule.id}"),
+            (outcome.is_null() & kept).alias(f"g:{rule.id}"),
+        ]
+    return frame.select(ROW, *columns)
+
+
+def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
+    """Duty score, grade and the scoring facts (finding counts) per unit."""
+    policy = program.policy
+    spec = policy.scoring.duty
+    rules = [checked.rule for checked in policy.rules]
+    breached = {r.id: pl.col(f"v:{r.id}") for r in rules}
+    severity = {r.id: pl.col(f"s:{r.id}") for r in rules}
+    deducted = pl.sum_horizontal(
+        pl.when(breached[r.id]).then(_micro(r.deduction)).otherwise(0) for r in rules
+    )
+    score = pl.max_horizontal(pl.lit(_micro(spec.start)) - deducted, pl.lit(0))
+    grade: pl.Expr = pl.lit(DutyGrade.D.rank)
+    bands: Mapping[Any, Any] = spec.bands
+    for name in reversed(DutyGrade.names()):
+        band = bands.get(name)
+        if band is not None:
+            edge = _micro(band.min)
+            reached = score > edge if band.exclusive else score >= edge
+            grade = pl.when(reached).then(pl.lit(DutyGrade(name).rank)).otherwise(grade)
+    for found, cap in spec.caps.items():
+        present = pl.any_horizontal(breached[r.id] & (severity[r.id] == found) for r in rules)
+        grade = (
+            pl.when(present).then(pl.max_horizontal(grade, DutyGrade(cap).rank)).otherwise(grade)
+        )
+
+    def count(level: str) -> pl.Expr:
+        return pl.sum_horizontal(
+            (breached[r.id] & (severity[r.id] == level)).cast(pl.Int64) for r in rules
+        )
+
+    names = dict(enumerate(DutyGrade.names()))
+    return findings.select(
+        ROW,
+        count("major").cast(pl.Float64).alias("findings_major"),
+        count("serious").cast(pl.Float64).alias("findings_serious"),
+        count("minor").cast(pl.Float64).alias("findings_minor"),
+        pl.sum_horizontal(b.cast(pl.Int64) for b in breached.values())
+        .cast(pl.Float64)
+        .alias("findings_total"),
+        pl.sum_horizontal(pl.col(f"g:{r.id}").cast(pl.Int64) for r in rules)
+        .cast(pl.Float64)
+        .alias("data_gaps"),
+        (score / _MICRO).alias("duty_score"),
+        grade.replace_strict(names, return_dtype=pl.String).alias("duty_grade"),
+        _violations(findings, program).alias("violations"),
+    )
+
+
+def _violations(findings: pl.DataFrame, program: Program) -> pl.Expr:
+    """The breached rules' ids, worst severity first, then in policy order (space-joined)."""
+    parts = [
+        pl.when(pl.col(f"v:{c.rule.id}") & (pl.col(f"s:{c.rule.id}") == level)).then(
+            pl.lit(c.rule.id)
+        )
+        for level in _SEVERITIES
+        for c in program.policy.rules
+    ]
+    return pl.concat_str(parts, separator=" ", ignore_nulls=True)
+
+
+def risk(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
+    """Risk score, band level, overrides applied and risk level per unit. ``frame`` holds the
+    facts (derived ones included) and the scoring facts of :func:`duty`."""
+    policy = program.policy
+    compiler = Columnar({**policy.schema, **SCORING_FACTS}, as_of)
+    choices: list[pl.Expr] = []
+    for name, rows in policy.factors.items():
+        chosen: pl.Expr = pl.lit(None, pl.Int32)
+        for index in reversed(range(len(rows))):
+            holds = compiler.expr(rows[index].condition)
+            taken = holds.fill_null(rows[index].unknown != "skip")
+            chosen = pl.when(taken).then(pl.lit(index, pl.Int32)).otherwise(chosen)
+        choices.append(chosen.alias(f"f:{name}"))
+    overrides = [compiler.expr(o.condition) for o in policy.overrides]
+    frame = with_aggregates(frame, compiler).with_columns(choices)
+    keys = [f"f:{name}" for name in policy.factors]
+    combos = frame.select(keys).unique()
+    scored = combos.with_columns(_score_combos(combos, program))
+    frame = frame.join(scored, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    level: pl.Expr = pl.col("__band_rank")
+    applied: list[pl.Expr] = []
+    for checked, holds in zip(policy.overrides, overrides, strict=True):
+        applies = holds.fill_null(checked.override.unknown == "apply")
+        floor = int(RiskLevel.from_name(checked.override.at_least))
+        level = pl.when(applies).then(pl.max_horizontal(level, pl.lit(floor))).otherwise(level)
+        applied.append(pl.when(applies).then(pl.lit(checked.override.id)))
+    names = {int(level): level.name.lower() for level in RiskLevel}
+    no_overrides = pl.lit([], pl.List(pl.String))
+    return frame.select(
+        ROW,
+        "risk_score",
+        "band_level",
+        (pl.concat_list(applied).list.drop_nulls() if applied else no_overrides).alias("overrides"),
+        level.replace_strict(names, return_dtype=pl.String).alias("risk_level"),
+    )
+
+
+def _score_combos(combos: pl.DataFrame, program: Program) -> list[pl.Series]:
+    """Risk score, band and band rank of each distinct combination of factor rows."""
+    policy = program.policy
+    risk = policy.scoring.risk
+    names = list(policy.factors)
+    scores: list[float] = []
+    bands: list[str] = []
+    for combo in combos.iter_rows():
+        factors = {
+            name: policy.factors[name][index].value
+            for name, index in zip(names, combo, strict=True)
+        }
+        score = policy.risk_method.combine(factors)
+        if risk.matrix is not None:
+            band = policy.matrix_cells[factors[risk.matrix.rows], factors[risk.matrix.columns]]
+        else:
+            band = first_band(score, RiskLevel.names(worst_first=True), risk.bands, "blue")
+        scores.append(float(score))
+        bands.append(band)
+    return [
+        pl.Series("risk_score", scores, dtype=pl.Float64),
+        pl.Series("band_level", bands, dtype=pl.String),
+        pl.Series("__band_rank", [int(RiskLevel.from_name(b)) for b in bands], dtype=pl.Int64),
+    ]
