@@ -9,11 +9,14 @@ unknown), then one Boolean column per rule: true (breached), null (unknown) or f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from riskgrade.assessment import RiskLevel
+from riskgrade.errors import FactError
 from riskgrade.facts import Enterprise
 from riskgrade.grading.evaluate import facts_of
 from riskgrade.grading.program import Program
@@ -65,19 +68,113 @@ def rule_outcomes(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.D
 def grade_table(
     program: Program, units: Iterable[tuple[Enterprise, Mapping[str, Any]]], as_of: dt.date
 ) -> pl.DataFrame:
-    """Stages 5–6 for validated units, as one table in their order: id, name, duty score and
-    grade, risk score, band and level, the overrides applied, the breached rules (worst first)
-    and the scoring facts (finding counts)."""
-    from riskgrade.grading import columnar_score
+    """Stages 5–7 for validated units, as one table in their order: the flat result columns
+    of ``riskgrade grade`` (:data:`riskgrade.batch.write.RESULT_COLUMNS`), then the band
+    level and the overrides applied."""
+    from riskgrade.grading import columnar_recommend, columnar_score
 
     frame = with_derived(unit_frame(program, units), program, as_of)
     outcomes = rule_outcomes(frame, program, as_of)
     findings = columnar_score.rule_findings(outcomes, frame["id"], program, as_of)
     duty = columnar_score.duty(findings, program)
-    scored = frame.join(duty, on=ROW, how="left", maintain_order="left")
-    risk = columnar_score.risk(scored, program, as_of)
-    return (
-        scored.select(ROW, "id", "name", *duty.columns[1:])
-        .join(risk, on=ROW, how="left", maintain_order="left")
-        .sort(ROW)
+    frame = frame.join(duty, on=ROW, how="left", maintain_order="left")
+    frame = frame.join(
+        findings.drop(*duty.columns[1:], strict=False), on=ROW, maintain_order="left"
     )
+    risk = columnar_score.risk(frame, program, as_of)
+    frame = frame.join(risk, on=ROW, how="left", maintain_order="left")
+    recommended = columnar_recommend.recommend(frame, program, as_of)
+    frame = frame.join(recommended, on=ROW, how="left", maintain_order="left")
+    labels = {level.name.lower(): level.label_zh for level in RiskLevel}
+    tier = pl.col("tier") if "tier" in frame.columns else pl.lit(None, pl.String)
+    return frame.sort(ROW).select(
+        "id",
+        "name",
+        "risk_level",
+        pl.col("risk_level").replace_strict(labels, return_dtype=pl.String).alias("risk_label_zh"),
+        "duty_grade",
+        "duty_score",
+        "risk_score",
+        (tier.cast(pl.String) if "tier" in frame.columns else tier).alias("tier"),
+        "violations",
+        columnar_recommend.missing(frame, program).alias("data_gaps"),
+        "recommendations",
+        "top_countermeasures_zh",
+        "band_level",
+        "overrides",
+    )
+
+
+@dataclass(frozen=True)
+class GradedFrame:
+    """A table graded at once: one results row per valid input row, one failed row per
+    invalid one; ``index`` in both is the row's 0-based position in the input."""
+
+    results: pl.DataFrame
+    """``index``, then the columns of :func:`grade_table`."""
+    failed: pl.DataFrame
+    """``index``, ``id`` (None when the row has none) and ``errors``: a list of
+    ``{field, message}``, every bad field of the row."""
+
+
+FAILED_SCHEMA: dict[str, pl.DataType] = {
+    "index": pl.Int64(),
+    "id": pl.String(),
+    "errors": pl.List(pl.Struct({"field": pl.String, "message": pl.String})),
+}
+
+
+def grade_frame(
+    program: Program,
+    table: Any,
+    as_of: dt.date,
+    validate: Callable[[Mapping[str, Any]], tuple[Enterprise, dict[str, Any]]],
+) -> GradedFrame:
+    """Grade every row of a Polars, pandas or Arrow ``table`` of facts (columns named as the
+    fact schema or its Chinese aliases); ``validate`` is the policy's per-row validation."""
+    frame = as_polars(table)
+    units: list[tuple[Enterprise, dict[str, Any]]] = []
+    kept: list[int] = []
+    failed: list[dict[str, Any]] = []
+    for index, row in enumerate(frame.iter_rows(named=True)):
+        facts = {k: v for k, v in row.items() if v is not None}
+        try:
+            units.append(validate(facts))
+        except FactError as exc:
+            unit = row.get("id")
+            errors = [{"field": f, "message": m} for f, m in exc.errors]
+            failed.append(
+                {
+                    "index": index,
+                    "id": exc.entity_id or (None if unit is None else str(unit)),
+                    "errors": errors,
+                }
+            )
+            continue
+        kept.append(index)
+    graded = grade_table(program, units, as_of) if units else None
+    indexes = pl.Series("index", kept, dtype=pl.Int64)
+    results = (
+        graded.insert_column(0, indexes)
+        if graded is not None
+        else pl.DataFrame(schema={"index": pl.Int64})
+    )
+    return GradedFrame(results, pl.DataFrame(failed, schema=FAILED_SCHEMA))
+
+
+def as_polars(table: Any) -> pl.DataFrame:
+    """A Polars frame of ``table``: a Polars, pandas or Arrow table (or a list of dicts)."""
+    if isinstance(table, pl.DataFrame):
+        return table
+    if isinstance(table, pl.LazyFrame):
+        return table.collect()
+    module = type(table).__module__.split(".")[0]
+    if module == "pandas":
+        return pl.from_pandas(table)
+    if module == "pyarrow":
+        converted = pl.from_arrow(table)
+        assert isinstance(converted, pl.DataFrame)
+        return converted
+    if isinstance(table, list):
+        return pl.DataFrame(table)
+    raise TypeError(f"expected a Polars, pandas or Arrow table, got {type(table).__name__}")

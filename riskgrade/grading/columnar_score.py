@@ -138,26 +138,39 @@ def risk(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
     policy = program.policy
     compiler = Columnar({**policy.schema, **SCORING_FACTS}, as_of)
     choices: list[pl.Expr] = []
+    passed_over: list[pl.Expr] = []  # skipped rows left undecided: data gaps
     for name, rows in policy.factors.items():
         chosen: pl.Expr = pl.lit(None, pl.Int32)
+        undecided = [compiler.expr(row.condition).is_null() for row in rows]
         for index in reversed(range(len(rows))):
             holds = compiler.expr(rows[index].condition)
             taken = holds.fill_null(rows[index].unknown != "skip")
             chosen = pl.when(taken).then(pl.lit(index, pl.Int32)).otherwise(chosen)
         choices.append(chosen.alias(f"f:{name}"))
+        passed_over += [
+            (undecided[k] & (pl.col(f"f:{name}") > k)).alias(f"fg:{name}:{k}")
+            for k, row in enumerate(rows)
+            if row.unknown == "skip"
+        ]
     overrides = [compiler.expr(o.condition) for o in policy.overrides]
     frame = with_aggregates(frame, compiler).with_columns(choices)
     keys = [f"f:{name}" for name in policy.factors]
     combos = frame.select(keys).unique()
     scored = combos.with_columns(_score_combos(combos, program))
     frame = frame.join(scored, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    frame = frame.with_columns(passed_over)
     level: pl.Expr = pl.col("__band_rank")
     applied: list[pl.Expr] = []
+    flags: list[pl.Expr] = []
     for checked, holds in zip(policy.overrides, overrides, strict=True):
         applies = holds.fill_null(checked.override.unknown == "apply")
         floor = int(RiskLevel.from_name(checked.override.at_least))
         level = pl.when(applies).then(pl.max_horizontal(level, pl.lit(floor))).otherwise(level)
         applied.append(pl.when(applies).then(pl.lit(checked.override.id)))
+        flags += [
+            applies.alias(f"o:{checked.override.id}"),
+            holds.is_null().alias(f"og:{checked.override.id}"),
+        ]
     names = {int(level): level.name.lower() for level in RiskLevel}
     no_overrides = pl.lit([], pl.List(pl.String))
     return frame.select(
@@ -166,6 +179,8 @@ def risk(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
         "band_level",
         (pl.concat_list(applied).list.drop_nulls() if applied else no_overrides).alias("overrides"),
         level.replace_strict(names, return_dtype=pl.String).alias("risk_level"),
+        *flags,
+        *(e.meta.output_name() for e in passed_over),
     )
 
 

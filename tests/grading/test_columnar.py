@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import riskgrade
 from riskgrade.batch.read import read_rows
+from riskgrade.batch.write import result_record
 from riskgrade.bundled import sample_district_path
 from riskgrade.grading.columnar import grade_table, rule_outcomes, unit_frame, with_derived
 from riskgrade.grading.evaluate import environment, evaluate_python
@@ -90,7 +91,8 @@ _POLICY = riskgrade.load_policy()
 def _grade_differences(
     policy: riskgrade.Policy, rows: Sequence[Mapping[str, Any]], as_of: dt.date
 ) -> list[str]:
-    """Where the columnar table and the per-unit pipeline disagree on scores and levels."""
+    """Where the columnar table and the per-unit pipeline disagree: scores, grade, levels,
+    breaches, missing facts, countermeasures and their order."""
     units = [policy.validate(dict(row)) for row in rows]
     table = grade_table(policy.program, units, as_of)
     assert table.height == len(units)
@@ -98,14 +100,9 @@ def _grade_differences(
     for index, (unit, extras) in enumerate(units):
         a = grade_unit(policy.program, unit, extras, as_of, "compiled").assessment
         want = {
-            "id": a.entity_id,
-            "duty_score": a.score.duty_score,
-            "duty_grade": a.duty_grade.value,
-            "risk_score": a.score.risk_score,
+            **result_record(a),  # every column of a batch result file
             "band_level": a.score.band_level,
-            "risk_level": a.risk_level.name.lower(),
             "overrides": a.score.overrides,
-            "violations": " ".join(f.rule for f in a.violations),
         }
         got = table.row(index, named=True)
         found += [f"unit {index} {k}: {v!r} vs {got[k]!r}" for k, v in want.items() if got[k] != v]
@@ -164,3 +161,47 @@ def test_a_waiver_drops_its_rule_on_both_paths(tmp_path: Any) -> None:
 
 
 _MINI = riskgrade.load_policy(FIXTURES / "mini.yaml")
+
+
+def _sample() -> list[dict[str, Any]]:
+    return [row.facts for row in read_rows(sample_district_path())]
+
+
+def test_grade_frame_equals_grade_unit_for_unit(default_policy: riskgrade.Policy) -> None:
+    import polars as pl
+
+    rows = _sample()
+    graded = default_policy.grade_frame(pl.DataFrame(rows, infer_schema_length=None), as_of=AS_OF)
+    assert graded.failed.height == 0
+    assert graded.results["index"].to_list() == list(range(len(rows)))
+    for row, got in zip(rows, graded.results.iter_rows(named=True), strict=True):
+        want = result_record(default_policy.grade(row, as_of=AS_OF, engine="compiled"))
+        assert {k: got[k] for k in want} == want
+
+
+def test_grade_frame_takes_pandas_and_arrow_and_names_bad_fields(
+    default_policy: riskgrade.Policy,
+) -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    good = {"id": "g1", "industry": "retail", "employees": 8}
+    bad = {"id": "b1", "industry": "noodles", "employees": -2}
+    for table in (pd.DataFrame([good, bad]), pa.Table.from_pylist([good, bad])):
+        graded = default_policy.grade_frame(table, as_of=AS_OF)
+        assert graded.results["index"].to_list() == [0]
+        assert graded.results["id"].to_list() == ["g1"]
+        failed = graded.failed.row(0, named=True)
+        with pytest.raises(riskgrade.FactError) as caught:
+            default_policy.grade(bad, as_of=AS_OF)
+        assert failed["index"] == 1 and failed["id"] == "b1"
+        assert [e["field"] for e in failed["errors"]] == caught.value.fields
+
+
+def test_grade_frame_of_nothing_and_of_the_wrong_thing(default_policy: riskgrade.Policy) -> None:
+    import polars as pl
+
+    empty = default_policy.grade_frame(pl.DataFrame(), as_of=AS_OF)
+    assert empty.results.height == 0 and empty.failed.height == 0
+    with pytest.raises(TypeError, match="Polars, pandas or Arrow"):
+        default_policy.grade_frame("units.csv", as_of=AS_OF)

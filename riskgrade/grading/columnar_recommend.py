@@ -1,0 +1,129 @@
+"""Stage 7 over a whole table: breaches, overrides and levels -> countermeasures; data gaps.
+
+The columnar counterpart of :mod:`riskgrade.grading.recommend`, with its semantics: an entry
+is collected when a breach or applied override names it (its extra condition not false for the
+unit) or the unit's level does; a breach assumed for missing facts gives only the policy's
+``verify`` entry if it names one, and never an entry that ``requires_evidence``; an entry
+superseded by another collected entry is dropped; the rest are ordered by priority, then
+catalogue order. Also the facts missing behind every data gap (following derived facts back to
+what they are computed from), as the per-unit ``missing_facts`` finds them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import polars as pl
+
+from riskgrade.check.checked import SCORING_FACTS
+from riskgrade.grading.program import Program
+from riskgrade.rules.columnar import ROW, Columnar, with_aggregates
+from riskgrade.rules.expr import names_in
+
+
+def recommend(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
+    """Per unit: the countermeasures' ids in order (``recommendations``, space-joined) and
+    the first three titles in Chinese (``top_countermeasures_zh``). ``frame`` holds the facts,
+    the scoring facts and the columns of :mod:`riskgrade.grading.columnar_score`."""
+    policy = program.policy
+    facts = Columnar(policy.schema, as_of)
+    scoring = Columnar({**policy.schema, **SCORING_FACTS}, as_of)
+    verify = policy.header.defaults.verify
+    causes: dict[str, list[pl.Expr]] = defaultdict(list)
+    fired: list[tuple[str, pl.Expr, pl.Expr]] = [
+        (c.rule.id, pl.col(f"v:{c.rule.id}"), pl.col(f"v:{c.rule.id}") & pl.col(f"g:{c.rule.id}"))
+        for c in policy.rules
+    ]
+    fired += [
+        (
+            o.override.id,
+            pl.col(f"o:{o.override.id}"),
+            pl.col(f"o:{o.override.id}") & pl.col(f"og:{o.override.id}"),
+        )
+        for o in policy.overrides
+    ]
+    for cause, breached, assumed in fired:
+        confirmed = breached
+        if verify is not None:
+            causes[verify].append(assumed)
+            confirmed = breached & ~assumed
+        for rec_id, condition in program.triggers.get(cause, ()):
+            given = (
+                confirmed & ~assumed if policy.catalogue[rec_id].requires_evidence else confirmed
+            )
+            if condition is not None:
+                given = given & facts.expr(condition).fill_null(True)
+            causes[rec_id].append(given)
+    for level, triggers in policy.level_triggers.items():
+        at_level = pl.col("risk_level") == level
+        for rec_id, condition in triggers:
+            given = at_level
+            if condition is not None:
+                given = given & scoring.expr(condition).fill_null(True)
+            causes[rec_id].append(given)
+    frame = with_aggregates(with_aggregates(frame, facts), scoring)
+    present = {rec: pl.any_horizontal(exprs) for rec, exprs in causes.items()}
+    closure = policy.supersedes_closure
+    kept: dict[str, pl.Expr] = {}
+    for rec, is_present in present.items():
+        superseding = [present[other] for other in present if rec in closure[other]]
+        kept[rec] = is_present & ~pl.any_horizontal(superseding) if superseding else is_present
+    order = sorted(
+        kept, key=lambda r: (policy.catalogue[r].priority, program.catalogue_order[r], r)
+    )
+    ids = [pl.when(kept[rec]).then(pl.lit(rec)) for rec in order]
+    titles = [pl.when(kept[rec]).then(pl.lit(policy.catalogue[rec].title.zh)) for rec in order]
+    nothing = pl.lit("")
+    return frame.select(
+        ROW,
+        (pl.concat_str(ids, separator=" ", ignore_nulls=True) if ids else nothing).alias(
+            "recommendations"
+        ),
+        (
+            pl.concat_list(titles).list.drop_nulls().list.head(3).list.join("；")
+            if titles
+            else nothing
+        ).alias("top_countermeasures_zh"),
+    )
+
+
+def missing(frame: pl.DataFrame, program: Program) -> pl.Expr:
+    """The facts missing behind the unit's data gaps, sorted and space-joined."""
+    policy = program.policy
+    schema = set(policy.schema)
+    gaps: list[tuple[pl.Expr, set[str]]] = [
+        (pl.col(f"g:{c.rule.id}"), set(c.reads)) for c in policy.rules
+    ]
+    gaps += [
+        (pl.col(f"og:{o.override.id}"), names_in(o.condition) & schema) for o in policy.overrides
+    ]
+    for name, rows in policy.factors.items():
+        gaps += [
+            (pl.col(f"fg:{name}:{k}"), names_in(row.condition) & schema)
+            for k, row in enumerate(rows)
+            if row.unknown == "skip"
+        ]
+    because: dict[str, list[pl.Expr]] = defaultdict(list)
+    for active, names in gaps:
+        for name in names:
+            sources = policy.derived_sources.get(name)
+            if sources is not None:
+                for source in sources:
+                    # a derived fact names its unknown sources (no look inside their lists)
+                    unknown = pl.col(name).is_null() & pl.col(source).is_null()
+                    because[source].append(active & unknown)
+            else:
+                because[name].append(active & _absent(name, program))
+    parts = [pl.when(pl.any_horizontal(because[n])).then(pl.lit(n)) for n in sorted(because)]
+    return pl.concat_str(parts, separator=" ", ignore_nulls=True) if parts else pl.lit("")
+
+
+def _absent(name: str, program: Program) -> pl.Expr:
+    """Whether fact ``name`` is unknown; a list also when some item lacks a field."""
+    typ = program.policy.schema[name]
+    value = pl.col(name)
+    if typ.kind != "list" or not typ.item:
+        return value.is_null()
+    lacking = pl.any_horizontal(pl.element().struct.field(f).is_null() for f in typ.item)
+    return value.is_null() | value.list.eval(lacking).list.any().fill_null(False)
