@@ -19,15 +19,21 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from riskgrade.assessment import Assessment
 from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
-from riskgrade.batch.write import ErrorWriter, ResultWriter, result_record
-from riskgrade.errors import GradeError
-from riskgrade.policy import EngineName, Policy, load_policy_source
+from riskgrade.batch.write import RESULT_COLUMNS, ErrorWriter, ResultWriter, result_record
+from riskgrade.errors import FactError, GradeError
+from riskgrade.policy import Policy, load_policy_source
 
 CHUNK = 500
+COLUMNAR_CHUNK = 5_000
+"""Rows per chunk on the columnar engine, which grades a chunk as one table."""
+
+BatchEngine = Literal["durable", "compiled", "python", "columnar"]
+"""The engines batch grading runs on: the per-unit engines, or the columnar one (flat CSV, XLSX
+and Parquet results only: JSON results hold full assessments, which it does not build)."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,12 @@ def row_problem(row: Row) -> tuple[str | None, list[tuple[str, str]]] | None:
 
 
 def grade_rows(
-    policy: Policy, rows: list[Row], as_of: dt.date, engine: EngineName
+    policy: Policy, rows: list[Row], as_of: dt.date, engine: BatchEngine
 ) -> list[Graded | Failed]:
     """Grade one chunk in this process, results in input order; a row that already has a
     problem is not graded, it fails in its place."""
+    if engine == "columnar":
+        return _grade_columnar(policy, rows, as_of)
     clean = [row for row in rows if row.problem is None]
     results = policy.grade_many((r.facts for r in clean), as_of=as_of, engine=engine)
     out: list[Graded | Failed] = []
@@ -97,6 +105,34 @@ def grade_rows(
     return out
 
 
+def _grade_columnar(policy: Policy, rows: list[Row], as_of: dt.date) -> list[Graded | Failed]:
+    """Grade one chunk as one table on the columnar engine (flat records only)."""
+    from riskgrade.grading.columnar import grade_table
+
+    out: list[Graded | Failed | None] = []
+    units: list[tuple[Any, dict[str, Any]]] = []
+    numbers: list[int] = []
+    for row in rows:
+        marked = row_problem(row)
+        if marked is not None:
+            out.append(Failed(row.number, *marked))
+            continue
+        try:
+            units.append(policy.validate(row.facts))
+        except FactError as exc:
+            unit = row.facts.get("id")
+            fallback = unit if isinstance(unit, str) else None
+            out.append(Failed(row.number, exc.entity_id or fallback, exc.errors))
+            continue
+        numbers.append(row.number)
+        out.append(None)  # filled in below, in input order
+    if units:
+        records = iter(grade_table(policy.program, units, as_of).select(RESULT_COLUMNS).to_dicts())
+        numbered = iter(numbers)
+        out = [item or Graded(next(numbered), next(records), "") for item in out]
+    return [item for item in out if item is not None]
+
+
 _WORKER_POLICY: Policy | None = None
 
 
@@ -106,7 +142,7 @@ def _init_worker(source: Mapping[str, str]) -> None:
     _WORKER_POLICY = load_policy_source(source)
 
 
-def _grade_in_worker(rows: list[Row], as_of: dt.date, engine: EngineName) -> list[Graded | Failed]:
+def _grade_in_worker(rows: list[Row], as_of: dt.date, engine: BatchEngine) -> list[Graded | Failed]:
     """Grade one chunk in a worker process."""
     assert _WORKER_POLICY is not None
     return grade_rows(_WORKER_POLICY, rows, as_of, engine)
@@ -125,7 +161,7 @@ def grade_stream(
     rows: Iterable[Row],
     *,
     as_of: dt.date,
-    engine: EngineName = "compiled",
+    engine: BatchEngine = "compiled",
     workers: int = 1,
     chunk: int = CHUNK,
 ) -> Iterator[Graded | Failed]:
@@ -186,7 +222,7 @@ def grade_file(
     *,
     errors: Path | None = None,
     as_of: dt.date,
-    engine: EngineName = "compiled",
+    engine: BatchEngine = "compiled",
     workers: int = 1,
     mapping: Mapping[str, str] | None = None,
     sheet: str | None = None,
@@ -202,6 +238,11 @@ def grade_file(
     engine from it, cutting both files back to the checkpoint so that no row is written twice
     or skipped. The checkpoint is removed when the run completes."""
     started = time.perf_counter()
+    if engine == "columnar" and detect_format(output) in ("json", "jsonl"):
+        raise InputError(
+            f"{output}: the columnar engine writes CSV, XLSX or Parquet results "
+            "(JSON results hold full assessments: use --engine compiled)"
+        )
     errors = errors or output.with_name(output.stem + ".errors.csv")
     key = _run_key(policy, input_path, as_of, engine)
     marker = checkpoint_path(output)
@@ -220,8 +261,9 @@ def grade_file(
     try:
         stream = mark_duplicates(read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked))
         pending = islice(stream, done_before, None)
+        size = COLUMNAR_CHUNK if engine == "columnar" else CHUNK
         for item in grade_stream(
-            policy, source, pending, as_of=as_of, engine=engine, workers=workers
+            policy, source, pending, as_of=as_of, engine=engine, workers=workers, chunk=size
         ):
             rows += 1
             if isinstance(item, Graded):

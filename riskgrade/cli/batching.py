@@ -18,7 +18,7 @@ from rich.progress import (
 )
 
 from riskgrade.batch.read import InputError, load_mapping
-from riskgrade.batch.run import grade_file
+from riskgrade.batch.run import BatchEngine, grade_file
 from riskgrade.cli._common import (
     as_of_option,
     lang_option,
@@ -27,7 +27,6 @@ from riskgrade.cli._common import (
     resolve_lang,
 )
 from riskgrade.i18n import t
-from riskgrade.policy import EngineName
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -51,9 +50,11 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @as_of_option
 @click.option(
     "--engine",
-    type=click.Choice(["compiled", "durable", "python"]),
+    type=click.Choice(["compiled", "durable", "python", "columnar"]),
     default="compiled",
     show_default=True,
+    help="Evaluation path; columnar grades each chunk of rows as one table "
+    "(CSV, XLSX or Parquet results).",
 )
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
@@ -86,7 +87,7 @@ def grade_command(
     """Grade every enterprise in INPUT (.csv, .xlsx, .json, .jsonl) into OUTPUT."""
     lang = resolve_lang(lang)
     policy = open_policy(policy_path, lang)
-    chosen: EngineName = engine  # type: ignore[assignment]
+    chosen: BatchEngine = engine  # type: ignore[assignment]
     linked = {
         k: v
         for k, v in (("hazards", hazards), ("buildings", buildings), ("elevators", elevators))
