@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from riskgrade.assessment import Assessment
+from riskgrade.batch.run import BatchEngine
 from riskgrade.batch.write import RESULT_COLUMNS, result_record
-from riskgrade.policy import EngineName, Policy, load_policy_source
+from riskgrade.errors import FactError, GradeError
+from riskgrade.policy import Policy, load_policy_source
 
 OUTPUT_COLUMNS = (*RESULT_COLUMNS, "errors")
 _FLOATS = {"duty_score", "risk_score"}
@@ -53,17 +55,25 @@ def _clean(value: Any) -> Any:
 
 
 def grade_partition(
-    frame: Any, source: Mapping[str, str], as_of: dt.date, engine: EngineName = "compiled"
+    frame: Any, source: Mapping[str, str], as_of: dt.date, engine: BatchEngine = "columnar"
 ) -> Any:
-    """Grade one pandas partition; one output row per input row, in order, same index."""
+    """Grade one pandas partition; one output row per input row, in order, same index. The
+    columnar engine grades the partition as one table; the others unit by unit."""
     import pandas as pd
 
     policy = _policy(source)
     records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
     out: list[dict[str, Any]] = []
-    for result in policy.grade_many(records, as_of=as_of, engine=engine):
+    results = (
+        _columnar(policy, records, as_of)
+        if engine == "columnar"
+        else policy.grade_many(records, as_of=as_of, engine=engine)
+    )
+    for result in results:
         if isinstance(result, Assessment):
             out.append({**result_record(result), "errors": ""})
+        elif isinstance(result, dict):
+            out.append({**result, "errors": ""})
         else:
             blank: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
             blank.update(
@@ -81,14 +91,47 @@ def grade_partition(
     return result_frame
 
 
-def grade_dask(ddf: Any, policy: Policy, *, as_of: dt.date, engine: EngineName = "compiled") -> Any:
+def _columnar(
+    policy: Policy, records: list[dict[str, Any]], as_of: dt.date
+) -> list[dict[str, Any] | GradeError]:
+    """The records graded as one table: a result record or a GradeError per record."""
+    from riskgrade.grading.columnar import grade_table
+
+    out: list[dict[str, Any] | GradeError | None] = []
+    units = []
+    for index, record in enumerate(records):
+        try:
+            units.append(policy.validate(record))
+        except FactError as exc:
+            unit = record.get("id")
+            fallback = unit if isinstance(unit, str) else None
+            out.append(GradeError(index, exc.entity_id or fallback, exc.errors, exc))
+            continue
+        out.append(None)
+    if units:
+        graded = iter(grade_table(policy.program, units, as_of).select(RESULT_COLUMNS).to_dicts())
+        out = [item if item is not None else next(graded) for item in out]
+    return [item for item in out if item is not None]
+
+
+def grade_dask(
+    ddf: Any,
+    policy: Policy,
+    as_of: dt.date | None = None,
+    *,
+    engine: BatchEngine = "columnar",
+) -> Any:
     """Grade every row of a Dask DataFrame of enterprise facts; returns a lazy Dask DataFrame
-    with the result columns of ``riskgrade grade`` plus ``errors`` (empty when graded)::
+    with the result columns of ``riskgrade grade`` plus ``errors`` (empty when graded).
+    ``as_of`` defaults to today; each partition is graded as one table on the columnar
+    engine (``engine="compiled"`` grades unit by unit, with the same results)::
 
         results = grade_dask(dd.read_csv("district-*.csv"), policy, as_of=date(2026, 11, 28))
         results.to_parquet("graded/")
     """
     import pandas as pd
+
+    as_of = as_of or dt.date.today()
 
     if not policy.source:
         raise ValueError(

@@ -58,3 +58,21 @@ def test_policy_without_source_is_refused() -> None:
     policy.source = {}
     with pytest.raises(ValueError, match="no YAML source"):
         grade_dask(None, policy, as_of=AS_OF)
+
+
+def test_a_partition_grades_the_same_on_the_columnar_and_compiled_engines() -> None:
+    from riskgrade.distributed import grade_partition
+
+    rows = population(300, seed=12)
+    rows[7]["industry"] = "noodles"
+    frame = pd.DataFrame(
+        [{k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in r.items()}
+         for r in rows]
+    )  # fmt: skip
+    frame.index = frame.index + 1000  # the output keeps the partition's own index
+    source = riskgrade.load_policy().source
+    columnar = grade_partition(frame, source, AS_OF, "columnar")
+    compiled = grade_partition(frame, source, AS_OF, "compiled")
+    pd.testing.assert_frame_equal(columnar, compiled)
+    assert list(columnar.index) == list(frame.index)
+    assert "industry" in columnar.loc[1007, "errors"] and columnar.loc[1006, "errors"] == ""
