@@ -114,7 +114,8 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
         pl.sum_horizontal(pl.col(f"g:{r.id}").cast(pl.Int64) for r in rules)
         .cast(pl.Float64)
         .alias("data_gaps"),
-        (score / _MICRO).alias("duty_score"),
+        # exact: Polars divides by a constant through its reciprocal (not Python's division)
+        (score.cast(pl.Decimal(38, 6)) / _MICRO).cast(pl.Float64).alias("duty_score"),
         grade.replace_strict(names, return_dtype=pl.String).alias("duty_grade"),
         _violations(findings, program).alias("violations"),
     )

@@ -118,7 +118,11 @@ class Columnar:
             return left - right
         if node.op == "*":
             return left * right
-        return pl.when(right == 0).then(pl.lit(None, pl.Float64)).otherwise(left / right)
+        # Polars divides by a constant as a multiplication by its reciprocal, which is not
+        # Python's division (x / 3 differs in the last bit for a third of all x): tying the
+        # divisor to the column keeps it a true division.
+        divisor = right + (left * 0).fill_nan(0)
+        return pl.when(right == 0).then(pl.lit(None, pl.Float64)).otherwise(left / divisor)
 
     def _call(self, node: Call) -> pl.Expr:
         func, args = node.func, node.args

@@ -205,3 +205,43 @@ def test_grade_frame_of_nothing_and_of_the_wrong_thing(default_policy: riskgrade
     assert empty.results.height == 0 and empty.failed.height == 0
     with pytest.raises(TypeError, match="Polars, pandas or Arrow"):
         default_policy.grade_frame("units.csv", as_of=AS_OF)
+
+
+def test_a_policy_with_its_own_facts_grades_the_same(tmp_path: Any) -> None:
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "derived:\n", "facts:\n  has_canteen: {type: bool}\n  shifts: {type: int}\nderived:\n", 1
+    )
+    text = text.replace(
+        "when: 'not ppe_provided'", "when: 'not ppe_provided or (has_canteen and shifts > 2)'"
+    )
+    path = tmp_path / "own.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = riskgrade.load_policy(path)
+    base = {"industry": "retail", "employees": 5, "ppe_provided": True}
+    rows = [
+        {**base, "id": "a", "has_canteen": True, "shifts": 3},
+        {**base, "id": "b", "has_canteen": True, "shifts": 1},
+        {**base, "id": "c", "has_canteen": None, "shifts": 3},
+        {**base, "id": "d"},
+    ]
+    assert _grade_differences(policy, rows, AS_OF) == []
+    table = grade_table(policy.program, [policy.validate(r) for r in rows], AS_OF)
+    assert ["no_ppe" in v.split() for v in table["violations"]] == [True, False, False, False]
+
+
+@pytest.mark.slow
+def test_the_500_rule_scaling_policy_grades_the_same(tmp_path: Any) -> None:
+    import sys
+
+    from tests.conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from population import population
+        from scenarios import _wide_policy
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    policy = riskgrade.load_policy(_wide_policy(tmp_path, 500))
+    assert len(policy.checked.rules) > 500
+    assert _grade_differences(policy, population(300, seed=5), AS_OF) == []
