@@ -25,7 +25,19 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from riskgrade.rules.expr import Arith, BoolOp, Call, Compare, Const, In, Name, Neg, Node, Not
+from riskgrade.rules.expr import (
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    In,
+    Name,
+    Neg,
+    Node,
+    Not,
+    names_in,
+)
 from riskgrade.rules.typecheck import AGGREGATES, AS_OF
 from riskgrade.rules.types import Schema, Type
 
@@ -67,6 +79,8 @@ class Columnar:
     schema: Schema
     as_of: dt.date
     aggregates: dict[str, Call] = field(default_factory=dict)
+    element: frozenset[str] = frozenset()
+    """Inside ``list.eval``: the item fields, read from ``pl.element()``."""
 
     def expr(self, node: Node) -> pl.Expr:
         """``node`` as a Polars expression (null where unknown)."""
@@ -75,6 +89,8 @@ class Columnar:
         if isinstance(node, Name):
             if node.name == AS_OF:
                 return pl.lit(self.as_of, pl.Date)
+            if node.name in self.element:
+                return pl.element().struct.field(node.name)
             return pl.col(node.name)
         if isinstance(node, BoolOp):
             parts = [self.expr(operand) for operand in node.operands]
@@ -143,10 +159,43 @@ class Columnar:
             pick = pl.min_horizontal(values) if func == "min" else pl.max_horizontal(values)
             return pl.when(either_unknown).then(None).otherwise(pick)
         if func in AGGREGATES:
+            if self.element:
+                raise NotImplementedError("an aggregate inside an aggregate on the columnar path")
             if len(args) == 1:
                 return self.expr(args[0]).list.len().cast(pl.Float64)
+            inline = self._inline_aggregate(node)
+            if inline is not None:
+                return inline
             return pl.col(self._aggregate_name(node))
         raise NotImplementedError(f"function {func!r} on the columnar path")
+
+    def _inline_aggregate(self, node: Call) -> pl.Expr | None:
+        """An aggregate whose condition reads only the items' fields (and ``as_of``), computed
+        inside each list with Kleene's rules; None when it also reads the unit's facts."""
+        collection = node.args[0]
+        if not isinstance(collection, Name):
+            return None
+        fields = self.schema[collection.name].item or {}
+        if not names_in(node.args[1], item_fields=True) <= {*fields, AS_OF}:
+            return None
+        scoped = Columnar({**self.schema, **fields}, self.as_of, element=frozenset(fields))
+        try:
+            condition = scoped.expr(node.args[1])
+        except NotImplementedError:
+            return None
+        items = pl.col(collection.name)
+        values = items.list.eval(condition.cast(pl.Boolean))
+        true = values.list.eval(pl.element().fill_null(False).cast(pl.Int64)).list.sum()
+        unknown = values.list.eval(pl.element().is_null().cast(pl.Int64)).list.sum()
+        total = values.list.len()
+        if node.func == "count":
+            value = pl.when(unknown > 0).then(None).otherwise(true.cast(pl.Float64))
+        elif node.func == "any":
+            value = pl.when(true > 0).then(True).when(unknown > 0).then(None).otherwise(False)
+        else:  # all
+            false = total - true - unknown
+            value = pl.when(false > 0).then(False).when(unknown > 0).then(None).otherwise(True)
+        return pl.when(items.is_null()).then(None).otherwise(value)
 
     def _aggregate_name(self, node: Call) -> str:
         # Named by content, so one aggregate met by several compilers is one column.
