@@ -79,19 +79,40 @@ def run_case(
         env = environment(policy.program, *policy.validate(facts), case.as_of)
     except RiskgradeError as exc:
         return CaseResult(case.name, location, [Mismatch("grading", "an assessment", exc)], None)
-    expect = case.expect
-    out: list[Mismatch] = []
     score = assessment.score
-    scalars = (
-        ("risk level", expect.risk_level, assessment.risk_level.name.lower()),
-        ("duty grade", expect.duty_grade, assessment.duty_grade.value),
-        ("duty score", expect.duty_score, score.duty_score),
-        ("risk score", expect.risk_score, score.risk_score),
-        ("tier", expect.tier, score.tier),
+    out = _mismatches(
+        case,
+        {
+            "risk level": assessment.risk_level.name.lower(),
+            "duty grade": assessment.duty_grade.value,
+            "duty score": score.duty_score,
+            "risk score": score.risk_score,
+            "tier": score.tier,
+        },
+        [f.rule for f in assessment.findings if f.kind in ("violation", "override")],
+        [r.id for r in assessment.recommendations],
     )
-    out += [Mismatch(n, e, a) for n, e, a in scalars if e is not None and e != a]
-    fired = [f.rule for f in assessment.findings if f.kind in ("violation", "override")]
-    recs = [r.id for r in assessment.recommendations]
+    seen = scoring_env(
+        env, assessment.findings, Decimal(str(score.duty_score)), assessment.duty_grade
+    )
+    return CaseResult(case.name, location, out, assessment, seen)
+
+
+def _mismatches(
+    case: TestCase, scalars: Mapping[str, Any], fired: list[str], recs: list[str]
+) -> list[Mismatch]:
+    """Every expectation of ``case`` that the grade (however computed) does not meet."""
+    expect = case.expect
+    wanted = {
+        "risk level": expect.risk_level,
+        "duty grade": expect.duty_grade,
+        "duty score": expect.duty_score,
+        "risk score": expect.risk_score,
+        "tier": expect.tier,
+    }
+    out = [
+        Mismatch(n, e, scalars[n]) for n, e in wanted.items() if e is not None and e != scalars[n]
+    ]
     out += _compare(
         "findings", fired, expect.findings, expect.includes_findings, expect.excludes_findings
     )
@@ -102,10 +123,44 @@ def run_case(
         expect.includes_recommendations,
         expect.excludes_recommendations,
     )
-    seen = scoring_env(
-        env, assessment.findings, Decimal(str(score.duty_score)), assessment.duty_grade
-    )
-    return CaseResult(case.name, location, out, assessment, seen)
+    return out
+
+
+def run_cases_columnar(policy: Policy) -> list[CaseResult]:
+    """Every test case graded on the columnar engine (cases of one date as one table) and
+    compared with its expectations; results carry no assessment (the engine builds none)."""
+    from riskgrade.grading.columnar import grade_table
+
+    cases = policy.checked.tests
+    out: dict[int, CaseResult] = {}
+    by_date: dict[Any, list[int]] = {}
+    units: dict[int, Any] = {}
+    for index, (case, location) in enumerate(cases):
+        try:
+            units[index] = policy.validate(case_facts(policy, case))
+        except RiskgradeError as exc:
+            out[index] = CaseResult(
+                case.name, location, [Mismatch("grading", "an assessment", exc)], None
+            )
+            continue
+        by_date.setdefault(case.as_of, []).append(index)
+    for as_of, indexes in by_date.items():
+        table = grade_table(policy.program, [units[i] for i in indexes], as_of)
+        for index, row in zip(indexes, table.iter_rows(named=True), strict=True):
+            case, location = cases[index]
+            scalars = {
+                "risk level": row["risk_level"],
+                "duty grade": row["duty_grade"],
+                "duty score": row["duty_score"],
+                "risk score": row["risk_score"],
+                "tier": row["tier"],
+            }
+            fired = [*row["overrides"], *row["violations"].split()]
+            recs = row["recommendations"].split()
+            out[index] = CaseResult(
+                case.name, location, _mismatches(case, scalars, fired, recs), None
+            )
+    return [out[index] for index in range(len(cases))]
 
 
 def _compare(
