@@ -16,11 +16,10 @@ from typing import Any
 import polars as pl
 
 from riskgrade.assessment import RiskLevel
-from riskgrade.errors import FactError
 from riskgrade.facts import Enterprise
 from riskgrade.grading.evaluate import facts_of
 from riskgrade.grading.program import Program
-from riskgrade.rules.columnar import ROW, Columnar, frame_of, with_aggregates
+from riskgrade.rules.columnar import ROW, Columnar, dtype_of, frame_of, with_aggregates
 
 
 def unit_frame(
@@ -105,6 +104,51 @@ def grade_table(
     )
 
 
+def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """:func:`grade_table` for units validated as one typed table, as
+    :func:`riskgrade.grading.columnar_validate.validate_frame` gives them (facts by name, the
+    policy's extra facts beside them; other columns are ignored): the same columns, one row per
+    unit in the table's order, without a Python dict per unit."""
+    from riskgrade.grading import columnar_recommend, columnar_score
+
+    derived = _derived(program)
+    schema = {n: dtype_of(t) for n, t in program.policy.schema.items() if n not in derived}
+    frame = frame.select(
+        (pl.col(n) if n in frame.columns else pl.lit(None)).cast(dtype).alias(n)
+        for n, dtype in schema.items()
+    ).with_row_index(ROW)
+    frame = with_derived(frame, program, as_of)
+    outcomes = rule_outcomes(frame, program, as_of)
+    findings = columnar_score.rule_findings(outcomes, frame["id"], program, as_of)
+    duty = columnar_score.duty(findings, program)
+    frame = frame.join(duty, on=ROW, how="left", maintain_order="left")
+    frame = frame.join(
+        findings.drop(*duty.columns[1:], strict=False), on=ROW, maintain_order="left"
+    )
+    risk = columnar_score.risk(frame, program, as_of)
+    frame = frame.join(risk, on=ROW, how="left", maintain_order="left")
+    recommended = columnar_recommend.recommend(frame, program, as_of)
+    frame = frame.join(recommended, on=ROW, how="left", maintain_order="left")
+    labels = {level.name.lower(): level.label_zh for level in RiskLevel}
+    tier = pl.col("tier") if "tier" in frame.columns else pl.lit(None, pl.String)
+    return frame.sort(ROW).select(
+        "id",
+        "name",
+        "risk_level",
+        pl.col("risk_level").replace_strict(labels, return_dtype=pl.String).alias("risk_label_zh"),
+        "duty_grade",
+        "duty_score",
+        "risk_score",
+        (tier.cast(pl.String) if "tier" in frame.columns else tier).alias("tier"),
+        "violations",
+        columnar_recommend.missing(frame, program).alias("data_gaps"),
+        "recommendations",
+        "top_countermeasures_zh",
+        "band_level",
+        "overrides",
+    )
+
+
 @dataclass(frozen=True)
 class GradedFrame:
     """A table graded at once: one results row per valid input row, one failed row per
@@ -131,35 +175,18 @@ def grade_frame(
     validate: Callable[[Mapping[str, Any]], tuple[Enterprise, dict[str, Any]]],
 ) -> GradedFrame:
     """Grade every row of a Polars, pandas or Arrow ``table`` of facts (columns named as the
-    fact schema or its Chinese aliases); ``validate`` is the policy's per-row validation."""
-    frame = as_polars(table)
-    units: list[tuple[Enterprise, dict[str, Any]]] = []
-    kept: list[int] = []
-    failed: list[dict[str, Any]] = []
-    for index, row in enumerate(frame.iter_rows(named=True)):
-        facts = {k: v for k, v in row.items() if v is not None}
-        try:
-            units.append(validate(facts))
-        except FactError as exc:
-            unit = row.get("id")
-            errors = [{"field": f, "message": m} for f, m in exc.errors]
-            failed.append(
-                {
-                    "index": index,
-                    "id": exc.entity_id or (None if unit is None else str(unit)),
-                    "errors": errors,
-                }
-            )
-            continue
-        kept.append(index)
-    graded = grade_table(program, units, as_of) if units else None
-    indexes = pl.Series("index", kept, dtype=pl.Int64)
+    fact schema or its Chinese aliases); ``validate`` is the policy's per-row validation,
+    which the whole-table validation (:func:`~riskgrade.grading.columnar_validate.validate_frame`)
+    is held equal to by a differential test, and is no longer called here."""
+    from riskgrade.grading.columnar_validate import validate_frame
+
+    valid, failed = validate_frame(as_polars(table), program.policy)
     results = (
-        graded.insert_column(0, indexes)
-        if graded is not None
+        grade_valid_frame(program, valid, as_of).insert_column(0, valid["index"])
+        if valid.height
         else pl.DataFrame(schema={"index": pl.Int64})
     )
-    return GradedFrame(results, pl.DataFrame(failed, schema=FAILED_SCHEMA))
+    return GradedFrame(results, failed.cast(pl.Schema(FAILED_SCHEMA)))
 
 
 def as_polars(table: Any) -> pl.DataFrame:

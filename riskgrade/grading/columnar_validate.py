@@ -1,0 +1,446 @@
+"""Stage 4 over a whole table: every row of a frame of facts validated at once.
+
+The columnar counterpart of :func:`riskgrade.grading.pipeline.validate`, held to it by a
+differential test: the same rows fail, naming the same fields in the same order. A row is what
+``Policy.grade_frame`` passed to the per-row validation before: its non-null cells.
+
+Each column is cast as pydantic's lax mode casts the Python value of each cell: values in the
+usual forms (``12``, ``true``, ``2026-11-28``, numbers, dates, an enum's value) by Polars
+expressions, any other value (``" 12 "``, ``"1_000"``, ``"2026-W48-6"``, a Decimal, a list
+where a number belongs) by pydantic itself, once per distinct value. Hazards, buildings and
+lifts are exploded to one row per item. Then the schema's bounds, the totals of
+``Enterprise._cross_field`` (in rows whose every field is valid, as a model validator runs
+only then) and the policy's extra facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from pydantic import AliasChoices, BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+
+from riskgrade.check.checked import CheckedPolicy
+from riskgrade.check.format import FactDecl
+from riskgrade.facts import Building, Date, Elevator, Enterprise, Hazard
+from riskgrade.grading.pipeline import _extra_value
+
+_KINDS = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
+_FINITE = "Input should be a finite number"
+_EXTRA = "Extra inputs are not permitted"
+_FRACTION = "Input should be a valid integer, got a number with a fractional part"
+_TYPE = {k: f"Input should be a valid {v}" for k, v in _KINDS.items()}
+_TRUE = ["1", "on", "t", "true", "y", "yes"]
+_FALSE = ["0", "off", "f", "false", "n", "no"]
+_ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DTYPES: dict[str, Any] = {"int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean()}
+_LONG: dict[str, Any] = {"index": pl.Int64, "rank": pl.Int64, "pos": pl.Int64, "sub": pl.Int64}
+_LONG |= {"field": pl.String, "message": pl.String}
+
+_Judge = Callable[[Any], tuple[Any, str | None]]
+_Checked = tuple[pl.Series, pl.DataFrame]  # typed values, and their problems (_LONG)
+_Fast = Callable[["_Spec", str, pl.Expr], tuple[pl.Expr, pl.Expr, pl.Expr]]  # value, why, odd
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """How one fact (or one field of a nested item) is validated."""
+
+    name: str
+    kind: str  # int, float, bool, str, enum, date or items
+    dtype: pl.DataType
+    judge: _Judge  # pydantic's own verdict on one value, bounds aside
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    values: tuple[str, ...] = ()
+    bounds: tuple[tuple[str, Any], ...] = ()  # ("ge" | "le" | "min_length", limit)
+    model: Any = None
+    adapter: Any = None  # the TypeAdapter of a list of items
+
+
+def _specs(model: type[BaseModel]) -> list[_Spec]:
+    return [_spec(name, info) for name, info in model.model_fields.items()]
+
+
+def _spec(name: str, info: FieldInfo) -> _Spec:
+    annotation: Any = info.annotation
+    core = annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        core = next(a for a in typing.get_args(annotation) if a is not type(None))
+    alias = info.validation_alias
+    choices = alias.choices if isinstance(alias, AliasChoices) else [name]
+    aliases = tuple(a for a in choices if isinstance(a, str))
+    limits = [(k, getattr(m, k, None)) for m in info.metadata for k in ("ge", "le", "min_length")]
+    bounds = tuple((key, limit) for key, limit in limits if limit is not None)
+    common: dict[str, Any] = {"aliases": aliases, "required": info.is_required()}
+    if typing.get_origin(core) is typing.Literal:
+        values = tuple(str(v) for v in typing.get_args(core))
+        return _Spec(name, "enum", pl.String(), _by(TypeAdapter(core)), values=values, **common)
+    if typing.get_origin(core) is tuple:
+        item, adapter = typing.get_args(core)[0], TypeAdapter(annotation)
+        dtype = pl.List(pl.Struct({s.name: s.dtype for s in _ITEMS[item]}))
+        return _Spec(name, "items", dtype, _by(adapter), model=item, adapter=adapter, **common)
+    if core is dt.date:
+        return _Spec(name, "date", pl.Date(), _by(TypeAdapter(Date)), **common)
+    kind = {bool: "bool", int: "int", float: "float", str: "str"}[core]
+    judge = _by(TypeAdapter(core, config=ConfigDict(allow_inf_nan=False)), kind == "int")
+    return _Spec(name, kind, _DTYPES.get(kind, pl.String()), judge, bounds=bounds, **common)
+
+
+def _by(adapter: TypeAdapter[Any], int64: bool = False) -> _Judge:
+    def judge(value: Any) -> tuple[Any, str | None]:
+        try:
+            result = adapter.validate_python(value)
+        except ValidationError as exc:
+            return None, exc.errors()[0]["msg"].removeprefix("Value error, ")
+        if int64 and not -(2**63) <= result < 2**63:  # a count beyond an Int64 column
+            return None, "Input should be an integer within 64 bits (pydantic takes it)"
+        return result, None
+
+    return judge
+
+
+_ITEMS: dict[Any, list[_Spec]] = {m: _specs(m) for m in (Hazard, Building, Elevator)}
+_ENTERPRISE = _specs(Enterprise)
+_NAMES = {alias for spec in _ENTERPRISE for alias in spec.aliases}
+_DATE = _Spec("date", "date", pl.Date(), _by(TypeAdapter(Date)))
+
+
+def _input(dtype: pl.DataType) -> str:
+    """The kind of Python value a column of ``dtype`` holds, as far as the casts know them."""
+    if dtype.is_integer() or dtype.is_float():
+        return "int" if dtype.is_integer() else "float"
+    if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum):
+        return "str"
+    known = [(pl.Null, "null"), (pl.Boolean, "bool"), (pl.Date, "date"), (pl.Datetime, "datetime")]
+    return next((name for kind, name in known if dtype == kind), "other")
+
+
+def _fast(spec: _Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """The cast of values in the usual forms, as (value, error, left to pydantic)."""
+    null, fine, no = pl.lit(None, spec.dtype), pl.lit(None, pl.String), pl.lit(False)
+    value: pl.Expr
+    if given in ("null", "other"):
+        return null, fine, pl.lit(given == "other")
+    kind, text = spec.kind, v.cast(pl.String)
+    if kind == "date":
+        if given in ("date", "datetime"):
+            return (v if given == "date" else v.dt.date()), fine, no
+        if given != "str":
+            return null, pl.lit(f"expected an ISO date string, got {given}"), no
+        day = text.str.to_date("%Y-%m-%d", strict=False)
+        usual = (text.str.contains(_ISO) & (day.dt.year() >= 1)).fill_null(False)
+        return pl.when(usual).then(day), fine, ~usual
+    if kind == "enum":
+        listed = [f"'{v}'" for v in spec.values]
+        listed = [", ".join(listed[:-1]), listed[-1]] if len(listed) > 1 else listed
+        message = pl.lit("Input should be " + " or ".join(listed))
+        known = text.is_in(spec.values) if given == "str" else pl.lit(False)
+        return pl.when(known).then(text), pl.when(~known).then(message), no
+    if given in ("date", "datetime") or (kind == "str" and given != "str"):
+        return null, pl.lit(_TYPE[kind]), no
+    if kind == "str" or (kind == "bool" and given == "bool"):
+        return v.cast(spec.dtype), fine, no
+    if kind == "bool" and given == "str":
+        low = text.str.to_lowercase()
+        value = pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
+        return value, fine, value.is_null()
+    if kind == "bool":  # from a number: 0 or 1 only
+        value = pl.when(v == 1).then(True).when(v == 0).then(False)
+        if given == "float":  # any other float is pydantic's to judge
+            return value, fine, value.is_null()
+        why = pl.lit(_TYPE["bool"] + ", unable to interpret input")
+        return value, pl.when(value.is_null()).then(why), no
+    if given == "str":  # numbers in plain decimal digits
+        pattern = r"^[+-]?[0-9]{1,18}$" if kind == "int" else r"^[+-]?[0-9]+(\.[0-9]+)?$"
+        usual = text.str.contains(pattern)
+        number = text.str.strip_prefix("+").cast(spec.dtype, strict=False)
+        return pl.when(usual).then(number), fine, ~usual
+    if kind == "float" or given == "bool":
+        return v.cast(spec.dtype), fine, no
+    if given == "int":
+        value = v.cast(pl.Int64, strict=False)
+        return value, fine, value.is_null()
+    finite, whole, small = v.is_finite(), v.floor() == v, v.abs() < 2.0**62
+    error = pl.when(~finite).then(pl.lit(_FINITE)).when(~whole).then(pl.lit(_FRACTION))
+    value = pl.when(finite & whole & small).then(v.cast(pl.Int64, strict=False))
+    return value, error, finite & whole & ~small
+
+
+def _cast(values: pl.Series, spec: _Spec, fast: _Fast = _fast) -> tuple[pl.Series, pl.Series]:
+    """``values`` as ``spec``'s type, and why each bad one is bad (null where fine or missing)."""
+    v = pl.col("v")
+    value, error, odd = fast(spec, _input(values.dtype), v)
+    out = values.to_frame("v").select(
+        pl.when(v.is_not_null()).then(value).cast(spec.dtype).alias("value"),
+        pl.when(v.is_not_null()).then(error).cast(pl.String).alias("error"),
+        (v.is_not_null() & odd).alias("odd"),
+    )
+    if out["odd"].any():
+        rows = out["odd"].arg_true()
+        judged = _judge(values.gather(rows).to_list(), spec.judge)
+        out = out.with_columns(
+            out["value"].scatter(rows, pl.Series([j[0] for j in judged], dtype=spec.dtype)),
+            out["error"].scatter(rows, pl.Series([j[1] for j in judged], dtype=pl.String)),
+        )
+    x, e = pl.col("value"), pl.col("error")
+    checks = [(~x.is_finite(), _FINITE)] if spec.kind == "float" else []
+    for key, limit in spec.bounds:
+        if key == "ge":
+            checks.append((x < limit, f"Input should be greater than or equal to {limit}"))
+        elif key == "le":
+            checks.append((x > limit, f"Input should be less than or equal to {limit}"))
+        else:
+            plural = "" if limit == 1 else "s"
+            message = f"String should have at least {limit} character{plural}"
+            checks.append((x.str.len_chars() < limit, message))
+    for failed, message in checks:
+        e = pl.when(e.is_null() & failed.fill_null(False)).then(pl.lit(message)).otherwise(e)
+    out = out.select(x, e.alias("error"))
+    return out["value"], out["error"]
+
+
+def _judge(raw: list[Any], judge: Callable[[Any], Any]) -> list[Any]:
+    """``judge`` of each value, once per distinct hashable value."""
+    seen: dict[tuple[type, Hashable], Any] = {}
+    for value in raw:
+        if isinstance(value, Hashable) and (type(value), value) not in seen:
+            seen[type(value), value] = judge(value)
+    return [seen[type(v), v] if isinstance(v, Hashable) else judge(v) for v in raw]
+
+
+def _problems(
+    table: pl.DataFrame, where: pl.Expr, field: Any, message: Any, rank: int, sub: int = 0
+) -> pl.DataFrame:
+    """One problem per row of ``table`` where ``where`` holds, sortable into pydantic's order
+    by (``index``, ``rank``, ``pos``, ``sub``)."""
+    pos = pl.col("pos") if "pos" in table.columns else pl.lit(0)
+    field, message = (x if isinstance(x, pl.Expr) else pl.lit(x) for x in (field, message))
+    return table.filter(where).select(
+        pl.col("index").cast(pl.Int64),
+        pl.lit(rank, pl.Int64).alias("rank"),
+        pos.cast(pl.Int64).alias("pos"),
+        pl.lit(sub, pl.Int64).alias("sub"),
+        field.cast(pl.String).alias("field"),
+        message.cast(pl.String).alias("message"),
+    )
+
+
+def _nulls(dtype: pl.DataType, n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=dtype, eager=True)
+
+
+def _items(items: pl.Series, loc: str, spec: _Spec, rank: int) -> _Checked:
+    """A column of hazards, buildings or lifts: typed lists of items, and the problems of the
+    items (``hazards.0.deadline``)."""
+    if isinstance(items.dtype, pl.Array):
+        items = items.cast(pl.List(items.dtype.inner))
+    inner = items.dtype.inner if isinstance(items.dtype, pl.List) else None
+    if not isinstance(inner, pl.Struct) and inner != pl.Null:
+        return _items_by_pydantic(items, loc, spec, rank)
+    model, specs = spec.model, _ITEMS[spec.model]
+    given = [f.name for f in inner.fields] if isinstance(inner, pl.Struct) else []
+    rows = pl.DataFrame({"items": items}).with_row_index("index")
+    flat = (
+        rows.with_columns(pos=pl.int_ranges(pl.col("items").list.len()))
+        .explode("items", "pos")
+        .filter(pl.col("pos").is_not_null())
+    )
+    item, n = flat["items"], flat.height
+    columns: dict[str, pl.Series] = {}
+    for field in specs:
+        columns[f"v:{field.name}"], columns[f"e:{field.name}"] = (
+            _cast(item.struct.field(field.name), field)
+            if field.name in given
+            else (_nulls(field.dtype, n), _nulls(pl.String(), n))
+        )
+    flat = flat.with_columns(**columns)
+    here, present = pl.lit(loc + ".") + pl.col("pos").cast(pl.String), pl.col("items").is_not_null()
+    not_a_record = f"Input should be a valid dictionary or instance of {model.__name__}"
+    parts = [_problems(flat, ~present, here, not_a_record, rank)]
+    for j, field in enumerate(specs, 1):
+        error = pl.col(f"e:{field.name}")
+        parts.append(_problems(flat, error.is_not_null(), here + f".{field.name}", error, rank, j))
+    unknown = [name for name in given if name not in {field.name for field in specs}]
+    for j, name in enumerate(unknown, 100):
+        parts.append(_problems(flat, present, here + f".{name}", _EXTRA, rank, j))
+    if model is Hazard and not unknown:  # Hazard._dates_ordered, once every field is valid
+        deadline, fixed, found = (
+            pl.col("v:deadline"),
+            pl.col("v:rectified_on"),
+            pl.col("v:found_on"),
+        )
+        order: Any = pl.when(deadline < found).then(pl.lit("deadline is before found_on"))
+        order = order.when(fixed < found).then(pl.lit("rectified_on is before found_on"))
+        sound = present & ~pl.any_horizontal(pl.col(f"e:{f.name}").is_not_null() for f in specs)
+        parts.append(_problems(flat, sound & order.is_not_null(), here, order, rank, 999))
+    record = pl.struct(pl.col(f"v:{field.name}").alias(field.name) for field in specs)
+    grouped = flat.group_by("index", maintain_order=True).agg(record.alias("value"))
+    joined = rows.join(grouped, on="index", how="left", maintain_order="left")
+    empty = pl.col("value").fill_null(pl.lit([], dtype=spec.dtype))
+    value = joined.select(pl.when(pl.col("items").is_not_null()).then(empty).cast(spec.dtype))
+    return value.to_series(), pl.concat(parts)
+
+
+def _items_by_pydantic(items: pl.Series, loc: str, spec: _Spec, rank: int) -> _Checked:
+    """A column of items in no usual form (text, numbers, lists of scalars): pydantic's."""
+    adapter = spec.adapter
+
+    def judge(value: Any) -> tuple[Any, list[tuple[str, str]]]:
+        try:
+            result = adapter.validate_python(value)
+        except ValidationError as exc:
+            return None, [
+                (".".join([loc, *map(str, e["loc"])]), e["msg"].removeprefix("Value error, "))
+                for e in exc.errors()
+            ]
+        return (None if result is None else [dict(i.__dict__) for i in result]), []
+
+    judged = _judge(items.to_list(), judge)
+    found = [
+        {"index": i, "rank": rank, "pos": k, "sub": 0, "field": field, "message": message}
+        for i, (_, errors) in enumerate(judged)
+        for k, (field, message) in enumerate(errors)
+    ]
+    return pl.Series([j[0] for j in judged], dtype=spec.dtype), pl.DataFrame(found, schema=_LONG)
+
+
+def _field(frame: pl.DataFrame, spec: _Spec, found: list[str], rank: int) -> _Checked:
+    """The typed value and the problems of one fact, read from the first of its columns (its
+    name, then its Chinese headers) that holds a value in each row."""
+    required = "Field required" if spec.required else None
+    if not found:
+        missing = pl.DataFrame({"index": range(frame.height)}, schema={"index": pl.Int64})
+        problems = _problems(missing, pl.lit(required is not None), spec.name, required, rank)
+        return _nulls(spec.dtype, frame.height), problems
+    parts: dict[str, pl.Series] = {}
+    value_of: Any = pl
+    field_of: Any = pl
+    message_of: Any = pl
+    nested: list[pl.DataFrame] = []
+    for i, column in enumerate(found):
+        parts[f"g{i}"] = frame[column].is_not_null()
+        if spec.kind == "items":
+            parts[f"v{i}"], problems = _items(frame[column], column, spec, rank)
+            nested.append(problems)
+        else:
+            parts[f"v{i}"], parts[f"e{i}"] = _cast(frame[column], spec)
+            message_of = message_of.when(pl.col(f"g{i}")).then(pl.col(f"e{i}"))
+        value_of = value_of.when(pl.col(f"g{i}")).then(pl.col(f"v{i}"))
+        field_of = field_of.when(pl.col(f"g{i}")).then(pl.lit(column))
+    table = pl.DataFrame(parts).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("index"))
+    value = table.select(value_of.otherwise(None).cast(spec.dtype)).to_series()
+    if spec.kind == "items":  # each row's problems are those of the column it was read from
+        winner = table.select(field_of.otherwise(None)).to_series()
+        chosen = [
+            p.filter(winner.gather(p["index"]) == column) if len(found) > 1 else p
+            for p, column in zip(nested, found, strict=True)
+        ]
+        return value, pl.concat(chosen)
+    table = table.with_columns(
+        field_of.otherwise(pl.lit(spec.name)).alias("field"),
+        message_of.otherwise(pl.lit(required, pl.String)).alias("message"),
+    )
+    message = pl.col("message")
+    return value, _problems(table, message.is_not_null(), pl.col("field"), message, rank)
+
+
+def _extra(decl: FactDecl) -> tuple[_Spec, _Fast]:
+    """A fact the policy adds, judged as :func:`riskgrade.grading.pipeline.validate` does:
+    by :func:`riskgrade.grading.pipeline._extra_value` where its type is not the usual one."""
+    kind, values = decl.type, decl.values
+    if kind == "date":
+        return _DATE, _fast
+
+    def judge(raw: Any) -> tuple[Any, str | None]:
+        try:
+            return _extra_value(raw, kind, values), None
+        except ValueError as exc:
+            return None, str(exc)
+
+    def fast(spec: _Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        usual = pl.lit(False)
+        if kind == "bool":
+            usual = pl.lit(given == "bool")
+        elif kind in ("int", "number") and given in ("int", "float"):
+            whole = kind == "number" or given == "int"
+            usual = pl.lit(True) if whole else v.is_finite() & (v.floor() == v)
+        elif kind in ("str", "enum") and given == "str":
+            usual = v.cast(pl.String).is_in(values) if kind == "enum" and values else pl.lit(True)
+        value = pl.when(usual).then(v.cast(spec.dtype, strict=False))
+        return value, pl.lit(None, pl.String), ~usual
+
+    dtype = {"bool": pl.Boolean(), "int": pl.Float64(), "number": pl.Float64()}.get(kind)
+    return _Spec(kind, kind, dtype or pl.String(), judge), fast
+
+
+_TOTALS = [
+    ("migrant_workers", "employees"), ("workers_trained", "employees"),
+    ("migrant_workers_trained", "migrant_workers"),
+    ("special_workers_certified", "special_workers"), ("special_workers", "employees"),
+    ("worst_accident_deaths_3y", "fatalities_3y"), ("penalties_180d", "penalties_12m"),
+]  # fmt: skip
+"""The pairs of ``Enterprise._cross_field``, in its order: no count may exceed its total."""
+
+
+def validate_frame(frame: pl.DataFrame, policy: CheckedPolicy) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate every row of ``frame`` against the fact schema and ``policy``'s extra facts.
+
+    Returns ``(valid, failed)``. ``valid`` holds the rows that passed: ``index`` (the row's
+    0-based position), every fact of the schema by its name (Chinese headers renamed), typed
+    (``Int64`` counts, ``Float64`` amounts, ``Boolean``, ``Date``, ``String`` for text and
+    enums, lists of structs for hazards, buildings and lifts), then the policy's extra facts.
+    ``failed`` holds the others: ``index``, ``id`` (as the per-row path gives it) and
+    ``errors``, a list of ``{field, message}`` naming every bad field, in pydantic's order."""
+    declared, n = policy.extra_facts, frame.height
+    given = {column: frame[column].is_not_null() for column in frame.columns}
+    values: dict[str, pl.Series] = {}
+    parts = [pl.DataFrame(schema=_LONG)]
+    surplus: dict[str, pl.Series] = {}
+    for rank, spec in enumerate(_ENTERPRISE):
+        found = [a for a in spec.aliases if a in given and a not in declared]
+        for later, alias in enumerate(found[1:], 1):  # a header shadowed by an earlier one
+            earlier = pl.DataFrame([given[a] for a in found[:later]])
+            surplus[alias] = given[alias] & earlier.select(pl.any_horizontal(pl.all()))[:, 0]
+        values[spec.name], problems = _field(frame, spec, found, rank)
+        parts.append(problems)
+    for position, column in enumerate(frame.columns):
+        if column not in _NAMES and column not in declared:
+            surplus[column] = given[column]
+        if column in surplus:
+            flags = pl.DataFrame({"x": surplus[column]}).with_row_index("index")
+            parts.append(_problems(flags, pl.col("x"), column, _EXTRA, 1000 + position))
+    for name, decl in declared.items():
+        raw = frame[name] if name in given else _nulls(pl.Null(), n)
+        values[name], values[f"!{name}"] = _cast(raw, *_extra(decl))
+    table = pl.DataFrame(values, height=n).with_row_index("index").cast({"index": pl.Int64})
+    sound = ~pl.col("index").is_in(pl.concat(parts)["index"].unique().implode())
+    for rank, (name, total) in enumerate(_TOTALS, 2000):
+        exceeds = (pl.col(name) > pl.col(total)).fill_null(False)
+        message = pl.format(f"{name} ({{}}) exceeds {total} ({{}})", pl.col(name), pl.col(total))
+        parts.append(_problems(table, sound & exceeds, name, message, rank))
+    facts_failed = pl.col("index").is_in(pl.concat(parts)["index"].unique().implode())
+    for rank, name in enumerate(declared, 3000):
+        error = pl.col(f"!{name}")
+        parts.append(_problems(table, error.is_not_null(), name, error, rank))
+    ordered = pl.concat(parts).sort("index", "rank", "pos", "sub", maintain_order=True)
+    errors = pl.struct("field", "message").alias("errors")
+    failed = ordered.group_by("index", maintain_order=True).agg(errors)
+    names = [spec.name for spec in _ENTERPRISE] + list(declared)
+    valid = table.filter(~pl.col("index").is_in(failed["index"].implode())).select("index", *names)
+    # The id of a failed row: FactError.entity_id, else str(row["id"]); the raw id where the
+    # schema's facts failed, the validated one where only the policy's extra facts did.
+    raw = _nulls(pl.String(), failed.height)
+    if "id" in frame.columns:
+        cells = frame["id"].gather(failed["index"])
+        raw = cells.cast(pl.String) if _input(cells.dtype) in ("str", "null") else pl.Series(
+            [None if x is None else str(x) for x in cells.to_list()], dtype=pl.String
+        )  # fmt: skip
+    entity = pl.when(facts_failed).then(raw).otherwise(table["id"].gather(failed["index"]))
+    return valid, failed.select("index", entity.alias("id"), "errors")
