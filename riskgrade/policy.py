@@ -196,9 +196,9 @@ class Policy:
             graded = policy.grade_frame(pl.read_parquet("units.parquet"), as_of=date(2026, 11, 28))
             graded.results.filter(pl.col("risk_level") == "red")
 
-        Results equal :meth:`grade`'s, unit for unit (a differential test holds them so).
-        Rows are still validated one by one; evaluation, scoring and countermeasures run over
-        the whole table."""
+        Results equal :meth:`grade`'s, unit for unit, and failed rows name the fields
+        :meth:`grade` would (differential tests hold both). Validation, evaluation, scoring and
+        countermeasures all run over the whole table."""
         from riskgrade.grading.columnar import grade_frame
 
         return grade_frame(self.program, table, as_of or dt.date.today(), self.validate)
