@@ -95,23 +95,18 @@ def _columnar(
     policy: Policy, records: list[dict[str, Any]], as_of: dt.date
 ) -> list[dict[str, Any] | GradeError]:
     """The records graded as one table: a result record or a GradeError per record."""
-    from riskgrade.grading.columnar import grade_table
+    from riskgrade.grading.columnar import grade_records
 
-    out: list[dict[str, Any] | GradeError | None] = []
-    units = []
-    for index, record in enumerate(records):
-        try:
-            units.append(policy.validate(record))
-        except FactError as exc:
+    results = grade_records(policy.program, policy.validate, records, as_of, RESULT_COLUMNS)
+    out: list[dict[str, Any] | GradeError] = []
+    for index, (record, result) in enumerate(zip(records, results, strict=True)):
+        if isinstance(result, FactError):
             unit = record.get("id")
             fallback = unit if isinstance(unit, str) else None
-            out.append(GradeError(index, exc.entity_id or fallback, exc.errors, exc))
-            continue
-        out.append(None)
-    if units:
-        graded = iter(grade_table(policy.program, units, as_of).select(RESULT_COLUMNS).to_dicts())
-        out = [item if item is not None else next(graded) for item in out]
-    return [item for item in out if item is not None]
+            out.append(GradeError(index, result.entity_id or fallback, result.errors, result))
+        else:
+            out.append(result)
+    return out
 
 
 def grade_dask(

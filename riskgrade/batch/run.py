@@ -107,30 +107,28 @@ def grade_rows(
 
 def _grade_columnar(policy: Policy, rows: list[Row], as_of: dt.date) -> list[Graded | Failed]:
     """Grade one chunk as one table on the columnar engine (flat records only)."""
-    from riskgrade.grading.columnar import grade_table
+    from riskgrade.grading.columnar import grade_records
 
-    out: list[Graded | Failed | None] = []
-    units: list[tuple[Any, dict[str, Any]]] = []
-    numbers: list[int] = []
+    clean = [row for row in rows if row.problem is None]
+    results = iter(
+        grade_records(
+            policy.program, policy.validate, (r.facts for r in clean), as_of, RESULT_COLUMNS
+        )
+    )
+    out: list[Graded | Failed] = []
     for row in rows:
         marked = row_problem(row)
         if marked is not None:
             out.append(Failed(row.number, *marked))
             continue
-        try:
-            units.append(policy.validate(row.facts))
-        except FactError as exc:
+        result = next(results)
+        if isinstance(result, FactError):
             unit = row.facts.get("id")
             fallback = unit if isinstance(unit, str) else None
-            out.append(Failed(row.number, exc.entity_id or fallback, exc.errors))
-            continue
-        numbers.append(row.number)
-        out.append(None)  # filled in below, in input order
-    if units:
-        records = iter(grade_table(policy.program, units, as_of).select(RESULT_COLUMNS).to_dicts())
-        numbered = iter(numbers)
-        out = [item or Graded(next(numbered), next(records), "") for item in out]
-    return [item for item in out if item is not None]
+            out.append(Failed(row.number, result.entity_id or fallback, result.errors))
+        else:
+            out.append(Graded(row.number, result, ""))
+    return out
 
 
 _WORKER_POLICY: Policy | None = None

@@ -9,13 +9,14 @@ unknown), then one Boolean column per rule: true (breached), null (unknown) or f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from riskgrade.assessment import RiskLevel
+from riskgrade.errors import FactError
 from riskgrade.facts import Enterprise
 from riskgrade.grading.evaluate import facts_of
 from riskgrade.grading.program import Program
@@ -70,38 +71,31 @@ def grade_table(
     """Stages 5–7 for validated units, as one table in their order: the flat result columns
     of ``riskgrade grade`` (:data:`riskgrade.batch.write.RESULT_COLUMNS`), then the band
     level and the overrides applied."""
-    from riskgrade.grading import columnar_recommend, columnar_score
+    return _grade(unit_frame(program, units), program, as_of)
 
-    frame = with_derived(unit_frame(program, units), program, as_of)
-    outcomes = rule_outcomes(frame, program, as_of)
-    findings = columnar_score.rule_findings(outcomes, frame["id"], program, as_of)
-    duty = columnar_score.duty(findings, program)
-    frame = frame.join(duty, on=ROW, how="left", maintain_order="left")
-    frame = frame.join(
-        findings.drop(*duty.columns[1:], strict=False), on=ROW, maintain_order="left"
-    )
-    risk = columnar_score.risk(frame, program, as_of)
-    frame = frame.join(risk, on=ROW, how="left", maintain_order="left")
-    recommended = columnar_recommend.recommend(frame, program, as_of)
-    frame = frame.join(recommended, on=ROW, how="left", maintain_order="left")
-    labels = {level.name.lower(): level.label_zh for level in RiskLevel}
-    tier = pl.col("tier") if "tier" in frame.columns else pl.lit(None, pl.String)
-    return frame.sort(ROW).select(
-        "id",
-        "name",
-        "risk_level",
-        pl.col("risk_level").replace_strict(labels, return_dtype=pl.String).alias("risk_label_zh"),
-        "duty_grade",
-        "duty_score",
-        "risk_score",
-        (tier.cast(pl.String) if "tier" in frame.columns else tier).alias("tier"),
-        "violations",
-        columnar_recommend.missing(frame, program).alias("data_gaps"),
-        "recommendations",
-        "top_countermeasures_zh",
-        "band_level",
-        "overrides",
-    )
+
+def grade_records(
+    program: Program,
+    validate: Callable[[Mapping[str, Any]], tuple[Enterprise, dict[str, Any]]],
+    records: Iterable[Mapping[str, Any]],
+    as_of: dt.date,
+    columns: Sequence[str],
+) -> list[dict[str, Any] | FactError]:
+    """Rows of facts graded as one table: per row, in order, its ``columns`` of
+    :func:`grade_table`, or the :class:`FactError` ``validate`` raised for it."""
+    out: list[dict[str, Any] | FactError | None] = []
+    units: list[tuple[Enterprise, dict[str, Any]]] = []
+    for record in records:
+        try:
+            units.append(validate(record))
+        except FactError as exc:
+            out.append(exc)
+            continue
+        out.append(None)  # filled in below
+    if units:
+        graded = iter(grade_table(program, units, as_of).select(columns).to_dicts())
+        out = [item if item is not None else next(graded) for item in out]
+    return [item for item in out if item is not None]
 
 
 def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -109,14 +103,19 @@ def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> 
     :func:`riskgrade.grading.columnar_validate.validate_frame` gives them (facts by name, the
     policy's extra facts beside them; other columns are ignored): the same columns, one row per
     unit in the table's order, without a Python dict per unit."""
-    from riskgrade.grading import columnar_recommend, columnar_score
-
     derived = _derived(program)
     schema = {n: dtype_of(t) for n, t in program.policy.schema.items() if n not in derived}
     frame = frame.select(
         (pl.col(n) if n in frame.columns else pl.lit(None)).cast(dtype).alias(n)
         for n, dtype in schema.items()
     ).with_row_index(ROW)
+    return _grade(frame, program, as_of)
+
+
+def _grade(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
+    """Stages 5–7 over a typed table of units' facts numbered by :data:`ROW`."""
+    from riskgrade.grading import columnar_recommend, columnar_score
+
     frame = with_derived(frame, program, as_of)
     outcomes = rule_outcomes(frame, program, as_of)
     findings = columnar_score.rule_findings(outcomes, frame["id"], program, as_of)
@@ -130,7 +129,7 @@ def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> 
     recommended = columnar_recommend.recommend(frame, program, as_of)
     frame = frame.join(recommended, on=ROW, how="left", maintain_order="left")
     labels = {level.name.lower(): level.label_zh for level in RiskLevel}
-    tier = pl.col("tier") if "tier" in frame.columns else pl.lit(None, pl.String)
+    tier = pl.col("tier").cast(pl.String) if "tier" in frame.columns else pl.lit(None, pl.String)
     return frame.sort(ROW).select(
         "id",
         "name",
@@ -139,7 +138,7 @@ def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> 
         "duty_grade",
         "duty_score",
         "risk_score",
-        (tier.cast(pl.String) if "tier" in frame.columns else tier).alias("tier"),
+        tier.alias("tier"),
         "violations",
         columnar_recommend.missing(frame, program).alias("data_gaps"),
         "recommendations",

@@ -187,14 +187,7 @@ class Columnar:
         values = items.list.eval(condition.cast(pl.Boolean))
         true = values.list.eval(pl.element().fill_null(False).cast(pl.Int64)).list.sum()
         unknown = values.list.eval(pl.element().is_null().cast(pl.Int64)).list.sum()
-        total = values.list.len()
-        if node.func == "count":
-            value = pl.when(unknown > 0).then(None).otherwise(true.cast(pl.Float64))
-        elif node.func == "any":
-            value = pl.when(true > 0).then(True).when(unknown > 0).then(None).otherwise(False)
-        else:  # all
-            false = total - true - unknown
-            value = pl.when(false > 0).then(False).when(unknown > 0).then(None).otherwise(True)
+        value = _gathered(node.func, true, unknown, values.list.len())
         return pl.when(items.is_null()).then(None).otherwise(value)
 
     def _aggregate_name(self, node: Call) -> str:
@@ -237,6 +230,18 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, Const) and node.value is None
 
 
+def _gathered(func: str, true: pl.Expr, unknown: pl.Expr, total: pl.Expr) -> pl.Expr:
+    """``count``/``any``/``all`` of a unit's items from how many of their conditions came out
+    true and unknown, by Kleene's rules (an unknown item makes the answer unknown unless a
+    decisive one settles it)."""
+    if func == "count":
+        return pl.when(unknown > 0).then(None).otherwise(true.cast(pl.Float64))
+    if func == "any":
+        return pl.when(true > 0).then(True).when(unknown > 0).then(None).otherwise(False)
+    false = total - true - unknown
+    return pl.when(false > 0).then(False).when(unknown > 0).then(None).otherwise(True)
+
+
 def with_aggregates(frame: pl.DataFrame, compiler: Columnar) -> pl.DataFrame:
     """``frame`` with a column for every aggregate ``compiler`` has met that it lacks
     (``frame`` must hold :data:`ROW`)."""
@@ -273,14 +278,7 @@ def _add_aggregate(frame: pl.DataFrame, compiler: Columnar, name: str, node: Cal
     joined = frame.join(per_unit, on=ROW, how="left", maintain_order="left").with_columns(
         pl.col("__true", "__unknown", "__items").fill_null(0)
     )
-    true, unknown, total = pl.col("__true"), pl.col("__unknown"), pl.col("__items")
-    if node.func == "count":
-        value = pl.when(unknown > 0).then(None).otherwise(true.cast(pl.Float64))
-    elif node.func == "any":
-        value = pl.when(true > 0).then(True).when(unknown > 0).then(None).otherwise(False)
-    else:  # all
-        false = total - true - unknown
-        value = pl.when(false > 0).then(False).when(unknown > 0).then(None).otherwise(True)
+    value = _gathered(node.func, pl.col("__true"), pl.col("__unknown"), pl.col("__items"))
     value = pl.when(pl.col(items).is_null()).then(None).otherwise(value)
     return joined.with_columns(value.alias(name)).drop("__true", "__unknown", "__items")
 
