@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, RiskLevel
-from riskgrade.check.checked import SCORING_FACTS
+from riskgrade.check.checked import SCORING_FACTS, CheckedRule
 from riskgrade.grading.program import Program
 from riskgrade.rules.columnar import ROW, Columnar, with_aggregates
 from riskgrade.scoring.bands import first_band
@@ -42,10 +42,9 @@ def _micro(value: float | Decimal) -> int:
 def rule_findings(
     outcomes: pl.DataFrame, ids: pl.Series, program: Program, as_of: dt.date
 ) -> pl.DataFrame:
-    """Per unit and rule: breached (``v:<rule>``), its severity (``s:<rule>``) and whether it
-    is a data gap (``g:<rule>``); ``ids`` are the units' ids, for waivers."""
+    """Per unit and rule: breached (``v:<rule>``) and whether it is a data gap (``g:<rule>``);
+    ``ids`` are the units' ids, for waivers. Its severity is :func:`severity_is`'s."""
     policy = program.policy
-    cap = policy.header.defaults.assumed_severity
     waived: dict[str, list[str]] = {}
     for waiver in policy.waivers:
         if as_of <= waiver.expires:
@@ -56,20 +55,27 @@ def rule_findings(
         rule = checked.rule
         outcome = pl.col(rule.id)
         kept = ~pl.col("__id").is_in(waived[rule.id]) if rule.id in waived else pl.lit(True)
-        severity = rule.severity
-        if cap is not None and SEVERITY_ORDER[severity] > SEVERITY_ORDER[cap]:
-            assumed_severity = cap
-        else:
-            assumed_severity = severity
         columns += [
             (outcome.fill_null(checked.unknown == "finding") & kept).alias(f"v:{rule.id}"),
-            pl.when(outcome.is_null())
-            .then(pl.lit(assumed_severity))
-            .otherwise(pl.lit(severity))
-            .alias(f"s:{rule.id}"),
             (outcome.is_null() & kept).alias(f"g:{rule.id}"),
         ]
     return frame.select(ROW, *columns)
+
+
+def severity_is(rule: CheckedRule, level: str, program: Program) -> pl.Expr | bool:
+    """Whether ``rule``'s finding for a unit has severity ``level``: its own, or the policy's
+    ``defaults.assumed_severity`` cap where it rests on unknown facts (its ``g:`` column, which
+    for a breached rule is true exactly when its outcome was unknown). A Boolean expression, so
+    that scoring compares no text per unit; a plain bool where it does not depend on the unit."""
+    severity = rule.rule.severity
+    cap = program.policy.header.defaults.assumed_severity
+    assumed = severity
+    if cap is not None and SEVERITY_ORDER[severity] > SEVERITY_ORDER[cap]:
+        assumed = cap
+    if (severity == level) == (assumed == level):
+        return severity == level
+    unknown = pl.col(f"g:{rule.rule.id}")
+    return unknown if assumed == level else ~unknown
 
 
 def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
@@ -78,7 +84,15 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
     spec = policy.scoring.duty
     rules = [checked.rule for checked in policy.rules]
     breached = {r.id: pl.col(f"v:{r.id}") for r in rules}
-    severity = {r.id: pl.col(f"s:{r.id}") for r in rules}
+
+    def of(level: str) -> list[pl.Expr]:
+        found = [
+            _breached(c, level, program)
+            for c in policy.rules
+            if severity_is(c, level, program) is not False
+        ]
+        return found or [pl.lit(False)]
+
     deducted = pl.sum_horizontal(
         pl.when(breached[r.id]).then(_micro(r.deduction)).otherwise(0) for r in rules
     )
@@ -92,15 +106,13 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
             reached = score > edge if band.exclusive else score >= edge
             grade = pl.when(reached).then(pl.lit(DutyGrade(name).rank)).otherwise(grade)
     for found, cap in spec.caps.items():
-        present = pl.any_horizontal(breached[r.id] & (severity[r.id] == found) for r in rules)
+        present = pl.any_horizontal(of(found))
         grade = (
             pl.when(present).then(pl.max_horizontal(grade, DutyGrade(cap).rank)).otherwise(grade)
         )
 
     def count(level: str) -> pl.Expr:
-        return pl.sum_horizontal(
-            (breached[r.id] & (severity[r.id] == level)).cast(pl.Int64) for r in rules
-        )
+        return pl.sum_horizontal(found.cast(pl.Int64) for found in of(level))
 
     names = dict(enumerate(DutyGrade.names()))
     return findings.select(
@@ -124,13 +136,20 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
 def _violations(findings: pl.DataFrame, program: Program) -> pl.Expr:
     """The breached rules' ids, worst severity first, then in policy order (space-joined)."""
     parts = [
-        pl.when(pl.col(f"v:{c.rule.id}") & (pl.col(f"s:{c.rule.id}") == level)).then(
-            pl.lit(c.rule.id)
-        )
+        pl.when(_breached(c, level, program)).then(pl.lit(c.rule.id))
         for level in _SEVERITIES
         for c in program.policy.rules
+        if severity_is(c, level, program) is not False
     ]
-    return pl.concat_str(parts, separator=" ", ignore_nulls=True)
+    return pl.concat_str(parts, separator=" ", ignore_nulls=True) if parts else pl.lit("")
+
+
+def _breached(rule: CheckedRule, level: str, program: Program) -> pl.Expr:
+    """Whether ``rule`` is breached by the unit with severity ``level``."""
+    breached, severity = pl.col(f"v:{rule.rule.id}"), severity_is(rule, level, program)
+    if isinstance(severity, bool):
+        return breached if severity else pl.lit(False)
+    return breached & severity
 
 
 def risk(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
