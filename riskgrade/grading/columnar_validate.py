@@ -1,8 +1,8 @@
 """Stage 4 over a whole table: every row of a frame of facts validated at once.
 
 The columnar counterpart of :func:`riskgrade.grading.pipeline.validate`, held to it by a
-differential test: the same rows fail, naming the same fields in the same order. A row is what
-``Policy.grade_frame`` passed to the per-row validation before: its non-null cells.
+differential test: the same rows fail, naming the same fields in the same order (a row is its
+non-null cells).
 
 Each column is cast as pydantic's lax mode casts the Python value of each cell: values in the
 usual forms (``12``, ``true``, ``2026-11-28``, numbers, dates, an enum's value) by Polars

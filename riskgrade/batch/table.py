@@ -1,0 +1,240 @@
+"""CSV ledgers read as tables, for the columnar engine: Polars reads, nothing per cell in Python.
+
+The row reader (:mod:`riskgrade.batch.read`) turns every cell into a Python value with
+:func:`~riskgrade.batch.read.coerce` and validates unit by unit. Here a CSV file is read by Polars
+in chunks of text columns with an explicit schema (every column text: no inference), and each
+column is typed once per *distinct* value, by the very same ``coerce``: a cell whose coerced
+value fits its fact's column type (a count that is an integer, a flag that is a yes/no word, a
+list of hazards that is a JSON list of objects with the item's fields) goes into a typed table
+that :func:`~riskgrade.grading.columnar_validate.validate_frame` checks whole. A row with any
+other cell (``"1"`` in a count column reads as a yes, a cell that is not JSON in a list column)
+takes the row reader's path, so both paths give the same facts, errors and results, which a
+differential test holds.
+
+Only plain files take this path (:func:`plain_csv`): UTF-8 (a BOM is fine), one record per line
+(no line breaks inside cells), so that a row's number is its line; anything else is read row by
+row as before.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from riskgrade.batch.read import _TEXT_FACTS, Row, _map, coerce
+from riskgrade.check.checked import CheckedPolicy
+from riskgrade.grading.columnar_validate import _ENTERPRISE, _ITEMS
+
+TABLE_CHUNK = 100_000
+"""Rows per chunk read from a CSV file on the columnar engine."""
+
+_LINE = "__line"
+_KINDS = {"enum": "str", "date": "str", "number": "float"}  # the column each kind is read into
+_BLOCK = 1 << 22
+_EDGE = r"^[\x1c-\x1f]|[\x1c-\x1f]$"  # space to Python's str.strip, not to Polars'
+
+
+def plain_csv(path: Path, encoding: str | None = None) -> bool:
+    """Whether ``path`` is a CSV file the table reader takes: UTF-8 throughout and one record
+    per line (no quoted line breaks, no blank lines), so that record ``k`` is line ``k + 2``."""
+    if encoding not in (None, "utf-8", "utf-8-sig", "utf8"):
+        return False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = quotes_open = 0
+    last = b""
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                return False
+            if b"\n\n" in block or b"\n\r\n" in block or (last == b"\n" and block[:1] in b"\r\n"):
+                return False
+            lines += block.count(b"\n")
+            quotes_open ^= block.count(b'"') & 1
+            last = block[-1:]
+    if quotes_open:
+        return False
+    records = lines - (last == b"\n")
+    counted = pl.scan_csv(path, infer_schema=False, truncate_ragged_lines=True, quote_char='"')
+    return bool(counted.select(pl.len()).collect().item() == records)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of a CSV file: the rows typed for the columnar engine, and the others."""
+
+    typed: pl.DataFrame
+    """Facts by name, typed as the validation expects them; ``__line``: the row's number."""
+    rows: list[Row]
+    """Rows with a cell the typed table cannot hold, read as the row reader reads them."""
+
+
+def read_chunks(
+    path: Path,
+    policy: CheckedPolicy,
+    mapping: Mapping[str, str],
+    *,
+    skip: int = 0,
+    size: int = TABLE_CHUNK,
+) -> Iterator[Chunk]:
+    """The non-blank rows of a :func:`plain_csv` file after the first ``skip``, in chunks."""
+    frame = pl.scan_csv(
+        path, infer_schema=False, truncate_ragged_lines=True, row_index_name=_LINE
+    ).with_columns(pl.col(_LINE).cast(pl.Int64) + 2)
+    headers = [h for h in frame.collect_schema().names() if h != _LINE]
+    names = [mapping.get(h.lstrip("\ufeff").strip(), h.lstrip("\ufeff").strip()) for h in headers]
+    blank = pl.all_horizontal(pl.col(h).str.strip_chars().fill_null("") == "" for h in headers)
+    frame = frame.filter(~blank).slice(skip)
+    kinds = {name: _KINDS.get(kind, kind) for name, kind in field_kinds().items()}
+    kinds.update({name: _KINDS.get(d.type, d.type) for name, d in policy.extra_facts.items()})
+    for batch in frame.collect_batches(chunk_size=size):
+        yield _typed(batch, headers, names, kinds, mapping)
+
+
+def field_kinds(items: str | None = None) -> dict[str, str]:
+    """Each fact (or each field of list fact ``items``) -> the kind the validation takes it as
+    (its specs are the columnar validation's own, so the two cannot disagree)."""
+    model = next((spec.model for spec in _ENTERPRISE if spec.name == items), None)
+    return {spec.name: spec.kind for spec in (_ITEMS[model] if model else _ENTERPRISE)}
+
+
+def _typed(
+    batch: pl.DataFrame,
+    headers: list[str],
+    names: list[str],
+    kinds: Mapping[str, str],
+    mapping: Mapping[str, str],
+) -> Chunk:
+    """One chunk of text cells typed column by column; rows with an odd cell set apart."""
+    columns: dict[str, pl.Series] = {_LINE: batch[_LINE]}
+    odd = pl.Series([False] * batch.height)
+    for header, name in zip(headers, names, strict=True):
+        if name in columns:  # two headers for one fact: the row reader's rules decide
+            odd = pl.Series([True] * batch.height)
+            continue
+        cells = batch[header]
+        if name in _TEXT_FACTS:
+            text = cells.str.strip_chars()
+            columns[name] = pl.select(pl.when(text != "").then(text)).to_series().alias(name)
+            odd = odd | cells.str.contains(_EDGE).fill_null(False)
+            continue
+        kind = kinds.get(name, "other")
+        if kind == "items":
+            fields = {f: _KINDS.get(kind, kind) for f, kind in field_kinds(name).items()}
+            values, fits = _items_column(cells, fields)
+        else:
+            values, fits = _by_value(cells, kind)
+        columns[name] = values.alias(name)
+        odd = odd | ~fits
+    typed = pl.DataFrame(columns)
+    odd_lines = batch.filter(odd)
+    rows = [
+        Row(record[_LINE], _map({h: record[h] for h in headers}, mapping))
+        for record in odd_lines.iter_rows(named=True)
+    ]
+    return Chunk(typed.filter(~odd), rows)
+
+
+_DTYPES: dict[str, pl.DataType] = {
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+}
+
+
+def _fits(kind: str, value: Any) -> bool:
+    """Whether a coerced cell goes into the typed column of a fact of ``kind`` as it is."""
+    if kind == "int":  # pydantic takes a yes/no word's bool as 1 or 0, and so does this
+        return type(value) in (int, bool) and -(2**53) <= value <= 2**53
+    if kind == "float":
+        return type(value) in (int, bool, float) and (type(value) is float or abs(value) <= 2**53)
+    if kind == "bool":
+        return type(value) is bool
+    if kind == "items":
+        return type(value) is list
+    return type(value) is str  # text, categories, dates (validated from text), other columns
+
+
+def _by_value(cells: pl.Series, kind: str) -> tuple[pl.Series, pl.Series]:
+    """A text column typed by coercing each distinct cell once: its values, and which fit."""
+    distinct = cells.unique().drop_nulls()
+    raw = distinct.to_list()
+    coerced = [coerce(v) for v in raw]
+    fits = [v is None or _fits(kind, v) for v in coerced]
+    kept = [v if ok else None for v, ok in zip(coerced, fits, strict=True)]
+    if kind in ("int", "float"):
+        kept = [int(v) if type(v) is bool else v for v in kept]
+    if kind == "items":
+        typed = _items(kept)
+        if typed is None:  # items Polars cannot hold in one column: every list row by rows
+            fits = [v is None for v in kept]
+            typed = pl.Series([None] * len(kept), dtype=pl.List(pl.Null))
+    elif kind in _DTYPES:
+        typed = pl.Series(kept, dtype=_DTYPES[kind])
+    else:
+        typed = pl.Series(kept, dtype=pl.String)
+    table = pl.DataFrame({"raw": distinct, "value": typed, "fits": fits})
+    joined = pl.DataFrame({"raw": cells}).join(table, on="raw", how="left", maintain_order="left")
+    return joined["value"], joined["fits"].fill_null(True)
+
+
+_KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON object key (or something in a string like one)
+_DECODED: dict[str, pl.DataType] = {
+    "int": pl.Float64(),  # a fraction or a huge number must stay visible to the validation
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+}
+
+
+def _items_column(cells: pl.Series, fields: Mapping[str, str]) -> tuple[pl.Series, pl.Series]:
+    """A column of JSON lists of items decoded by Polars against the item's declared types.
+
+    Polars refuses a value of another JSON type than its field's, which sends the row to the row
+    reader; what it would let pass silently (a key the item does not have, a number too long
+    for a float) sends the whole column, or the row, the slow way."""
+    text = cells.str.strip_chars()
+    present = text.is_not_null() & (text != "")
+    listy = present & text.str.starts_with("[") & ~cells.str.contains(_EDGE).fill_null(False)
+    listy = listy & ~text.str.contains(r"\d{16,}").fill_null(False)
+    candidates = pl.select(pl.when(listy).then(text)).to_series()
+    keys = candidates.drop_nulls().str.extract_all(_KEY).explode().drop_nulls().unique()
+    try:
+        names = {json.loads(key[: key.rindex('"') + 1]) for key in keys.to_list()}
+    except ValueError:
+        names = {None}
+    if names <= set(fields):
+        dtype = pl.Struct({f: _DECODED.get(kind, pl.String()) for f, kind in fields.items()})
+        try:
+            decoded = candidates.str.json_decode(pl.List(dtype))
+        except pl.exceptions.PolarsError:
+            pass
+        else:
+            return decoded, listy | ~present
+    return _by_value(cells, "items")
+
+
+def _items(values: list[Any]) -> pl.Series | None:
+    """Lists of hazards, buildings or lifts as one List(Struct) column, or None where Polars
+    would change them (items that are not objects, or values of mixed kinds in one field)."""
+    for items in values:
+        if items is not None and not all(isinstance(item, dict) and item for item in items):
+            return None
+    try:
+        series = pl.Series(values, strict=True)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):
+        return None
+    inner = series.dtype.inner if isinstance(series.dtype, pl.List) else None
+    if not isinstance(inner, pl.Struct | pl.Null):
+        return None
+    if isinstance(inner, pl.Struct):  # a field some items lack would be named for all of them
+        fields = {f.name for f in inner.fields}
+        if any(set(item) != fields for items in values if items for item in items):
+            return None
+    return series
