@@ -144,7 +144,12 @@ class Policy:
         engine: EngineName = "durable",
     ) -> Assessment:
         """Grade one enterprise. ``facts`` is a dict (or an :class:`Enterprise`); ``as_of`` is
-        the evaluation date (default: today). Raises :class:`FactError` for bad facts."""
+        the evaluation date (default: today). Raises :class:`FactError` for bad facts.
+
+        Safe from threads on every engine: one policy may grade from many threads at once
+        (a web service), with the results one thread gets. The durable engine serialises its
+        gradings with a lock (its C calls hold the GIL, so threads add no speed on any engine;
+        use processes to scale). Facts dated after ``as_of`` count as not yet done (R17)."""
         return self.grade_with_facts(facts, as_of=as_of, engine=engine).assessment
 
     def grade_with_facts(

@@ -17,7 +17,13 @@ one SQLite transaction with the event log, so a restart loses nothing: reopening
 back every unit with its facts and assessment. Callbacks registered with :meth:`Session.on_change`
 run after the change is saved, for units whose risk colour changed.
 
-A session is not thread-safe; use one per thread or process.
+Threads and processes: one session may be shared by threads (each operation holds the
+session's lock; callbacks run outside it), and several sessions, in several processes, may
+open one file. Every change takes SQLite's write lock (``BEGIN IMMEDIATE``), re-reads what
+others saved since, applies the change to those facts, and commits, so no one's update is
+lost; reads see every change committed before them. The session's date is the file's: an
+:meth:`Session.advance` by one process moves the others too. All sessions on one file must
+grade with the same policy (one that reopens with another re-grades every unit).
 """
 
 from __future__ import annotations
@@ -25,19 +31,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from riskgrade.assessment import Assessment
 from riskgrade.errors import SessionError
 from riskgrade.grading.findings import jsonable
 from riskgrade.grading.pipeline import EngineName, grade_unit
 from riskgrade.grading.program import Program
+from riskgrade.session_events import EVENTS, apply_event
 
 if TYPE_CHECKING:
     from riskgrade.facts import Enterprise
@@ -77,134 +86,6 @@ class Change:
 Callback = Callable[[Change], object]
 
 
-# -- events ------------------------------------------------------------------------------------
-
-
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class HazardFound(_Event):
-    """An inspection (or self-inspection) found a hazard."""
-
-    id: str | None = None
-    level: Literal["general", "major"] = "general"
-    found_on: dt.date | None = None
-    deadline: dt.date | None = None
-
-
-class HazardRectified(_Event):
-    """The recorded hazard ``id`` was rectified, on ``on`` (default: the session's date)."""
-
-    id: str
-    on: dt.date | None = None
-
-
-class Accident(_Event):
-    """A work-safety accident with ``fatalities`` deaths, added to the three-year counts of
-    accidents and deaths (and to the worst single accident, where that is known)."""
-
-    fatalities: int = 0
-    on: dt.date | None = None
-
-
-class Training(_Event):
-    """New training records: how many more workers (and migrant workers) were trained."""
-
-    workers: int = 0
-    migrant_workers: int = 0
-
-
-class Inspection(_Event):
-    """A regulator's inspection on ``on``; ``violations`` found (counted for 12 months)."""
-
-    on: dt.date | None = None
-    violations: int = 0
-
-
-class Penalty(_Event):
-    """An administrative penalty, counted for 12 months (and 180 days, where that is kept)."""
-
-    on: dt.date | None = None
-
-
-class Drill(_Event):
-    """A drill of the emergency plan (comprehensive or special), or with ``onsite`` of an
-    on-site response plan."""
-
-    on: dt.date | None = None
-    onsite: bool = False
-
-
-EVENTS: dict[str, type[_Event]] = {
-    "hazard_found": HazardFound,
-    "hazard_rectified": HazardRectified,
-    "accident": Accident,
-    "training": Training,
-    "inspection": Inspection,
-    "penalty": Penalty,
-    "drill": Drill,
-}
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) else 0
-
-
-def apply_event(
-    facts: Mapping[str, Any], kind: str, data: _Event, today: dt.date
-) -> dict[str, Any]:
-    """The unit's facts after event ``kind`` (a new dict; ``facts`` is not changed)."""
-    new = json.loads(json.dumps(facts, default=jsonable))  # deep copy, dates as ISO text
-    day = (getattr(data, "on", None) or today).isoformat()
-    if isinstance(data, HazardFound):
-        hazards = new.get("hazards") or []
-        hazard_id = data.id or f"H-{len(hazards) + 1}"
-        if any(h.get("id") == hazard_id for h in hazards):
-            raise SessionError(f"hazard {hazard_id!r} is already recorded for {new['id']}")
-        found = data.found_on or today
-        hazards.append(
-            {
-                "id": hazard_id,
-                "level": data.level,
-                "found_on": found.isoformat(),
-                "deadline": (data.deadline or found + dt.timedelta(days=30)).isoformat(),
-                "rectified_on": None,
-            }
-        )
-        new["hazards"] = hazards
-    elif isinstance(data, HazardRectified):
-        match = [h for h in new.get("hazards") or [] if h.get("id") == data.id]
-        if not match:
-            raise SessionError(f"no hazard {data.id!r} recorded for {new['id']}")
-        match[0]["rectified_on"] = day
-    elif isinstance(data, Accident):
-        before = new.get("fatalities_3y")
-        new["accidents_3y"] = _count(new.get("accidents_3y")) + 1
-        new["fatalities_3y"] = _count(before) + data.fatalities
-        worst = new.get("worst_accident_deaths_3y")
-        if worst is not None or before == 0 or data.fatalities >= 3:
-            # the worst single accident is known, or this one is at least as bad as any before
-            new["worst_accident_deaths_3y"] = max(_count(worst), data.fatalities)
-    elif isinstance(data, Training):
-        employees = _count(new.get("employees"))
-        migrants = _count(new.get("migrant_workers"))
-        new["workers_trained"] = min(employees, _count(new.get("workers_trained")) + data.workers)
-        if data.migrant_workers or new.get("migrant_workers_trained") is not None:
-            trained = _count(new.get("migrant_workers_trained")) + data.migrant_workers
-            new["migrant_workers_trained"] = min(migrants, trained)
-    elif isinstance(data, Inspection):
-        new["last_inspection"] = day
-        new["violations_12m"] = _count(new.get("violations_12m")) + data.violations
-    elif isinstance(data, Penalty):
-        new["penalties_12m"] = _count(new.get("penalties_12m")) + 1
-        if new.get("penalties_180d") is not None or new["penalties_12m"] == 1:
-            new["penalties_180d"] = _count(new.get("penalties_180d")) + 1
-    elif isinstance(data, Drill):
-        new["last_onsite_drill" if data.onsite else "last_drill"] = day
-    return new
-
-
 # -- the session -------------------------------------------------------------------------------
 
 _SCHEMA = """
@@ -233,53 +114,68 @@ class Session:
         self.policy = policy
         self.engine: EngineName = engine
         self.path = Path(path) if path is not None else None
-        self._db = sqlite3.connect(str(path) if path is not None else ":memory:")
+        self._lock = threading.RLock()
+        # Transactions by hand (isolation_level=None): a change is BEGIN IMMEDIATE .. COMMIT.
+        self._db = sqlite3.connect(
+            str(path) if path is not None else ":memory:",
+            timeout=60,
+            isolation_level=None,
+            check_same_thread=False,  # the session's lock serialises its threads
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        with self._db:
-            self._db.executescript(_SCHEMA)
         self._callbacks: list[Callback] = []
         self._facts: dict[str, dict[str, Any]] = {}
         self._assessments: dict[str, Assessment] = {}
-        stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        self.as_of = as_of or (
-            dt.date.fromisoformat(stored["as_of"]) if "as_of" in stored else dt.date.today()
-        )
-        for unit_id, facts, assessment in self._db.execute(
-            "SELECT id, facts, assessment FROM units ORDER BY id"
-        ):
-            self._facts[unit_id] = json.loads(facts)
-            self._assessments[unit_id] = Assessment.model_validate_json(assessment)
-        same_policy = stored.get("policy_hash") == policy.content_hash
-        if self._facts and (not same_policy or stored.get("as_of") != self.as_of.isoformat()):
-            self._regrade_all("reopen")  # another policy or date: grades must follow
-        self._save_meta()
+        self._as_of = dt.date.today()  # the file's, once read
+        self._seen: int | None = None  # the last event read from the file (None: read all)
+        self._db.executescript(_SCHEMA)
+        with self._writing() as changes:
+            stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            same_policy = stored.get("policy_hash") == policy.content_hash
+            self._as_of = as_of or self._as_of
+            if self._facts and (not same_policy or stored.get("as_of") != self._as_of.isoformat()):
+                self._regrade_all("reopen", changes)  # another policy or date: grades follow
+            self._save_meta()
 
     # -- reading --
 
+    @property
+    def as_of(self) -> dt.date:
+        """The session's date: the file's, as the last :meth:`advance` by anyone set it."""
+        with self._lock:
+            self._sync()
+            return self._as_of
+
     def __len__(self) -> int:
-        return len(self._facts)
+        return len(self._read())
 
     def __contains__(self, unit_id: object) -> bool:
-        return unit_id in self._facts
+        return unit_id in self._read()
 
     def get(self, unit_id: str) -> Assessment:
         """The unit's current assessment."""
-        return self._assessments[self._known(unit_id)]
+        with self._lock:
+            self._sync()
+            return self._assessments[self._known(unit_id)]
 
     def facts(self, unit_id: str) -> dict[str, Any]:
         """A copy of the unit's current facts."""
-        return json.loads(json.dumps(self._facts[self._known(unit_id)]))
+        with self._lock:
+            return json.loads(json.dumps(self._read()[self._known(unit_id)]))
 
     def assessments(self) -> Iterator[Assessment]:
         """Every unit's current assessment, by unit id."""
-        for unit_id in sorted(self._assessments):
-            yield self._assessments[unit_id]
+        with self._lock:
+            self._sync()
+            current = [self._assessments[unit_id] for unit_id in sorted(self._assessments)]
+        yield from current
 
     @property
     def events_applied(self) -> int:
         """How many changes the session has saved (all time, across restarts)."""
-        row = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
         return int(row[0])
 
     # -- changing --
@@ -294,18 +190,25 @@ class Session:
     def put(self, facts: Mapping[str, Any]) -> Change:
         """Add a unit or replace all its facts."""
         enterprise, _ = self.policy.validate(facts)
-        return self._commit(enterprise.id, dict(facts), "put", {})  # stored by fact names
+        with self._writing() as changes:
+            change = self._commit(enterprise.id, dict(facts), "put", {}, changes)
+        self._notify(changes)
+        return change
 
     def update(self, unit_id: str, **changes: Any) -> Change:
         """Change some facts of a known unit (``None`` makes a fact unknown)."""
-        merged = {**self._facts[self._known(unit_id)], **changes}
-        if merged.get("id") != unit_id:
-            raise SessionError("a unit's id cannot be changed; remove it and put the new one")
-        return self._commit(unit_id, merged, "update", changes)
+        with self._writing() as done:  # the unit's facts as saved by anyone, then the change
+            merged = {**self._facts[self._known(unit_id)], **changes}
+            if merged.get("id") != unit_id:
+                raise SessionError("a unit's id cannot be changed; remove it and put the new one")
+            change = self._commit(unit_id, merged, "update", changes, done)
+        self._notify(done)
+        return change
 
     def event(self, unit_id: str, kind: str, **data: Any) -> Change:
         """Record an event (``hazard_found``, ``hazard_rectified``, ``accident``, ``training``,
-        ``inspection``, ``penalty``, ``drill``) and re-grade the unit."""
+        ``inspection``, ``penalty``, ``drill``) and re-grade the unit. Counts must not be
+        negative, and an event cannot be dated after the session's date (``as_of``)."""
         model = EVENTS.get(kind)
         if model is None:
             raise SessionError(f"unknown event {kind!r}; choose one of {', '.join(EVENTS)}")
@@ -314,28 +217,41 @@ class Session:
         except ValidationError as exc:
             details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise SessionError(f"bad {kind} event for {unit_id}: {details}") from exc
-        facts = apply_event(self._facts[self._known(unit_id)], kind, parsed, self.as_of)
-        return self._commit(unit_id, facts, kind, parsed.model_dump(mode="json"))
+        with self._writing() as changes:  # applied to the facts as saved by anyone
+            for name in ("on", "found_on"):
+                day = getattr(parsed, name, None)
+                if day is not None and day > self._as_of:
+                    raise SessionError(
+                        f"bad {kind} event for {unit_id}: {name}: date {day.isoformat()} is "
+                        f"after the session's date {self._as_of.isoformat()}"
+                    )
+            facts = apply_event(self._facts[self._known(unit_id)], kind, parsed, self._as_of)
+            change = self._commit(unit_id, facts, kind, parsed.model_dump(mode="json"), changes)
+        self._notify(changes)
+        return change
 
     def remove(self, unit_id: str) -> None:
         """Forget a unit (its events stay in the log)."""
-        self._known(unit_id)
-        with self._db:
+        with self._writing():
+            self._known(unit_id)
             self._db.execute("DELETE FROM units WHERE id = ?", (unit_id,))
-            self._log(unit_id, "remove", {}, -1)
-        del self._facts[unit_id], self._assessments[unit_id]
+            self._seen = self._log(unit_id, "remove", {}, -1)
+            del self._facts[unit_id], self._assessments[unit_id]
 
     def advance(self, as_of: dt.date) -> list[Change]:
         """Move the session to ``as_of`` (deadlines and intervals move with it) and re-grade
         every unit; returns the changes whose colour changed."""
-        self.as_of = as_of
-        changes = self._regrade_all("advance")
-        self._save_meta()
-        return changes
+        with self._writing() as changes:
+            self._as_of = as_of
+            moved = self._regrade_all("advance", changes)
+            self._save_meta()
+        self._notify(changes)
+        return moved
 
     def close(self) -> None:
         """Close the SQLite database; a session with a path has already saved every change."""
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def __enter__(self) -> Session:
         return self
@@ -355,6 +271,54 @@ class Session:
             raise SessionError(f"no unit {unit_id!r} in this session")
         return unit_id
 
+    def _read(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            self._sync()
+            return self._facts
+
+    @contextmanager
+    def _writing(self) -> Iterator[list[Change]]:
+        """One transaction holding SQLite's write lock, after reading what others saved; yields
+        the list the changes made go to (:meth:`_notify` them once it is committed)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._sync()
+                yield []
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._seen = None  # the memory may hold what was rolled back: read it all again
+                self._sync()
+                raise
+            self._db.execute("COMMIT")
+
+    def _sync(self) -> None:
+        """Bring the units and the date up to the file: what other sessions saved since."""
+        if self._seen is None:
+            self._facts.clear()
+            self._assessments.clear()
+            touched = [r[0] for r in self._db.execute("SELECT id FROM units")]
+            last = self._db.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
+        else:
+            rows = self._db.execute(
+                "SELECT unit_id, seq FROM events WHERE seq > ? ORDER BY seq", (self._seen,)
+            ).fetchall()
+            touched = sorted({r[0] for r in rows})
+            last = rows[-1][1] if rows else self._seen
+        for unit_id in touched:
+            row = self._db.execute(
+                "SELECT facts, assessment FROM units WHERE id = ?", (unit_id,)
+            ).fetchone()
+            if row is None:
+                self._facts.pop(unit_id, None)
+                self._assessments.pop(unit_id, None)
+            else:
+                self._facts[unit_id] = json.loads(row[0])
+                self._assessments[unit_id] = Assessment.model_validate_json(row[1])
+        self._seen = last
+        stored = self._db.execute("SELECT value FROM meta WHERE key = 'as_of'").fetchone()
+        self._as_of = dt.date.fromisoformat(stored[0]) if stored else dt.date.today()
+
     def _log(self, unit_id: str, kind: str, data: Mapping[str, Any], level: int) -> int:
         cursor = self._db.execute(
             "INSERT INTO events (unit_id, kind, data, level) VALUES (?, ?, ?, ?)",
@@ -363,41 +327,51 @@ class Session:
         return int(cursor.lastrowid or 0)
 
     def _commit(
-        self, unit_id: str, facts: dict[str, Any], kind: str, data: Mapping[str, Any]
+        self,
+        unit_id: str,
+        facts: dict[str, Any],
+        kind: str,
+        data: Mapping[str, Any],
+        changes: list[Change],
     ) -> Change:
+        """Grade and save one unit inside :meth:`_writing`."""
         enterprise, extras = self.policy.validate(facts)  # a bad update changes nothing
         stored = enterprise.model_dump(mode="json", exclude_none=True)
         stored.update((k, v) for k, v in extras.items() if v is not None)
-        graded = grade_unit(self.policy.program, enterprise, extras, self.as_of, self.engine)
+        graded = grade_unit(self.policy.program, enterprise, extras, self._as_of, self.engine)
         after = graded.assessment
-        with self._db:
-            seq = self._log(unit_id, kind, data, int(after.risk_level))
-            self._db.execute(
-                "INSERT OR REPLACE INTO units (id, facts, assessment, seq) VALUES (?, ?, ?, ?)",
-                (unit_id, json.dumps(stored, ensure_ascii=False), after.model_dump_json(), seq),
-            )
+        seq = self._log(unit_id, kind, data, int(after.risk_level))
+        self._db.execute(
+            "INSERT OR REPLACE INTO units (id, facts, assessment, seq) VALUES (?, ?, ?, ?)",
+            (unit_id, json.dumps(stored, ensure_ascii=False), after.model_dump_json(), seq),
+        )
         change = Change(unit_id, self._assessments.get(unit_id), after, kind)
         self._facts[unit_id], self._assessments[unit_id] = stored, after
-        if change.colour_changed:
-            for callback in self._callbacks:
-                callback(change)
+        self._seen = seq
+        changes.append(change)
         return change
 
-    def _regrade_all(self, kind: str) -> list[Change]:
-        changes = []
+    def _notify(self, changes: list[Change]) -> None:
+        """Run the callbacks for committed changes whose colour changed (outside the lock)."""
+        for change in changes:
+            if change.colour_changed:
+                for callback in self._callbacks:
+                    callback(change)
+
+    def _regrade_all(self, kind: str, changes: list[Change]) -> list[Change]:
+        moved = []
         for unit_id in sorted(self._facts):
             before = self._assessments.get(unit_id)
-            change = self._commit(unit_id, self._facts[unit_id], kind, {})
+            change = self._commit(unit_id, self._facts[unit_id], kind, {}, changes)
             if before is not None and change.colour_changed:
-                changes.append(change)
-        return changes
+                moved.append(change)
+        return moved
 
     def _save_meta(self) -> None:
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [("policy_hash", self.policy.content_hash), ("as_of", self.as_of.isoformat())],
-            )
+        self._db.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [("policy_hash", self.policy.content_hash), ("as_of", self._as_of.isoformat())],
+        )
 
 
 __all__ = ["EVENTS", "Change", "Session", "SessionError", "apply_event"]

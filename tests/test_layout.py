@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("riskgrade.scoring",),  # the pure scoring methods
     ("riskgrade.check",),  # stages 1-3: YAML -> CheckedPolicy
     ("riskgrade.grading",),  # stages 4-7
-    ("riskgrade.policy", "riskgrade.session"),  # the facade: one unit, units over time
+    ("riskgrade.policy", "riskgrade.session", "riskgrade.session_events"),  # the facade
     ("riskgrade.batch",),
     ("riskgrade.authoring", "riskgrade.supervision"),
     ("riskgrade.testing", "riskgrade.distributed", "riskgrade.schema"),

@@ -13,6 +13,7 @@ import copy
 import itertools
 import json
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,10 +64,37 @@ def _require() -> None:
         ) from _IMPORT_ERROR
 
 
+_INT64 = 2**63
+
+
 def _wire(value: Any) -> Any:
     if hasattr(value, "toordinal"):
         return value.toordinal()
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        return float(value)  # durable reads integers as 64-bit: past that, compare as a double
     return value
+
+
+def _number(value: float) -> str:
+    """``value`` as durable_rules' JSON reader takes it. Python writes ``1e+16`` and ``1e-07``,
+    which the reader refuses (error 204) unless the mantissa has a decimal point: ``1.0e+16``
+    is read as the same double (``repr`` round-trips, and so does this)."""
+    text = float.__repr__(value)
+    mantissa, exponent, power = text.partition("e")
+    if exponent and "." not in mantissa:
+        return f"{mantissa}.0e{power}"
+    return text
+
+
+def _dumps(fact: Mapping[str, Any]) -> str:
+    """A flat fact as JSON the engine reads: floats Python would write in exponent form are
+    written by :func:`_number` (the rest by :func:`json.dumps`, which is fast)."""
+    odd = {k: v for k, v in fact.items() if type(v) is float and "e" in float.__repr__(v)}
+    if not odd:
+        return json.dumps(fact, ensure_ascii=False)
+    text = json.dumps({k: v for k, v in fact.items() if k not in odd}, ensure_ascii=False)
+    added = ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_number(v)}" for k, v in odd.items())
+    return f"{text[:-1]}, {added}}}" if text != "{}" else f"{{{added}}}"
 
 
 class DurableEngine:
@@ -92,6 +120,9 @@ class DurableEngine:
             raise EngineError(f"durable_rules refused the compiled policy: {exc}") from exc
         self.handles = [self.host.get_ruleset(name)._handle for name in definitions]
         self.fact_ids = itertools.count()
+        # One session id per engine: two threads inside it at once corrupt the engine's state
+        # (error 309, then a segfault). The C calls hold the GIL, so a lock costs no parallelism.
+        self.lock = threading.Lock()
 
     @classmethod
     def for_conditions(cls, conditions: list[Node], label: str) -> DurableEngine:
@@ -126,11 +157,12 @@ class DurableEngine:
         """Names of the engine rules that fired for ``env``, in firing order."""
         fact = self.fact(env)
         fired: list[str] = []
-        for handle, reads in zip(self.handles, self.program.reads, strict=True):
-            # Each ruleset sees only the properties it reads (durable caps a fact's width).
-            sent = {"sid": fact["sid"], "rg": 1, "id": str(next(self.fact_ids))}
-            sent.update((k, fact[k]) for k in reads if k in fact)
-            fired.extend(self._assert(handle, json.dumps(sent, ensure_ascii=False)))
+        with self.lock:  # safe from threads: one grading at a time inside the engine
+            for handle, reads in zip(self.handles, self.program.reads, strict=True):
+                # Each ruleset sees only the properties it reads (durable caps a fact's width).
+                sent = {"sid": fact["sid"], "rg": 1, "id": str(next(self.fact_ids))}
+                sent.update((k, fact[k]) for k in reads if k in fact)
+                fired.extend(self._assert(handle, _dumps(sent)))
         names = [name for name in fired if name != SEEN]
         if len(set(names)) != len(names):
             raise EngineError(f"an engine rule fired twice (non-exclusive branches): {names}")
