@@ -178,70 +178,6 @@ def grade_stream(
             yield from pending.popleft().result()
 
 
-def grade_table_file(
-    policy: Policy,
-    input_path: Path,
-    mapping: Mapping[str, str],
-    *,
-    as_of: dt.date,
-    skip: int = 0,
-) -> Iterator[Graded | Failed]:
-    """Grade a plain CSV file (:func:`riskgrade.batch.table.plain_csv`) on the columnar engine,
-    read as typed tables in chunks rather than row by row: the same items, in the same order,
-    as :func:`grade_stream` over :func:`mark_duplicates` of its rows, from row ``skip`` on."""
-    import polars as pl
-
-    from riskgrade.batch.table import read_chunks
-
-    seen = pl.DataFrame(schema={"id": pl.String, "first": pl.Int64})
-    for chunk in read_chunks(input_path, policy.program.policy, mapping or {}, skip=skip):
-        items, seen = _grade_chunk(policy, chunk, as_of, seen)
-        yield from (items[line] for line in sorted(items))
-
-
-def _grade_chunk(
-    policy: Policy, chunk: Any, as_of: dt.date, seen: Any
-) -> tuple[dict[int, Graded | Failed], Any]:
-    """One chunk of :func:`grade_table_file`: its items by row number, and the ids seen so far
-    (with the row each was first seen in)."""
-    import polars as pl
-
-    from riskgrade.grading.columnar import grade_valid_frame
-    from riskgrade.grading.columnar_validate import validate_frame
-
-    items: dict[int, Graded | Failed] = {}
-    ids = [
-        (row.number, str(row.facts["id"]).strip())
-        for row in chunk.rows
-        if row.problem is None and isinstance(row.facts.get("id"), str | int)
-    ]
-    keys = pl.concat([
-        chunk.typed.select(pl.col("__line").alias("line"), "id").drop_nulls("id"),
-        pl.DataFrame(ids, schema={"line": pl.Int64, "id": pl.String}, orient="row"),
-    ]).sort("line")  # fmt: skip
-    firsts = keys.group_by("id").agg(pl.col("line").min().alias("first"))
-    known = pl.concat([seen, firsts.join(seen, on="id", how="anti")])
-    repeated = keys.join(known, on="id").filter(pl.col("line") != pl.col("first"))
-    for line, key, first in repeated.iter_rows():
-        message = f"duplicate id {key!r}: first in row {first}"
-        items[line] = Failed(line, key, [("id", message)])
-    typed = chunk.typed.filter(~pl.col("__line").is_in(repeated["line"].implode()))
-    valid, failed = validate_frame(typed.drop("__line"), policy.program.policy)
-    lines = typed["__line"]
-    for index, unit, errors in failed.iter_rows():
-        fallback = typed["id"][index]
-        problems = [(e["field"], e["message"]) for e in errors]
-        items[lines[index]] = Failed(lines[index], unit or fallback, problems)
-    if valid.height:
-        graded = grade_valid_frame(policy.program, valid, as_of).select(RESULT_COLUMNS)
-        for index, record in zip(valid["index"], graded.iter_rows(named=True), strict=True):
-            items[lines[index]] = Graded(lines[index], record, "")
-    rows = [row for row in chunk.rows if row.number not in items]
-    for item in _grade_columnar(policy, rows, as_of):
-        items[item.number] = item
-    return items, known
-
-
 def mark_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
     """Pass rows on; a row whose unit id was already seen fails on ``id``, naming the first row
     (rows that already failed are passed on as they are)."""
@@ -321,9 +257,20 @@ def grade_file(
     done_before = rows
     unreadable = False
     try:
-        items: Iterator[Graded | Failed]
         if engine == "columnar" and _tabular(input_path, linked):
-            items = grade_table_file(policy, input_path, mapping, as_of=as_of, skip=done_before)
+            from riskgrade.batch.table import grade_chunks
+
+            for chunk in grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows):
+                writer.write_frame(chunk.results)
+                for number, unit, problems in chunk.failed:
+                    error_writer.write(number, GradeError(rows, unit, problems))
+                rows += chunk.results.height + len(chunk.failed)
+                graded += chunk.results.height
+                failed += len(chunk.failed)
+                if writer.resumable:
+                    _save_checkpoint(marker, key, rows, graded, failed, writer, error_writer)
+                if on_progress is not None:
+                    on_progress(rows)
         else:
             rows_read = read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked)
             pending = islice(mark_duplicates(rows_read), done_before, None)
@@ -331,18 +278,18 @@ def grade_file(
             items = grade_stream(
                 policy, source, pending, as_of=as_of, engine=engine, workers=workers, chunk=size
             )
-        for item in items:
-            rows += 1
-            if isinstance(item, Graded):
-                writer.write_prepared(item.record, item.json)
-                graded += 1
-            else:
-                error_writer.write(item.number, item.as_error(rows - 1))
-                failed += 1
-            if rows % CHUNK == 0 and writer.resumable:
-                _save_checkpoint(marker, key, rows, graded, failed, writer, error_writer)
-            if on_progress is not None and rows % 100 == 0:
-                on_progress(rows)
+            for item in items:
+                rows += 1
+                if isinstance(item, Graded):
+                    writer.write_prepared(item.record, item.json)
+                    graded += 1
+                else:
+                    error_writer.write(item.number, item.as_error(rows - 1))
+                    failed += 1
+                if rows % CHUNK == 0 and writer.resumable:
+                    _save_checkpoint(marker, key, rows, graded, failed, writer, error_writer)
+                if on_progress is not None and rows % 100 == 0:
+                    on_progress(rows)
     except InputError:
         unreadable = rows == 0 and state is None
         raise

@@ -19,6 +19,7 @@ row as before.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,13 +29,18 @@ from typing import Any
 import polars as pl
 
 from riskgrade.batch.read import _TEXT_FACTS, Row, _map, coerce
+from riskgrade.batch.write import RESULT_COLUMNS
 from riskgrade.check.checked import CheckedPolicy
-from riskgrade.grading.columnar_validate import _ENTERPRISE, _ITEMS
+from riskgrade.errors import FactError
+from riskgrade.grading.columnar import grade_records, grade_valid_frame
+from riskgrade.grading.columnar_validate import _ENTERPRISE, _ITEMS, validate_frame
+from riskgrade.policy import Policy
 
 TABLE_CHUNK = 100_000
 """Rows per chunk read from a CSV file on the columnar engine."""
 
 _LINE = "__line"
+_REQUIRED = {spec.name for spec in _ENTERPRISE if spec.required}
 _KINDS = {"enum": "str", "date": "str", "number": "float"}  # the column each kind is read into
 _BLOCK = 1 << 22
 _EDGE = r"^[\x1c-\x1f]|[\x1c-\x1f]$"  # space to Python's str.strip, not to Polars'
@@ -120,6 +126,11 @@ def _typed(
             odd = pl.Series([True] * batch.height)
             continue
         cells = batch[header]
+        if name not in kinds:  # the row reader keeps the column: every row fails on it
+            odd = pl.Series([True] * batch.height)
+            continue
+        if name in _REQUIRED:  # an empty cell of a required fact is the row reader's to name
+            odd = odd | cells.str.strip_chars().fill_null("").eq("")
         if name in _TEXT_FACTS:
             text = cells.str.strip_chars()
             columns[name] = pl.select(pl.when(text != "").then(text)).to_series().alias(name)
@@ -238,3 +249,98 @@ def _items(values: list[Any]) -> pl.Series | None:
         if any(set(item) != fields for items in values if items for item in items):
             return None
     return series
+
+
+Failure = tuple[int, str | None, list[tuple[str, str]]]
+"""A row that could not be graded: its number, its unit's id if known, its field errors."""
+
+
+@dataclass(frozen=True)
+class GradedChunk:
+    """One chunk graded: the results of its graded rows and the failures of the others, each in
+    row order."""
+
+    results: pl.DataFrame
+    """The columns of :data:`~riskgrade.batch.write.RESULT_COLUMNS`, one row per graded row."""
+    failed: list[Failure]
+
+
+def grade_chunks(
+    policy: Policy,
+    path: Path,
+    mapping: Mapping[str, str] | None,
+    *,
+    as_of: dt.date,
+    skip: int = 0,
+) -> Iterator[GradedChunk]:
+    """Grade a :func:`plain_csv` file from its non-blank row ``skip`` on, a chunk at a time,
+    on the columnar engine: what the row reader, duplicate check and columnar engine give row by
+    row (the same results and failures), without a Python object per graded row."""
+    seen = pl.DataFrame(schema={"id": pl.String, "first": pl.Int64})
+    for chunk in read_chunks(path, policy.program.policy, mapping or {}, skip=skip):
+        graded, seen = _grade_chunk(policy, chunk, as_of, seen)
+        yield graded
+
+
+def _grade_chunk(
+    policy: Policy, chunk: Chunk, as_of: dt.date, seen: pl.DataFrame
+) -> tuple[GradedChunk, pl.DataFrame]:
+    """One chunk of :func:`grade_chunks`, and the ids seen so far with the row each was first
+    seen in (a repeated id fails as :func:`riskgrade.batch.run.mark_duplicates` fails it)."""
+    failed: dict[int, Failure] = {}
+    ids = [
+        (row.number, str(row.facts["id"]).strip())
+        for row in chunk.rows
+        if row.problem is None and isinstance(row.facts.get("id"), str | int)
+    ]
+    keys = pl.concat([
+        chunk.typed.select(pl.col(_LINE).alias("line"), "id").drop_nulls("id"),
+        pl.DataFrame(ids, schema={"line": pl.Int64, "id": pl.String}, orient="row"),
+    ])  # fmt: skip
+    firsts = keys.group_by("id").agg(pl.col("line").min().alias("first"))
+    known = pl.concat([seen, firsts.join(seen, on="id", how="anti")])
+    repeated = keys.join(known, on="id").filter(pl.col("line") != pl.col("first"))
+    for line, key, first in repeated.iter_rows():
+        failed[line] = (line, key, [("id", f"duplicate id {key!r}: first in row {first}")])
+    typed = chunk.typed.filter(~pl.col(_LINE).is_in(repeated["line"].implode()))
+    valid, bad = validate_frame(typed.drop(_LINE), policy.program.policy)
+    lines, units = typed[_LINE], typed["id"]
+    for index, unit, errors in bad.iter_rows():
+        problems = [(e["field"], e["message"]) for e in errors]
+        failed[lines[index]] = (lines[index], unit or units[index], problems)
+    parts = []
+    if valid.height:
+        graded = grade_valid_frame(policy.program, valid, as_of).select(RESULT_COLUMNS)
+        parts.append(graded.insert_column(0, lines.gather(valid["index"])))
+    parts.append(_rows(policy, [r for r in chunk.rows if r.number not in failed], as_of, failed))
+    results = pl.concat(parts, how="vertical_relaxed").sort(_LINE).drop(_LINE)
+    return GradedChunk(results, [failed[line] for line in sorted(failed)]), known
+
+
+def _rows(
+    policy: Policy, rows: list[Row], as_of: dt.date, failed: dict[int, Failure]
+) -> pl.DataFrame:
+    """The rows set apart by :func:`read_chunks`, graded one table as the row path grades them:
+    their results (``__line`` first); their failures go into ``failed``."""
+    graded: list[dict[str, Any]] = []
+    clean = [row for row in rows if row.problem is None]
+    for row in rows:
+        if row.problem is not None:
+            unit = row.facts.get("id")
+            failed[row.number] = (
+                row.number, None if unit is None else str(unit),
+                [(row.problem.field, row.problem.message)],
+            )  # fmt: skip
+    outcomes = grade_records(
+        policy.program, policy.validate, (r.facts for r in clean), as_of, RESULT_COLUMNS
+    )
+    for row, outcome in zip(clean, outcomes, strict=True):
+        if isinstance(outcome, FactError):
+            unit = row.facts.get("id")
+            fallback = unit if isinstance(unit, str) else None
+            failed[row.number] = (row.number, outcome.entity_id or fallback, outcome.errors)
+        else:
+            graded.append({_LINE: row.number, **outcome})
+    schema = {_LINE: pl.Int64, **dict.fromkeys(RESULT_COLUMNS, pl.String)}
+    schema |= {"duty_score": pl.Float64, "risk_score": pl.Float64}
+    return pl.DataFrame(graded, schema=schema)

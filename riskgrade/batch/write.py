@@ -136,6 +136,34 @@ class ResultWriter:
                 self._handle.write(text + "\n")
         self.count += 1
 
+    def write_frame(self, frame: Any) -> None:
+        """Write a Polars table of flat records (:data:`RESULT_COLUMNS`) at once: the bytes
+        :meth:`write_prepared` would write record by record (CSV through Polars' writer)."""
+        if self.format != "csv":
+            for record in frame.iter_rows(named=True):
+                self.write_prepared(record, "")
+            return
+        import polars as pl
+
+        texts = []
+        for name in RESULT_COLUMNS:
+            column = frame[name]
+            if column.dtype.is_float():  # Python's repr of each distinct value, as csv writes it
+                distinct = column.unique().drop_nulls()
+                shown = [str(v) for v in distinct.to_list()]
+                new = pl.Series(shown, dtype=pl.String)
+                column = column.replace_strict(distinct, new, return_dtype=pl.String)
+            text = column.cast(pl.String)
+            texts.append(pl.when(text != "").then(text).alias(name))  # "" as csv writes it
+        self._handle.flush()
+        pl.select(texts).write_csv(
+            self._handle.buffer if hasattr(self._handle, "buffer") else self._handle,
+            include_header=False,
+            line_terminator="\r\n",
+            quote_style="necessary",
+        )
+        self.count += frame.height
+
     def _flush_parquet(self) -> None:
         """Write the buffered records as one Parquet row group."""
         import pyarrow as pa

@@ -42,6 +42,8 @@ ODD_CELLS: dict[str, list[Any]] = {
         json.dumps([{"id": "L1", "registered": "是"}]),
     ],
     "序号": ["1", "", "x"],
+    "id": ["", " ", "X-1"],
+    "从业人员数": ["", "5"],
 }  # fmt: skip
 
 
