@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from riskgrade.authoring.ci import to_github, to_junit, to_sarif
 from riskgrade.authoring.diff import GRADES, LEVELS, PolicyDiff, diff_policies
 from riskgrade.authoring.graphs import dependency_graph, supersession, to_dot, to_mermaid
 from riskgrade.cli._common import (
@@ -30,7 +31,12 @@ _POLICY = click.Path(exists=False, path_type=Path)
 @click.command("check")
 @click.argument("policy", type=_POLICY)
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "junit", "sarif"]),
+    default="text",
+    show_default=True,
+    help="github: Actions annotations; junit: JUnit XML; sarif: SARIF 2.1.0 (code scanning).",
 )
 @lang_option
 def check_command(policy: Path, fmt: str, lang: str | None) -> None:
@@ -38,7 +44,14 @@ def check_command(policy: Path, fmt: str, lang: str | None) -> None:
     lang = resolve_lang(lang)
     diagnostics = diagnose(policy)
     errors = [d for d in diagnostics if d.severity == "error"]
-    if fmt == "json":
+    if fmt == "github":
+        if diagnostics:
+            click.echo(to_github(diagnostics))
+    elif fmt == "junit":
+        click.echo(to_junit(diagnostics, str(policy)))
+    elif fmt == "sarif":
+        click.echo(to_sarif(diagnostics))
+    elif fmt == "json":
         click.echo(
             json.dumps(
                 {"ok": not errors, "diagnostics": [d.to_dict() for d in diagnostics]},
