@@ -135,8 +135,9 @@ def diff_command(
     result = diff_policies(before, after, rows, as_of=resolve_as_of(as_of), engine=engine)  # type: ignore[arg-type]
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-        return
-    click.echo(render_diff(result, lang, limit))
+    else:
+        click.echo(render_diff(result, lang, limit))
+    sys.exit(1 if result.failed else 0)
 
 
 def render_diff(result: PolicyDiff, lang: str, limit: int = 50) -> str:
@@ -159,13 +160,38 @@ def render_diff(result: PolicyDiff, lang: str, limit: int = 50) -> str:
             f"  {change.entity_id} {change.name or ''}: {change.old_level}/{change.old_grade} → "
             f"{change.new_level}/{change.new_grade} {added} {removed}".rstrip()
         )
-    verdict = (
-        "psi_stable" if result.psi < 0.1 else "psi_moderate" if result.psi < 0.25 else "psi_major"
-    )
-    out += ["", t("diff_psi", lang, psi=result.psi, verdict=t(verdict, lang))]
+    if result.units:
+        verdict = (
+            "psi_stable"
+            if result.psi < 0.1
+            else "psi_moderate"
+            if result.psi < 0.25
+            else "psi_major"
+        )
+        out += ["", t("diff_psi", lang, psi=result.psi, verdict=t(verdict, lang))]
+    else:  # nothing was compared: no verdict at all, least of all "stable"
+        out += ["", t("diff_no_units", lang)]
     if result.failed:
         out.append(t("diff_failed_rows", lang, count=result.failed))
+        counts = result.transitions()
+        out.append(
+            "  "
+            + ", ".join(
+                f"{_outcome(key, lang)}: {counts[key]}" for key in sorted(counts, reverse=True)
+            )
+        )
+        for failure in result.failures[:limit]:
+            before = failure.before or t("diff_failed", lang)
+            after = failure.after or t("diff_failed", lang)
+            who = failure.entity_id or t("diff_row", lang, index=failure.index + 1)
+            out.append(f"  {who}: {before} → {after} ({'; '.join(failure.errors)})")
     return "\n".join(out)
+
+
+def _outcome(transition: str, lang: str) -> str:
+    """``graded → failed`` in ``lang``."""
+    old, new = transition.split(" → ")
+    return f"{t('diff_' + old, lang)} → {t('diff_' + new, lang)}"
 
 
 @click.command("schema")
