@@ -3,11 +3,13 @@ its own YAML files (a CI file with a ``tests:`` key) out of its test run."""
 
 from __future__ import annotations
 
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from riskgrade.policy import default_policy_path
 from tests.conftest import MINI, ROOT
@@ -51,6 +53,7 @@ def _project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_an_unrelated_yaml_with_a_tests_key_is_not_collected(tmp_path: Path) -> None:
     project = _project(tmp_path)
     done = _pytest(cwd=project)
@@ -58,6 +61,7 @@ def test_an_unrelated_yaml_with_a_tests_key_is_not_collected(tmp_path: Path) -> 
     assert "1 passed" in done.stdout and "policy loads" not in done.stdout
 
 
+@pytest.mark.slow
 def test_policy_files_beside_it_still_are(tmp_path: Path) -> None:
     project = _project(tmp_path)
     (project / "mini.yaml").write_text(MINI + CASE, encoding="utf-8")  # a single-file policy
@@ -71,6 +75,7 @@ def test_policy_files_beside_it_still_are(tmp_path: Path) -> None:
     assert not [line for line in collected if "ci.yaml" in line or "tests.yml" in line]
 
 
+@pytest.mark.slow
 def test_the_ini_option_names_policies_to_collect(tmp_path: Path) -> None:
     project = _project(tmp_path)
     policy = project / "policies" / "mini.yaml"
@@ -87,6 +92,7 @@ def test_the_ini_option_names_policies_to_collect(tmp_path: Path) -> None:
     assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout
 
 
+@pytest.mark.slow
 def test_a_gbk_policy_is_collected_and_asked_for_utf8(tmp_path: Path) -> None:
     project = _project(tmp_path)
     (project / "mini.yaml").write_bytes((MINI + CASE).encode("gbk"))
