@@ -117,6 +117,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "psi_moderate": ("有一定变化", "moderate shift"),
     "psi_major": ("显著变化", "major shift"),
     "diff_failed_rows": ("无法评级的行：{count}", "rows that could not be graded: {count}"),
+    # policy diff: rows that fail under one policy or both
+    "diff_graded": ("已评级", "graded"),
+    "diff_failed": ("无法评级", "failed"),
+    "diff_row": ("第 {index} 行", "row {index}"),
+    "diff_no_units": (
+        "没有两版策略下都能评级的单位，不计算 PSI",
+        "no unit was graded under both policies: PSI not computed",
+    ),
     "rows_summary": (
         "行数 {rows} · 已评级 {graded} · 失败 {failed}",
         "rows {rows} · graded {graded} · failed {failed}",

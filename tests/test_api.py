@@ -28,6 +28,7 @@ EXPORTED = [
     "MissingExtra",
     "Policy",
     "PolicyError",
+    "PropertyFailure",
     "Recommendation",
     "RiskLevel",
     "RiskgradeError",

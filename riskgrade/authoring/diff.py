@@ -32,6 +32,29 @@ class Change:
     rules_removed: tuple[str, ...]
 
 
+GRADED, FAILED = "graded", "failed"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A row that could not be graded under one policy or both: ``old`` and ``new`` are each
+    ``"graded"`` or ``"failed"``, ``before``/``after`` the level/grade where it was graded
+    (``"blue/A"``), ``errors`` the field errors where it failed."""
+
+    index: int
+    entity_id: str | None
+    old: str
+    new: str
+    before: str | None
+    after: str | None
+    errors: tuple[str, ...]
+
+    @property
+    def transition(self) -> str:
+        """``graded → failed``, ``failed → graded`` or ``failed → failed``."""
+        return f"{self.old} → {self.new}"
+
+
 @dataclass
 class PolicyDiff:
     """How the same units grade under an old and a new policy: level and grade transitions
@@ -46,6 +69,12 @@ class PolicyDiff:
     grades: dict[str, Counter[str]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     psi: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+    """Rows that failed under either policy, in input order (``failed`` counts them)."""
+
+    def transitions(self) -> Counter[str]:
+        """How many failed rows made each transition (``graded → failed`` ...)."""
+        return Counter(f.transition for f in self.failures)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -57,7 +86,11 @@ class PolicyDiff:
             "levels": {k: dict(v) for k, v in self.levels.items()},
             "grades": {k: dict(v) for k, v in self.grades.items()},
             "changes": [dataclasses.asdict(c) for c in self.changes],
-            "psi": self.psi,
+            "psi": self.psi if self.units else None,
+            "failures": [
+                {**dataclasses.asdict(f), "errors": list(f.errors)} for f in self.failures
+            ],
+            "transitions": dict(sorted(self.transitions().items())),
             "level_share": {"old": self.level_share("old"), "new": self.level_share("new")},
         }
 
@@ -97,11 +130,12 @@ def diff_policies(
     result = PolicyDiff(old=f"{old.name} {old.version}", new=f"{new.name} {new.version}")
     result.levels = {lvl: Counter() for lvl in LEVELS}
     result.grades = {g: Counter() for g in GRADES}
-    for row in rows:
+    for index, row in enumerate(rows):
         before = next(old.grade_many([row], as_of=as_of, engine=engine))
         after = next(new.grade_many([row], as_of=as_of, engine=engine))
         if isinstance(before, GradeError) or isinstance(after, GradeError):
             result.failed += 1
+            result.failures.append(_failure(index, before, after))
             continue
         result.units += 1
         old_level, new_level = _name(before.risk_level), _name(after.risk_level)
@@ -122,6 +156,40 @@ def diff_policies(
             )
     result.psi = population_stability_index(result.level_share("old"), result.level_share("new"))
     return result
+
+
+def _failure(
+    index: int, before: Assessment | GradeError, after: Assessment | GradeError
+) -> Failure:
+    """The failure record of a row that failed under at least one policy."""
+    errors: list[str] = []
+    for outcome in (before, after):
+        if isinstance(outcome, GradeError):
+            errors += [f"{f}: {m}" for f, m in outcome.errors if f"{f}: {m}" not in errors]
+    graded = [o for o in (before, after) if isinstance(o, Assessment)]
+    entity = (
+        graded[0].entity_id
+        if graded
+        else next(
+            (o.entity_id for o in (before, after) if isinstance(o, GradeError) and o.entity_id),
+            None,
+        )
+    )
+    return Failure(
+        index=index,
+        entity_id=entity,
+        old=FAILED if isinstance(before, GradeError) else GRADED,
+        new=FAILED if isinstance(after, GradeError) else GRADED,
+        before=_shown(before),
+        after=_shown(after),
+        errors=tuple(errors),
+    )
+
+
+def _shown(outcome: Assessment | GradeError) -> str | None:
+    if isinstance(outcome, GradeError):
+        return None
+    return f"{_name(outcome.risk_level)}/{outcome.duty_grade.value}"
 
 
 def _name(level: RiskLevel) -> str:

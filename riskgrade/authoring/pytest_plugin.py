@@ -1,8 +1,15 @@
 """A pytest plugin (registered through the ``pytest11`` entry point) that collects a policy's
 YAML test cases as pytest items: ``pytest path/to/policy`` runs them with normal reporting.
 
-A YAML file is collected when its top-level mapping has a ``tests:`` section; the policy it
-belongs to is the file itself when it holds a ``policy:`` section, else its folder.
+Only policy files are collected, so the plugin leaves every other YAML file of a project
+alone (a CI ``ci.yaml`` with a ``tests:`` key is no policy): a ``.yaml``/``.yml`` file with a
+top-level ``tests:`` section is collected when it holds the policy's ``policy:`` header (a
+``name`` and a ``version``), or when its cases read as policy cases (``as_of:`` and
+``expect:`` keys) and another YAML file of its folder holds the header (a policy folder), or
+when it lies under a path listed in the ``riskgrade_policies`` ini option::
+
+    [tool.pytest.ini_options]
+    riskgrade_policies = ["policies/district"]
 """
 
 from __future__ import annotations
@@ -18,28 +25,82 @@ from riskgrade.authoring.cases import CaseResult, run_case
 from riskgrade.errors import PolicyError
 from riskgrade.policy import Policy, load_policy
 
-_TESTS = re.compile(r"^tests\s*:", re.MULTILINE)
-_POLICY = re.compile(r"^policy\s*:", re.MULTILINE)
+_TESTS = re.compile(rb"^tests[ \t]*:", re.MULTILINE)
+# The ``policy:`` header up to the next top-level key (block or flow style).
+_HEADER = re.compile(rb"^policy[ \t]*:(?P<body>.*(?:\r?\n(?:[ \t#].*|[ \t]*))*)", re.MULTILINE)
+_NAME = re.compile(rb"(?:^|[\s{,])name[ \t]*:")
+_VERSION = re.compile(rb"(?:^|[\s{,])version[ \t]*:")
+_CASE_KEYS = (
+    re.compile(rb"^[ \t-]+as_of[ \t]*:", re.M),
+    re.compile(rb"^[ \t-]+expect[ \t]*:", re.M),
+)
+_INI = "riskgrade_policies"
 _CACHE: dict[Path, Policy | PolicyError] = {}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``riskgrade_policies`` ini option: policy files or folders to collect."""
+    parser.addini(
+        _INI,
+        "riskgrade policy files or folders whose YAML test cases are collected "
+        "(besides any file holding a 'policy:' header)",
+        type="paths",
+        default=[],
+    )
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.File | None:
-    """Collect a ``.yaml``/``.yml`` file that has a top-level ``tests:`` section as a
+    """Collect a policy's ``.yaml``/``.yml`` file that has a top-level ``tests:`` section as a
     :class:`PolicyCasesFile`; any other file is left to pytest."""
     if file_path.suffix not in (".yaml", ".yml"):
         return None
-    try:
-        text = file_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    data = _read(file_path)
+    if data is None or not _TESTS.search(data):
         return None
-    if not _TESTS.search(text):
+    listed = parent.config.getini(_INI)
+    in_folder = _CASE_KEYS[0].search(data) and _CASE_KEYS[1].search(data)
+    in_folder = bool(in_folder) and _in_policy_folder(file_path)
+    if not (_has_header(data) or in_folder or _under(file_path, listed)):
         return None
     return PolicyCasesFile.from_parent(parent, path=file_path)
 
 
+def _read(path: Path) -> bytes | None:
+    """The file's bytes (a policy saved in GBK is still collected, to fail with its fix)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _has_header(data: bytes) -> bool:
+    """True when the text has a top-level ``policy:`` section naming a name and a version."""
+    match = _HEADER.search(data)
+    if match is None:
+        return False
+    body = match.group("body")
+    return bool(_NAME.search(body) and _VERSION.search(body))
+
+
+def _in_policy_folder(path: Path) -> bool:
+    """True when another YAML file of the folder holds the policy's header."""
+    for sibling in sorted(path.parent.iterdir()):
+        if sibling != path and sibling.suffix in (".yaml", ".yml") and sibling.is_file():
+            data = _read(sibling)
+            if data is not None and _has_header(data):
+                return True
+    return False
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    """True when ``path`` is one of ``roots`` or lies in one of them."""
+    resolved = path.resolve()
+    return any(resolved == r.resolve() or r.resolve() in resolved.parents for r in roots)
+
+
 def _policy_for(path: Path) -> Policy | PolicyError:
-    text = path.read_text(encoding="utf-8")
-    root = path if _POLICY.search(text) else path.parent
+    data = _read(path)
+    root = path if data is not None and _has_header(data) else path.parent
     if root not in _CACHE:
         try:
             _CACHE[root] = load_policy(root)

@@ -14,6 +14,7 @@ import json
 
 import networkx as nx
 
+from riskgrade.check.cases import check_cases
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.check.links import graph, reachability
 from riskgrade.check.load import Document
@@ -28,7 +29,7 @@ from riskgrade.check.sections import (
     validate,
     waivers,
 )
-from riskgrade.check.state import CheckState, Pass
+from riskgrade.check.state import CheckState, Pass, is_cascade
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.rules import graph as graphs
 
@@ -42,6 +43,7 @@ PASSES: tuple[Pass, ...] = (
     scoring_section,  # (so named not to hide the riskgrade.check.scoring module)
     catalogue,
     tests,  # before waivers, as the recorded diagnostics have it
+    check_cases,  # after schema: a case's facts are validated against it
     waivers,
     graph,  # needs the outputs of derived, rules, scoring_section and catalogue
     reachability,
@@ -56,7 +58,9 @@ def check(
     state = CheckState(documents, today or dt.date.today())
     for run in PASSES:
         run(state)
-    if state.problems or state.header is None or state.risk_method is None:
+    # One root cause, one diagnostic: drop what a missing section explains, and repeats.
+    state.problems = list(dict.fromkeys(p for p in state.problems if not is_cascade(state, p)))
+    if state.problems or state.broken or state.header is None or state.risk_method is None:
         return None, state.problems + state.warnings
     return _checked_policy(state), state.warnings
 

@@ -6,6 +6,7 @@ oversized files and deeply nested documents are refused with a located diagnosti
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ class Document:
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     text: str = ""
+    failed: bool = False
+    """True for a file that did not load (its problem is already reported): it stands in the
+    policy so the checker knows a part is missing and does not report what that part would
+    have defined as unknown."""
 
     def position(self, path: Path_) -> tuple[int, int]:
         """The position of ``path`` or of its nearest located ancestor."""
@@ -102,7 +107,11 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode) and node.style in ('"', "'"):
             # Point inside the quotes, so expression columns line up.
             self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 2)
-        return self.loader.construct_object(node)
+        try:
+            return self.loader.construct_object(node)
+        except (ValueError, OverflowError) as exc:  # a date that is not in the calendar
+            value = node.value if isinstance(node, yaml.ScalarNode) else ""
+            raise _Refused("RG002", f"invalid date {value!r}: {exc}", node.start_mark) from exc
 
 
 def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
@@ -146,6 +155,10 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        full_width = _full_width_colon(text, line)
+        if full_width is not None:  # the cause, not the parser's confusion after it
+            at_line, at_column, message, hint = full_width
+            return None, [Diagnostic("RG002", message, file, at_line, at_column, hint)]
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         return None, [Diagnostic("RG002", message or "invalid YAML", file, line, column)]
     except yaml.YAMLError as exc:
@@ -157,6 +170,35 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         for key, mark in builder.duplicates
     ]
     return Document(file, data, builder.positions, text), problems
+
+
+# A key followed by a full-width colon, as Chinese input methods type it: `rules：`.
+_FULL_WIDTH_KEY = re.compile(r"^(?P<lead>\s*(?:-\s+)?)(?P<key>[^\s#'\"：:][^#：:]*?)\s*：")
+
+
+def _full_width_colon(text: str, before: int) -> tuple[int, int, str, str] | None:
+    """``(line, column, message, hint)`` for the first key written with a full-width colon on
+    or before line ``before``, or None."""
+    for number, line in enumerate(text.splitlines()[:before], start=1):
+        match = _FULL_WIDTH_KEY.match(line)
+        if match is not None:
+            column = line.index("：", match.end("key")) + 1
+            key = match.group("key")
+            return number, column, f"full-width colon '：' after {key!r}", "use ':'"
+    return None
+
+
+def _not_utf8(data: bytes, error: UnicodeDecodeError, file: str) -> Diagnostic:
+    """The diagnostic for a file that is not UTF-8, at its first undecodable byte."""
+    head = data[: error.start]
+    line = head.count(b"\n") + 1
+    column = len(head[head.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+    try:
+        data.decode("gb18030")
+        found = "the file is not UTF-8 (it looks like GBK/GB18030)"
+    except UnicodeDecodeError:
+        found = "the file is not UTF-8"
+    return Diagnostic("RG001", found, file, line, column, "save it as UTF-8")
 
 
 def load_path(path: str | Path) -> tuple[list[Document], list[Diagnostic]]:
@@ -178,13 +220,20 @@ def load_path(path: str | Path) -> tuple[list[Document], list[Diagnostic]]:
                 problems.append(
                     Diagnostic("RG005", f"file larger than {MAX_FILE_BYTES} bytes", str(file), 1, 1)
                 )
+                documents.append(Document(str(file), None, failed=True))
                 continue
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            data = file.read_bytes()
+        except OSError as exc:
             problems.append(Diagnostic("RG001", f"cannot read: {exc}", str(file), 0, 0))
+            documents.append(Document(str(file), None, failed=True))
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(_not_utf8(data, exc, str(file)))
+            documents.append(Document(str(file), None, failed=True))
             continue
         document, found = load_text(text, str(file))
         problems.extend(found)
-        if document is not None:
-            documents.append(document)
+        documents.append(document or Document(str(file), None, text=text, failed=True))
     return documents, problems

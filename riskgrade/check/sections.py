@@ -7,6 +7,8 @@ earlier passes left in the :class:`~riskgrade.check.state.CheckState`.
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any
 
 import networkx as nx
@@ -35,18 +37,54 @@ MAX_RULES = 2000
 
 
 def validate(state: CheckState) -> None:
-    """Validate each document against the policy format (the parsed files go to ``files``)."""
+    """Validate each document against the policy format (the parsed files go to ``files``).
+
+    A section that fails validation is left out of its file and recorded in ``broken``, with
+    every section of a file that did not load, so later passes know what may be missing."""
     for document in state.documents:
         data = document.data
+        if document.failed:  # already reported by the loader
+            state.broken |= _sections_named(document.text)
+            continue
         if not isinstance(data, dict):
             state.problems.append(
                 document.diagnostic("RG010", "a policy file must be a mapping of sections", ())
             )
+            state.broken.add("*")
             continue
         try:
             state.files.append((PolicyFile.model_validate(data), document))
         except ValidationError as exc:
             state.problems.extend(structure_problems(exc, document))
+            bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]} or {"*"}
+            state.broken |= _broken_by(bad)
+            good = {k: v for k, v in data.items() if k not in bad}
+            try:
+                state.files.append((PolicyFile.model_validate(good), document))
+            except ValidationError:
+                state.broken.add("*")
+
+
+_SECTIONS = frozenset(f.alias or name for name, f in PolicyFile.model_fields.items())
+_TOP_KEY = re.compile(r"^([A-Za-z_$][\w$]*)\s*[:：]", re.MULTILINE)
+
+
+def _sections_named(text: str) -> set[str]:
+    """The sections a file that did not load seems to hold (all, if none can be told)."""
+    return _broken_by(set(_TOP_KEY.findall(text))) or {"*"}
+
+
+def _broken_by(keys: set[str]) -> set[str]:
+    """The sections that ``keys`` stand for: a known section itself, a misspelt one the
+    sections it is close to, anything else every section."""
+    out: set[str] = set()
+    for key in keys:
+        if key in _SECTIONS:
+            out.add(key)
+        else:
+            close = difflib.get_close_matches(key, _SECTIONS, n=3, cutoff=0.6)
+            out |= set(close) if close else {"*"}
+    return out
 
 
 def merge(state: CheckState) -> None:
@@ -81,7 +119,7 @@ def merge(state: CheckState) -> None:
             merged["tests"].append((case, Where(document, ("tests", index))))
         for index, waiver in enumerate(policy_file.waivers):
             merged["waivers"].append((waiver, Where(document, ("waivers", index))))
-    complete = len(state.files) == len(state.documents)  # a file that failed may hold them
+    complete = not state.broken  # a file that failed may hold them
     for section in ("policy", "scoring"):
         if section not in singles and complete:
             file = state.documents[0].file if state.documents else "<policy>"

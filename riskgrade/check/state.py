@@ -68,6 +68,8 @@ class CheckState:
     warnings: list[Diagnostic] = field(default_factory=list)
     # validate
     files: list[tuple[PolicyFile, Document]] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)
+    """Sections (``"*"``: any) that a file which did not load or validate may have held."""
     # merge: section -> {id: (item, Where)}, tests and waivers -> [(item, Where)],
     # policy and scoring -> (item, Where) when present
     merged: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +97,25 @@ class CheckState:
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
 
 
+CASCADES: dict[str, frozenset[str]] = {
+    "RG203": frozenset({"facts", "derived"}),
+    "RG303": frozenset({"rules", "scoring", "policy"}),
+    "RG304": frozenset({"catalogue"}),
+    "RG306": frozenset({"bases"}),
+    "RG307": frozenset({"duties"}),
+    "RG308": frozenset({"rules"}),
+    "RG501": frozenset({"rules", "scoring", "catalogue", "facts", "derived", "tests"}),
+}
+"""Diagnostic code -> the sections whose absence also causes it: a name is "unknown" when
+the file that defines it did not load, so such a diagnostic would repeat one root cause."""
+
+
+def is_cascade(state: CheckState, diagnostic: Diagnostic) -> bool:
+    """True when ``diagnostic`` may only follow from a section that did not load or validate."""
+    sections = CASCADES.get(diagnostic.code)
+    return sections is not None and bool(state.broken & (sections | {"*"}))
+
+
 Pass = Callable[[CheckState], None]
 """One check pass: reads the state earlier passes left and adds its output and problems."""
 
@@ -110,7 +131,9 @@ def check_expression(
     try:
         node = parse(text)
     except ExprSyntaxError as exc:
-        state.problems.append(Diagnostic("RG201", exc.message, file, line, column + exc.column))
+        state.problems.append(
+            Diagnostic("RG201", exc.message, file, line, column + exc.column, exc.hint)
+        )
         return None
     _, found = typecheck(node, schema)
     for problem in found:

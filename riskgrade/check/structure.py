@@ -35,12 +35,24 @@ def structure_problems(
     """One RG101 diagnostic per pydantic error, located at the key or value at fault
     (``model`` is what the document was validated as, for "did you mean" on keys)."""
     out = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A misspelt key is one mistake: "unknown key 'severety'", not also "missing 'severity'".
+    misspelt = {
+        (tuple(err["loc"][:-1]), str(err["loc"][-1]))
+        for err in errors
+        if err["type"] == "extra_forbidden" and err["loc"]
+    }
+    for err in errors:
         loc = tuple(err["loc"])
+        if err["type"] == "missing" and loc and _misspelt(loc, misspelt):
+            continue
         path = _document_path(loc, document.data, err["type"] == "missing")
         name = path[-1] if path else (loc[-1] if loc else "policy")
         message = err["msg"]
         hint = None
+        value = err.get("input")
+        if isinstance(value, str) and "：" in value:
+            hint = "full-width colon '：' — use ':'"
         if err["type"] == "extra_forbidden":
             message = f"unknown key {name!r}"
             hint = _key_hint(path, model) if path else None
@@ -56,6 +68,12 @@ def structure_problems(
             )
         )
     return out
+
+
+def _misspelt(loc: tuple[Any, ...], extras: set[tuple[tuple[Any, ...], str]]) -> bool:
+    """True when the missing key at ``loc`` is spelt close to an unknown key beside it."""
+    beside = [key for parent, key in extras if parent == loc[:-1]]
+    return bool(did_you_mean(str(loc[-1]), beside))
 
 
 def _key_hint(path: tuple[Any, ...], root: type[BaseModel]) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from riskgrade.authoring.ci import to_github, to_junit, to_sarif
 from riskgrade.authoring.diff import GRADES, LEVELS, PolicyDiff, diff_policies
 from riskgrade.authoring.graphs import dependency_graph, supersession, to_dot, to_mermaid
 from riskgrade.cli._common import (
@@ -30,7 +31,12 @@ _POLICY = click.Path(exists=False, path_type=Path)
 @click.command("check")
 @click.argument("policy", type=_POLICY)
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "junit", "sarif"]),
+    default="text",
+    show_default=True,
+    help="github: Actions annotations; junit: JUnit XML; sarif: SARIF 2.1.0 (code scanning).",
 )
 @lang_option
 def check_command(policy: Path, fmt: str, lang: str | None) -> None:
@@ -38,7 +44,14 @@ def check_command(policy: Path, fmt: str, lang: str | None) -> None:
     lang = resolve_lang(lang)
     diagnostics = diagnose(policy)
     errors = [d for d in diagnostics if d.severity == "error"]
-    if fmt == "json":
+    if fmt == "github":
+        if diagnostics:
+            click.echo(to_github(diagnostics))
+    elif fmt == "junit":
+        click.echo(to_junit(diagnostics, str(policy)))
+    elif fmt == "sarif":
+        click.echo(to_sarif(diagnostics))
+    elif fmt == "json":
         click.echo(
             json.dumps(
                 {"ok": not errors, "diagnostics": [d.to_dict() for d in diagnostics]},
@@ -122,8 +135,9 @@ def diff_command(
     result = diff_policies(before, after, rows, as_of=resolve_as_of(as_of), engine=engine)  # type: ignore[arg-type]
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-        return
-    click.echo(render_diff(result, lang, limit))
+    else:
+        click.echo(render_diff(result, lang, limit))
+    sys.exit(1 if result.failed else 0)
 
 
 def render_diff(result: PolicyDiff, lang: str, limit: int = 50) -> str:
@@ -146,13 +160,38 @@ def render_diff(result: PolicyDiff, lang: str, limit: int = 50) -> str:
             f"  {change.entity_id} {change.name or ''}: {change.old_level}/{change.old_grade} → "
             f"{change.new_level}/{change.new_grade} {added} {removed}".rstrip()
         )
-    verdict = (
-        "psi_stable" if result.psi < 0.1 else "psi_moderate" if result.psi < 0.25 else "psi_major"
-    )
-    out += ["", t("diff_psi", lang, psi=result.psi, verdict=t(verdict, lang))]
+    if result.units:
+        verdict = (
+            "psi_stable"
+            if result.psi < 0.1
+            else "psi_moderate"
+            if result.psi < 0.25
+            else "psi_major"
+        )
+        out += ["", t("diff_psi", lang, psi=result.psi, verdict=t(verdict, lang))]
+    else:  # nothing was compared: no verdict at all, least of all "stable"
+        out += ["", t("diff_no_units", lang)]
     if result.failed:
         out.append(t("diff_failed_rows", lang, count=result.failed))
+        counts = result.transitions()
+        out.append(
+            "  "
+            + ", ".join(
+                f"{_outcome(key, lang)}: {counts[key]}" for key in sorted(counts, reverse=True)
+            )
+        )
+        for failure in result.failures[:limit]:
+            before = failure.before or t("diff_failed", lang)
+            after = failure.after or t("diff_failed", lang)
+            who = failure.entity_id or t("diff_row", lang, index=failure.index + 1)
+            out.append(f"  {who}: {before} → {after} ({'; '.join(failure.errors)})")
     return "\n".join(out)
+
+
+def _outcome(transition: str, lang: str) -> str:
+    """``graded → failed`` in ``lang``."""
+    old, new = transition.split(" → ")
+    return f"{t('diff_' + old, lang)} → {t('diff_' + new, lang)}"
 
 
 @click.command("schema")

@@ -31,12 +31,14 @@ MAX_DEPTH = 40
 
 
 class ExprSyntaxError(Exception):
-    """A syntax error at ``column`` (0-based offset into the expression)."""
+    """A syntax error at ``column`` (0-based offset into the expression), with a ``hint``
+    when the mistake is a common one (``=`` for ``==``, ``&&`` for ``and``, ``（`` for ``(``)."""
 
-    def __init__(self, message: str, column: int) -> None:
+    def __init__(self, message: str, column: int, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.column = column
+        self.hint = hint
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -52,6 +54,33 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
+
+# Operators from other languages that authors type, and what this language spells them.
+_FOREIGN = (("&&", "and"), ("||", "or"), ("=", "=="), ("!", "not"), ("&", "and"), ("|", "or"))
+_FULL_WIDTH = dict(
+    zip("，：（）“”‘’；＝＞＜！【】［］＋－＊／", ",:()\"\"'';=><![][]+-*/", strict=True)
+)
+
+
+def _unknown_character(text: str, pos: int) -> ExprSyntaxError:
+    """The error for a character no token starts with, with the likely intended spelling."""
+    char = text[pos]
+    if char in _FULL_WIDTH:
+        hint = f"full-width {char!r} — use {_FULL_WIDTH[char]!r}"
+        return ExprSyntaxError(f"unexpected character {char!r}", pos, hint)
+    for foreign, ours in _FOREIGN:
+        if text.startswith(foreign, pos):
+            return ExprSyntaxError(f"unexpected {foreign!r}", pos, f"did you mean {ours!r}?")
+    return ExprSyntaxError(f"unexpected character {char!r}", pos)
+
+
+def _unexpected(token: Token) -> ExprSyntaxError:
+    """The error for a token out of place; ``AND``/``Or``/``NOT`` get the keyword's spelling."""
+    found = token.text or "end of expression"
+    hint = None
+    if token.kind == "name" and token.text.lower() in _KEYWORDS:
+        hint = f"did you mean {token.text.lower()!r}?"
+    return ExprSyntaxError(f"unexpected {found!r}", token.pos, hint)
 
 
 @dataclass(frozen=True)
@@ -72,7 +101,7 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise ExprSyntaxError(f"unexpected character {text[pos]!r}", pos)
+            raise _unknown_character(text, pos)
         kind = match.lastgroup
         value = match.group()
         if kind == "name" and value in _KEYWORDS:
@@ -271,7 +300,7 @@ class _Parser:
     def parse(self) -> Node:
         node = self.expr()
         if self.token.kind != "end":
-            raise ExprSyntaxError(f"unexpected {self.token.text!r}", self.token.pos)
+            raise _unexpected(self.token)
         return node
 
     def expr(self) -> Node:
@@ -386,8 +415,7 @@ class _Parser:
                         self.expect(",")
                 return Call(token.text, tuple(args), token.pos)
             return Name(token.text, token.pos)
-        found = token.text or "end of expression"
-        raise ExprSyntaxError(f"unexpected {found!r}", token.pos)
+        raise _unexpected(token)
 
 
 def _pos(node: Node) -> int:

@@ -237,7 +237,7 @@ def test_diff_shows_transitions_changes_and_psi(policy_copy: Path, tmp_path: Pat
         encoding="utf-8",
     )
     result = run("diff", DEFAULT, str(policy_copy), str(data), "--lang", "en")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # the BAD row failed
     assert "units whose grade changed: 1" in result.output
     # a serious finding moves a general-tier unit from blue to yellow (inherent x management)
     assert "D1 六十人仓库: blue/A → yellow/B +staffing_over_100" in result.output
