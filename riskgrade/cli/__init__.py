@@ -37,30 +37,36 @@ class _Commands(click.Group):
     """The command group: a command that stops partway exits with :data:`ABORTED` and a
     message, not a traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Note the command's ``--lang`` (for messages about a failure) and parse as usual."""
+        ctx.meta["riskgrade.lang"] = _lang(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; map an interruption or an unexpected failure to exit status 3."""
+        lang = ctx.meta.get("riskgrade.lang") or default_lang()
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo(t("interrupted", _lang(ctx)), err=True)
+            click.echo(t("interrupted", lang), err=True)
             sys.exit(ABORTED)
         except RunAborted as exc:
-            click.echo(t("run_stopped", _lang(ctx), error=exc), err=True)
+            click.echo(t("run_stopped", lang, error=exc), err=True)
             sys.exit(ABORTED)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            click.echo(t("internal_error", _lang(ctx), error=error), err=True)
+            click.echo(t("internal_error", lang, error=error), err=True)
             sys.exit(ABORTED)
 
 
-def _lang(ctx: click.Context) -> str:
-    """The ``--lang`` given to the subcommand, else the locale's language."""
-    words = [*ctx.protected_args, *ctx.args]
-    for n, word in enumerate(words[:-1]):
-        if word == "--lang" and words[n + 1] in ("zh", "en"):
-            return words[n + 1]
+def _lang(words: list[str]) -> str:
+    """The ``--lang`` among a command's arguments, else the locale's language."""
+    for word, after in zip(words, [*words[1:], ""], strict=True):
+        value = after if word == "--lang" else word.removeprefix("--lang=")
+        if word.startswith("--lang") and value in ("zh", "en"):
+            return value
     return default_lang()
 
 

@@ -263,3 +263,19 @@ def test_workers_exit_when_the_parent_dies(tmp_path: Path) -> None:
     for pid in left:  # do not leave them behind if the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left
+
+
+def test_an_unexpected_failure_exits_3_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import riskgrade.cli.batching as command
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("something inside broke")
+
+    monkeypatch.setattr(command, "grade_file", broken)
+    source = _ledger(tmp_path, 3)
+    result = _grade(str(source), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 3 and "internal error" in result.output
+    assert "RuntimeError: something inside broke" in result.output
+    assert "Traceback" not in result.output
