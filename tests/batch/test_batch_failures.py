@@ -174,6 +174,25 @@ def test_a_read_only_output_folder_is_a_clean_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "locked" in result.output, result.output
 
 
+def test_a_permission_error_on_the_output_is_a_clean_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-only folder case as the system reports it, whoever runs the tests (root may
+    write into read-only folders)."""
+    source, out = _ledger(tmp_path, 3), tmp_path / "locked" / "out.csv"
+    out.parent.mkdir()
+    opened = Path.open
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.parent == out.parent:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    result = _grade(str(source), "-o", str(out))
+    assert result.exit_code == 2 and "Permission denied" in result.output, result.output
+
+
 @pytest.mark.parametrize(
     "text", ["a: [unclosed\n", "- just\n- a list\n", b"\xff\xfe\x00bad".decode("latin-1")]
 )
