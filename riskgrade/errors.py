@@ -11,6 +11,9 @@ defined here::
     ├── GradeError           one row of a batch could not be graded (returned, not raised,
     │                        by ``Policy.grade_many``)
     ├── InputError           an input file cannot be read at all (not a row problem)
+    ├── OutputError          an output cannot be written where asked (over an input, two
+    │                        outputs in one file, a missing or read-only folder)
+    ├── RunAborted           a batch stopped partway (full disk, dead worker); resumable
     ├── SessionError         a live session refused an operation (unknown unit or event)
     ├── MissingExtra         an optional dependency is not installed (also an ImportError)
     └── PropertyFailure      a policy broke a property of the testing kit (also an
@@ -96,6 +99,17 @@ class GradeError(RiskgradeError):
 
 class InputError(RiskgradeError):
     """An input file cannot be read at all (not a row problem)."""
+
+
+class OutputError(RiskgradeError):
+    """An output cannot be written where asked: it is one of the inputs (by any path, link or
+    spelling), two outputs name one file, or its folder is missing or read-only. Raised before
+    anything is opened for writing."""
+
+
+class RunAborted(RiskgradeError):
+    """A batch run stopped partway (the disk filled up, a worker process died): the files
+    hold the rows up to the last checkpoint, and ``--resume`` continues from there."""
 
 
 class SessionError(RiskgradeError):

@@ -143,6 +143,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "wrote {path}: {graded} graded, {failed} row(s) with bad data",
     ),
     "plan_title": ("检查计划 {path}", "Inspection plan {path}"),
+    # Outputs refused and runs stopped partway (exit statuses 2 and 3).
+    "cannot_write": ("无法写入：{error}", "cannot write: {error}"),
+    "run_stopped": ("运行中止：{error}", "run stopped: {error}"),
+    "interrupted": (
+        "已中断，结果不完整；CSV 和 JSON Lines 结果可用同一命令加 --resume 继续",
+        "interrupted: the results are incomplete; for CSV and JSON Lines results, run the "
+        "same command with --resume to continue",
+    ),
+    "internal_error": (
+        "内部错误：{error}（这是程序缺陷，请连同命令行一起报告）",
+        "internal error: {error} (a bug: please report it with the command line)",
+    ),
     # Texts grading builds into findings and countermeasures (the assessment's messages).
     "finding_gap": (
         "数据缺失，无法判定：{text}（缺少：{missing}）",

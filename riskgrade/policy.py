@@ -1,9 +1,17 @@
-"""The public entry points: :func:`load_policy` and :class:`Policy`."""
+"""The public entry points: :func:`load_policy` and :class:`Policy`.
+
+A policy is known by its name, version and content hash, never by where its files lie: the
+locations a loaded policy carries into traces and findings name each file relative to the
+policy (``rules.yaml:33:5``), so two copies of a policy grade to byte-identical JSON and no
+path leaks into results. Diagnostics of a policy that does not check still give full paths.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,13 +72,36 @@ def load_policy_source(source: Mapping[str, str]) -> Policy:
         problems.extend(found)
         if document is not None:
             documents.append(document)
-    checked, more = check(documents) if documents else (None, [])
-    problems += more
-    if checked is None or any(d.severity == "error" for d in problems):
-        raise PolicyError([d for d in problems if d.severity == "error"] or problems)
-    policy = Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
+    policy = _checked_policy(documents, problems)
     policy.source = dict(source)
     return policy
+
+
+def _short_names(files: list[str]) -> dict[str, str]:
+    """Each file name relative to the folder the policy's files share (a one-file policy: the
+    file's own name), so a policy's locations do not depend on where it lies."""
+    if len(files) == 1:
+        return {files[0]: os.path.basename(files[0]) or files[0]}
+    try:
+        root = os.path.commonpath([os.path.dirname(f) for f in files])
+        short = {f: Path(os.path.relpath(f, root or ".")).as_posix() for f in files}
+    except ValueError:  # names that are not paths of one tree: keep them
+        return {f: f for f in files}
+    return short if len(set(short.values())) == len(files) else {f: f for f in files}
+
+
+def _checked_policy(documents: list[Document], problems: list[Diagnostic]) -> Policy:
+    """Check documents into a policy whose locations use :func:`_short_names`; raise
+    :class:`PolicyError` (with full file names) if there is an error."""
+    names = _short_names([d.file for d in documents])
+    full = {short: file for file, short in names.items()}
+    checked, found = (
+        check([replace(d, file=names[d.file]) for d in documents]) if documents else (None, [])
+    )
+    problems = problems + [replace(d, file=full.get(d.file, d.file)) for d in found]
+    if checked is None or any(d.severity == "error" for d in problems):
+        raise PolicyError([d for d in problems if d.severity == "error"] or problems)
+    return Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
 
 
 def diagnose(path: str | Path | None = None) -> list[Diagnostic]:
@@ -90,11 +121,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
         assessment = policy.grade({"id": "u1", "industry": "retail", "employees": 8})
     """
     documents, problems = load_path(default_policy_path() if path is None else path)
-    checked, found = check(documents) if documents else (None, [])
-    problems = problems + found
-    if checked is None or any(d.severity == "error" for d in problems):
-        raise PolicyError([d for d in problems if d.severity == "error"] or problems)
-    policy = Policy(checked, warnings=[d for d in problems if d.severity == "warning"])
+    policy = _checked_policy(documents, problems)
     policy.source = {d.file: d.text for d in documents}
     return policy
 

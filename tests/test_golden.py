@@ -117,8 +117,9 @@ def outputs(workdir: Path) -> dict[str, bytes]:
 
 
 def _digests(workdir: Path) -> dict[str, str]:
-    """Each output's SHA-256, with the checkout's own path (findings cite their YAML source by
-    absolute path) replaced, so that any clone of the repository gives the same digests."""
+    """Each output's SHA-256, with the checkout's own path (which messages naming a policy file
+    given on the command line show) replaced, so that any clone gives the same digests.
+    Results carry no path: findings cite their YAML source relative to the policy."""
     return {
         name: hashlib.sha256(data.replace(str(ROOT).encode(), b"<root>")).hexdigest()
         for name, data in outputs(workdir).items()

@@ -10,21 +10,40 @@ flat however long the file is.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
 from riskgrade.assessment import Assessment
+from riskgrade.batch.checkpoint import (
+    Prefix,
+    checkpoint_path,
+    load_checkpoint,
+    run_key,
+    save_checkpoint,
+    verified_prefix,
+)
 from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
-from riskgrade.batch.write import RESULT_COLUMNS, ErrorWriter, ResultWriter, result_record
-from riskgrade.errors import FactError, GradeError
+from riskgrade.batch.table import grade_chunks, plain_csv
+from riskgrade.batch.write import (
+    RESULT_COLUMNS,
+    ErrorWriter,
+    ResultWriter,
+    refuse_overwrite,
+    result_record,
+)
+from riskgrade.errors import FactError, GradeError, OutputError, RunAborted
 from riskgrade.policy import Policy, load_policy_source
 
 CHUNK = 500
@@ -135,9 +154,26 @@ _WORKER_POLICY: Policy | None = None
 
 
 def _init_worker(source: Mapping[str, str]) -> None:
-    """Load the policy once per worker process, from its YAML text."""
+    """Load the policy once per worker process, from its YAML text; leave Ctrl-C to the parent
+    (which stops the pool) and exit as soon as the parent is gone."""
     global _WORKER_POLICY
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     _WORKER_POLICY = load_policy_source(source)
+
+
+def _exit_with_parent() -> None:
+    """Watch the parent process from a daemon thread and end this worker when it dies (killed
+    with SIGKILL, say): a worker must not live on, orphaned, waiting for work."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - always set in a pool worker
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="riskgrade-parent-watch", daemon=True).start()
 
 
 def _grade_in_worker(rows: list[Row], as_of: dt.date, engine: BatchEngine) -> list[Graded | Failed]:
@@ -168,14 +204,21 @@ def grade_stream(
         for part in _chunks(rows, chunk):
             yield from grade_rows(policy, part, as_of, engine)
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(dict(source),)) as pool:
-        pending: deque[Future[list[Graded | Failed]]] = deque()
-        for part in _chunks(rows, chunk):
-            pending.append(pool.submit(_grade_in_worker, part, as_of, engine))
-            if len(pending) >= 2 * workers:
+    try:
+        with ProcessPoolExecutor(
+            workers, initializer=_init_worker, initargs=(dict(source),)
+        ) as pool:
+            pending: deque[Future[list[Graded | Failed]]] = deque()
+            for part in _chunks(rows, chunk):
+                pending.append(pool.submit(_grade_in_worker, part, as_of, engine))
+                if len(pending) >= 2 * workers:
+                    yield from pending.popleft().result()
+            while pending:
                 yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise RunAborted(
+            "a worker process died (killed, or out of memory); no row after it was graded"
+        ) from exc
 
 
 def mark_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
@@ -194,22 +237,10 @@ def mark_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
         yield row
 
 
-def checkpoint_path(output: Path) -> Path:
-    """Where the checkpoint of a run writing ``output`` is kept."""
-    return output.with_name(output.name + ".checkpoint.json")
-
-
-def _run_key(policy: Policy, input_path: Path, as_of: dt.date, engine: str) -> dict[str, Any]:
-    """What a checkpoint must match to be resumed: the input file, policy, date and engine."""
-    stat = input_path.stat()
-    return {
-        "input": str(input_path.resolve()),
-        "input_bytes": stat.st_size,
-        "input_mtime_ns": stat.st_mtime_ns,
-        "policy_hash": policy.content_hash,
-        "as_of": as_of.isoformat(),
-        "engine": engine,
-    }
+def errors_path(output: Path, errors: Path | None = None) -> Path:
+    """The errors file of a run writing ``output``: ``errors`` if given, else
+    ``<output stem>.errors.csv`` beside it."""
+    return errors or output.with_name(output.stem + ".errors.csv")
 
 
 def grade_file(
@@ -232,74 +263,97 @@ def grade_file(
     (default: ``<output>.errors.csv``).
 
     For CSV and JSON Lines outputs a checkpoint (``<output>.checkpoint.json``) is written after
-    every chunk; ``resume=True`` continues an interrupted run of the same input, policy, date and
-    engine from it, cutting both files back to the checkpoint so that no row is written twice
-    or skipped. The checkpoint is removed when the run completes."""
+    every chunk, with the length and SHA-256 of both files so far; ``resume=True`` continues an
+    interrupted run of the same input, policy, date and engine from it, cutting both files back
+    to the checkpoint so that no row is written twice or skipped (files shorter than the
+    checkpoint, or changed since, are refused). A run without ``resume`` starts over and removes
+    any old checkpoint; the checkpoint is removed when the run completes.
+
+    Raises :class:`OutputError` before writing anything if an output is an input (or two
+    outputs are one file, or the folder is missing or read-only), :class:`InputError` for an
+    unreadable input or checkpoint, :class:`RunAborted` if the run stops partway (disk full,
+    a worker died): the files then hold the rows up to the last checkpoint."""
     started = time.perf_counter()
     if engine == "columnar" and detect_format(output) in ("json", "jsonl"):
         raise InputError(
             f"{output}: the columnar engine writes CSV, XLSX or Parquet results "
             "(JSON results hold full assessments: use --engine compiled)"
         )
-    errors = errors or output.with_name(output.stem + ".errors.csv")
-    key = _run_key(policy, input_path, as_of, engine)
+    errors = errors_path(output, errors)
     marker = checkpoint_path(output)
+    refuse_overwrite([input_path, *(linked or {}).values()], [output, errors, marker])
+    key = run_key(policy, input_path, as_of, engine)
     if resume and detect_format(output) not in ("csv", "jsonl"):
         raise InputError(f"{output}: only CSV and JSON Lines results can be resumed")
-    state = _load_checkpoint(marker, key) if resume else None
-    if resume and state is None and marker.exists():
-        raise InputError(
-            f"{marker}: written for another input, policy, date or engine; not resuming"
-        )
+    state = load_checkpoint(marker, key) if resume else None
+    if state is None:
+        _remove(marker)  # a fresh run: an old checkpoint must not outlive the files it describes
+    prefixes = (
+        (verified_prefix(output, state, "output"), verified_prefix(errors, state, "errors"))
+        if state
+        else (Prefix(output), Prefix(errors))
+    )
     writer = ResultWriter(output, state["output_bytes"] if state else None)
-    error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None)
-    rows, graded, failed = (state["rows"], state["graded"], state["failed"]) if state else (0, 0, 0)
-    done_before = rows
-    unreadable = False
     try:
-        if engine == "columnar" and _tabular(input_path, linked):
-            from riskgrade.batch.table import grade_chunks
-
-            for chunk in grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows):
-                writer.write_frame(chunk.results)
-                for number, unit, problems in chunk.failed:
-                    error_writer.write(number, GradeError(rows, unit, problems))
-                rows += chunk.results.height + len(chunk.failed)
-                graded += chunk.results.height
-                failed += len(chunk.failed)
-                if writer.resumable:
-                    _save_checkpoint(marker, key, rows, graded, failed, writer, error_writer)
-                if on_progress is not None:
-                    on_progress(rows)
-        else:
-            rows_read = read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked)
-            pending = islice(mark_duplicates(rows_read), done_before, None)
-            size = COLUMNAR_CHUNK if engine == "columnar" else CHUNK
-            items = grade_stream(
-                policy, source, pending, as_of=as_of, engine=engine, workers=workers, chunk=size
-            )
-            for item in items:
-                rows += 1
-                if isinstance(item, Graded):
-                    writer.write_prepared(item.record, item.json)
-                    graded += 1
-                else:
-                    error_writer.write(item.number, item.as_error(rows - 1))
-                    failed += 1
-                if rows % CHUNK == 0 and writer.resumable:
-                    _save_checkpoint(marker, key, rows, graded, failed, writer, error_writer)
-                if on_progress is not None and rows % 100 == 0:
-                    on_progress(rows)
-    except InputError:
-        unreadable = rows == 0 and state is None
-        raise
-    finally:
+        error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None)
+    except OutputError:
         writer.close()
-        error_writer.close()
-        if unreadable:  # the input could not be read at all: leave no empty result files
+        if state is None:
+            output.unlink(missing_ok=True)
+        raise
+    rows, graded, failed = (state["rows"], state["graded"], state["failed"]) if state else (0, 0, 0)
+    done_before = saved = rows
+    try:
+        try:
+            if engine == "columnar" and _tabular(input_path, linked):
+                tables = grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows)
+                for chunk in tables:  # a chunk at a time: written at once, one checkpoint
+                    writer.write_frame(chunk.results)
+                    for number, unit, problems in chunk.failed:
+                        error_writer.write(number, GradeError(rows, unit, problems))
+                    rows += chunk.results.height + len(chunk.failed)
+                    graded += chunk.results.height
+                    failed += len(chunk.failed)
+                    if writer.resumable:
+                        counts = (rows, graded, failed)
+                        save_checkpoint(marker, key, counts, writer, error_writer, prefixes)
+                        saved = rows
+                    if on_progress is not None:
+                        on_progress(rows)
+            else:
+                stream = mark_duplicates(
+                    read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked)
+                )
+                pending = islice(stream, done_before, None)
+                size = COLUMNAR_CHUNK if engine == "columnar" else CHUNK
+                for item in grade_stream(
+                    policy, source, pending, as_of=as_of, engine=engine, workers=workers, chunk=size
+                ):
+                    rows += 1
+                    if isinstance(item, Graded):
+                        writer.write_prepared(item.record, item.json)
+                        graded += 1
+                    else:
+                        error_writer.write(item.number, item.as_error(rows - 1))
+                        failed += 1
+                    if rows % CHUNK == 0 and writer.resumable:
+                        counts = (rows, graded, failed)
+                        save_checkpoint(marker, key, counts, writer, error_writer, prefixes)
+                        saved = rows
+                    if on_progress is not None and rows % 100 == 0:
+                        on_progress(rows)
+        finally:
+            _close(writer, error_writer)
+    except InputError:
+        if rows == 0 and state is None:  # the input could not be read at all: no empty files
             output.unlink(missing_ok=True)
             errors.unlink(missing_ok=True)
-    marker.unlink(missing_ok=True)
+        raise
+    except (OSError, RunAborted) as exc:
+        kept = writer.resumable and marker.exists()
+        after = f"; rerun with --resume to continue from row {saved + 1}" if kept else ""
+        raise RunAborted(f"stopped after {rows} rows: {exc}{after}") from exc
+    _remove(marker)
     if on_progress is not None:
         on_progress(rows)
     return BatchSummary(rows, graded, failed, time.perf_counter() - started)
@@ -308,39 +362,22 @@ def grade_file(
 def _tabular(input_path: Path, linked: Mapping[str, Path] | None) -> bool:
     """Whether the columnar engine reads ``input_path`` as tables (a plain CSV file with no
     linked files) rather than row by row."""
-    from riskgrade.batch.table import plain_csv
-
     if linked or detect_format(input_path) != "csv" or not input_path.is_file():
         return False
     return plain_csv(input_path)
 
 
-def _save_checkpoint(
-    marker: Path,
-    key: dict[str, Any],
-    rows: int,
-    graded: int,
-    failed: int,
-    writer: ResultWriter,
-    error_writer: ErrorWriter,
-) -> None:
-    """Flush both files and record how far the run got."""
-    state = {
-        **key,
-        "rows": rows,
-        "graded": graded,
-        "failed": failed,
-        "output_bytes": writer.checkpoint(),
-        "errors_bytes": error_writer.checkpoint(),
-    }
-    temporary = marker.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state), encoding="utf-8")
-    os.replace(temporary, marker)  # atomic: a crash leaves the old or the new checkpoint
+def _close(writer: ResultWriter, error_writer: ErrorWriter) -> None:
+    """Close both files, even if the first fails (a full disk fails on the last flush)."""
+    try:
+        writer.close()
+    finally:
+        error_writer.close()
 
 
-def _load_checkpoint(marker: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The saved state, if there is one and it was written for this run."""
-    if not marker.exists():
-        return None
-    state: dict[str, Any] = json.loads(marker.read_text(encoding="utf-8"))
-    return state if all(state.get(k) == v for k, v in key.items()) else None
+def _remove(marker: Path) -> None:
+    """Delete a checkpoint if there is one; one that cannot be deleted is an OutputError."""
+    try:
+        marker.unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{marker}: cannot remove the old checkpoint: {exc}") from exc

@@ -5,6 +5,12 @@ CSV, XLSX and Parquet get one flat record per unit (:data:`RESULT_COLUMNS`); JSO
 get the full assessment. CSV and JSON Lines files can be flushed to a byte offset
 (:meth:`ResultWriter.checkpoint`) and reopened there, so an interrupted run resumes without
 writing a row twice.
+
+Spreadsheet cells never carry live formulas (names come from untrusted ledgers): a CSV text
+cell starting with ``= + - @``, a tab or a carriage return gets a leading ``'``
+(:func:`csv_cell`); XLSX cells are stored as plain strings and numbers, never formulas
+(:func:`xlsx_row`). :func:`refuse_overwrite` is the guard every writer calls before opening
+anything: no output may be an input, and no two outputs one file.
 """
 
 from __future__ import annotations
@@ -12,13 +18,92 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import Assessment
 from riskgrade.batch.read import detect_format, require_pyarrow
-from riskgrade.errors import GradeError
+from riskgrade.errors import GradeError, OutputError
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a text cell as a formula (OWASP's list)."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A value safe to write into a CSV cell: text that a spreadsheet would read as a formula
+    gets a leading ``'``; numbers (negative ones too) and everything else stay as they are.
+
+    >>> csv_cell("=1+1"), csv_cell(-2), csv_cell("-2+3"), csv_cell("Acme")
+    ("'=1+1", -2, "'-2+3", 'Acme')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_row(values: Iterable[Any]) -> list[Any]:
+    """A row of :func:`csv_cell` values."""
+    return [csv_cell(v) for v in values]
+
+
+def xlsx_row(sheet: Any, values: Sequence[Any]) -> list[Any]:
+    """A row for an openpyxl write-only ``sheet`` in which every text is a string cell, never a
+    formula (openpyxl would store a text starting with ``=`` as one, and ``#N/A`` as an error);
+    characters XLSX cannot hold (control characters) become U+FFFD."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    row: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+            cell.data_type = "s"  # not "f" (a leading "=") nor "e" (a text like "#N/A")
+            row.append(cell)
+        else:
+            row.append(value)
+    return row
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: by device and inode when both exist (hard links,
+    symlinks), else by their fully resolved spelling."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_overwrite(inputs: Iterable[Path | None], outputs: Iterable[Path | None]) -> None:
+    """Raise :class:`OutputError` if an output is one of the inputs (by any spelling, symlink or
+    hard link) or two outputs are one file; call it before opening anything for writing."""
+    sources = [Path(p) for p in inputs if p is not None]
+    targets = [Path(p) for p in outputs if p is not None]
+    for n, target in enumerate(targets):
+        for source in sources:
+            if _same_file(target, source):
+                raise OutputError(
+                    f"{target}: this is the input {source}; refusing to overwrite an input "
+                    "(name another output file)"
+                )
+        for other in targets[:n]:
+            if _same_file(target, other):
+                raise OutputError(
+                    f"{other} and {target} are the same file: name a different file for each"
+                )
+
+
+def open_output(path: Path, mode: str, **options: Any) -> Any:
+    """Open an output file; a missing or read-only folder is an :class:`OutputError`."""
+    try:
+        return path.open(mode, **options)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise OutputError(f"{path}: cannot write: folder {path.parent} does not exist") from exc
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
 
 RESULT_COLUMNS = (
     "id",
@@ -61,13 +146,19 @@ def result_record(a: Assessment) -> dict[str, Any]:
     }
 
 
+def _probe(path: Path) -> None:
+    """Fail now, not after the whole run, if ``path`` cannot be written (XLSX and Parquet
+    files are written at the end or in large groups)."""
+    open_output(path, "ab").close()
+
+
 def _reopen(path: Path, append_at: int | None) -> Any:
     """A new file, or an existing one cut back to ``append_at`` bytes and opened to append."""
     if append_at is None:
-        return path.open("w", encoding="utf-8", newline="")
-    with path.open("r+b") as raw:
+        return open_output(path, "w", encoding="utf-8", newline="")
+    with open_output(path, "r+b") as raw:
         raw.truncate(append_at)
-    return path.open("a", encoding="utf-8", newline="")
+    return open_output(path, "a", encoding="utf-8", newline="")
 
 
 def _sync(handle: Any) -> int:
@@ -94,9 +185,11 @@ class ResultWriter:
             self._workbook = Workbook(write_only=True)
             self._writer = self._workbook.create_sheet("results")
             self._writer.append(list(RESULT_COLUMNS))
+            _probe(path)
         elif self.format == "parquet":
             self._batch: list[dict[str, Any]] = []
             self._parquet: Any = None
+            _probe(path)
         else:
             self._handle = _reopen(path, append_at)
             if self.format == "csv":
@@ -122,9 +215,9 @@ class ResultWriter:
     def write_prepared(self, record: Mapping[str, Any], text: str) -> None:
         """Write one result given its flat record and its full JSON."""
         if self.format == "csv":
-            self._writer.writerow(record)
+            self._writer.writerow({c: csv_cell(v) for c, v in record.items()})
         elif self.format == "xlsx":
-            self._writer.append([record[c] for c in RESULT_COLUMNS])
+            self._writer.append(xlsx_row(self._writer, [record[c] for c in RESULT_COLUMNS]))
         elif self.format == "parquet":
             self._batch.append(dict(record))
             if len(self._batch) >= 10_000:
@@ -153,6 +246,13 @@ class ResultWriter:
                 shown = [str(v) for v in distinct.to_list()]
                 new = pl.Series(shown, dtype=pl.String)
                 column = column.replace_strict(distinct, new, return_dtype=pl.String)
+            else:  # text a spreadsheet would read as a formula: csv_cell's leading quote
+                starts = "^[" + "".join(FORMULA_STARTS).replace("-", "\\-") + "]"
+                column = pl.select(
+                    pl.when(column.cast(pl.String).str.contains(starts))
+                    .then("'" + column.cast(pl.String))
+                    .otherwise(column.cast(pl.String))
+                ).to_series()
             text = column.cast(pl.String)
             texts.append(pl.when(text != "").then(text).alias(name))  # "" as csv writes it
         self._handle.flush()
@@ -221,7 +321,7 @@ class ErrorWriter:
             return
         assert self._writer is not None
         for field, message in error.errors or [("(row)", str(error))]:
-            self._writer.writerow([row_number, error.entity_id or "", field, message])
+            self._writer.writerow(csv_row([row_number, error.entity_id or "", field, message]))
 
     def close(self) -> None:
         """Close the file."""

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from riskgrade.batch import read as io
 from riskgrade.bundled import sample_enterprises_path
-from riskgrade.errors import PolicyError
+from riskgrade.errors import InputError, PolicyError
 from riskgrade.i18n import default_lang, t
 from riskgrade.policy import Policy, load_policy
 
@@ -80,6 +80,25 @@ def open_policy(path: Path | None, lang: str) -> Policy:
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.render(lang), err=True)
         sys.exit(1)
+
+
+def read_mapping(path: Path | None) -> dict[str, str]:
+    """``--mapping``: the header aliases plus the user's file; a file that is not valid YAML or
+    JSON, or not UTF-8, is an :class:`InputError` naming it."""
+    import yaml
+
+    try:
+        return io.load_mapping(path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: not a mapping file ({reason})") from exc
+
+
+def policy_files(path: Path | None) -> list[Path]:
+    """The files of ``--policy`` (a file, or a folder's YAML files): inputs never written over."""
+    if path is None:
+        return []
+    return sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
 
 
 def read_rows(path: Path, lang: str) -> list[dict[str, Any]]:

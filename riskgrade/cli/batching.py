@@ -17,15 +17,19 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from riskgrade.batch.read import InputError, load_mapping
-from riskgrade.batch.run import BatchEngine, grade_file
+from riskgrade.batch.read import InputError
+from riskgrade.batch.run import BatchEngine, errors_path, grade_file
+from riskgrade.batch.write import refuse_overwrite
 from riskgrade.cli._common import (
     as_of_option,
     lang_option,
     open_policy,
+    policy_files,
+    read_mapping,
     resolve_as_of,
     resolve_lang,
 )
+from riskgrade.errors import OutputError, RunAborted
 from riskgrade.i18n import t
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -84,7 +88,11 @@ def grade_command(
     resume: bool,
     lang: str | None,
 ) -> None:
-    """Grade every enterprise in INPUT (.csv, .xlsx, .json, .jsonl) into OUTPUT."""
+    """Grade every enterprise in INPUT (.csv, .xlsx, .json, .jsonl) into OUTPUT.
+
+    Exit status: 0 every row graded; 1 some rows failed (see the errors file); 2 bad usage,
+    policy, input or output (an output that is an input is refused); 3 the run stopped
+    partway (interrupted, disk full, a worker died): rerun with --resume."""
     lang = resolve_lang(lang)
     policy = open_policy(policy_path, lang)
     chosen: BatchEngine = engine  # type: ignore[assignment]
@@ -101,6 +109,10 @@ def grade_command(
         TimeElapsedColumn(),
     )
     try:
+        refuse_overwrite(
+            [mapping, *policy_files(policy_path)], [output, errors_path(output, errors)]
+        )
+        header_map = read_mapping(mapping)
         with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
             task = progress.add_task(str(input_path.name), total=None)
             summary = grade_file(
@@ -112,7 +124,7 @@ def grade_command(
                 as_of=resolve_as_of(as_of),
                 engine=chosen,
                 workers=workers,  # type: ignore[arg-type]
-                mapping=load_mapping(mapping),
+                mapping=header_map,
                 sheet=sheet,
                 linked=linked,
                 on_progress=lambda n: progress.update(task, completed=n),
@@ -121,6 +133,15 @@ def grade_command(
     except InputError as exc:
         click.echo(t("bad_input", lang, error=exc), err=True)
         sys.exit(2)
+    except OutputError as exc:
+        click.echo(t("cannot_write", lang, error=exc), err=True)
+        sys.exit(2)
+    except RunAborted as exc:
+        click.echo(t("run_stopped", lang, error=exc), err=True)
+        sys.exit(3)
+    except KeyboardInterrupt:
+        click.echo(t("interrupted", lang), err=True)
+        sys.exit(3)
     click.echo(
         t("rows_summary", lang, rows=summary.rows, graded=summary.graded, failed=summary.failed)
     )

@@ -15,18 +15,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from riskgrade.batch import read as io
-from riskgrade.batch.write import ErrorWriter
+from riskgrade.batch.write import ErrorWriter, refuse_overwrite
 from riskgrade.cli._common import (
     as_of_option,
     lang_option,
     open_policy,
+    policy_files,
+    read_mapping,
     resolve_as_of,
     resolve_lang,
 )
-from riskgrade.errors import GradeError, SettingsError
+from riskgrade.errors import GradeError, OutputError, SettingsError
 from riskgrade.i18n import t
 from riskgrade.policy import Policy
-from riskgrade.supervision.plan import make_plan, summary_rows, working_days, write_plan
+from riskgrade.supervision.plan import (
+    make_plan,
+    plan_files,
+    summary_rows,
+    working_days,
+    write_plan,
+)
 from riskgrade.supervision.settings import (
     SupervisionSettings,
     Unit,
@@ -111,7 +119,7 @@ def _graded(
     if input_path is None:
         click.echo(t("using_sample_district", lang), err=True)
     try:
-        rows = list(io.read_rows(path, mapping=io.load_mapping(mapping) or None))
+        rows = list(io.read_rows(path, mapping=read_mapping(mapping) or None))
     except io.InputError as exc:
         click.echo(t("bad_input", lang, error=exc), err=True)
         sys.exit(2)
@@ -126,10 +134,15 @@ def _graded(
     return units, failures
 
 
+def _errors_file(output: Path) -> Path:
+    """Where the rows that could not be graded go: beside the output, as ``grade`` names it."""
+    return output.with_suffix(".errors.csv")
+
+
 def _write_errors(failures: list[GradeError], output: Path, lang: str) -> None:
     if not failures:
         return
-    path = output.with_suffix(".errors.csv")  # as riskgrade grade names it
+    path = _errors_file(output)
     writer = ErrorWriter(path)
     for failure in failures:
         writer.write(failure.index, failure)
@@ -142,6 +155,7 @@ class _Job:
     """What both commands start from: the graded units and the plan options, if any."""
 
     lang: str
+    inputs: list[Path]
     settings: SupervisionSettings
     as_of: dt.date
     units: list[Unit]
@@ -151,6 +165,7 @@ class _Job:
 
 
 def _prepare(
+    outputs: list[Path],
     input_path: Path | None,
     policy_path: Path | None,
     settings_path: Path | None,
@@ -165,6 +180,12 @@ def _prepare(
     chosen = resolve_lang(lang)
     if (inspectors is None) != (days is None):
         raise click.UsageError("--inspectors and --days go together")
+    inputs = [p for p in (input_path, mapping, settings_path) if p] + policy_files(policy_path)
+    try:  # before reading or grading anything
+        refuse_overwrite(inputs, outputs)
+    except OutputError as exc:
+        click.echo(t("cannot_write", chosen, error=exc), err=True)
+        sys.exit(2)
     policy = open_policy(policy_path, chosen)
     settings = _settings(settings_path, chosen)
     when = resolve_as_of(as_of)
@@ -173,7 +194,7 @@ def _prepare(
         first = start.date() if start else working_days(when + dt.timedelta(days=1), 1)[0]
         plan = {"inspectors": inspectors, "days": days, "per_day": per_day, "start": first}
     units, failures = _graded(policy, input_path, mapping, when, chosen)
-    return _Job(chosen, settings, when, units, failures, plan, policy)
+    return _Job(chosen, inputs, settings, when, units, failures, plan, policy)
 
 
 @click.command("report")
@@ -194,10 +215,14 @@ def report_command(output: Path, **options: Any) -> None:
         require()  # before grading anything
     except MissingExtra as exc:
         raise click.ClickException(str(exc)) from exc
-    job = _prepare(**options)
+    job = _prepare([output, _errors_file(output)], **options)
     summary = summarize(job.units, job.failures, job.policy, job.settings, job.as_of)
     plan = make_plan(job.units, settings=job.settings, **job.plan) if job.plan else None
-    write_report(output, render_html(summary, lang=job.lang, plan=plan))
+    try:
+        write_report(output, render_html(summary, lang=job.lang, plan=plan), inputs=job.inputs)
+    except OutputError as exc:
+        click.echo(t("cannot_write", job.lang, error=exc), err=True)
+        sys.exit(2)
     _write_errors(job.failures, output, job.lang)
     graded, failed = len(job.units), len(job.failures)
     click.echo(t("report_written", job.lang, path=output, graded=graded, failed=failed))
@@ -216,11 +241,14 @@ def plan_command(output: Path, **options: Any) -> None:
     capacity gap (default INPUT: the bundled sample district)."""
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise click.BadParameter("write the plan as .csv or .xlsx", param_hint="--output")
-    job = _prepare(**options)
+    job = _prepare([*plan_files(output), _errors_file(output)], **options)
     assert job.plan is not None  # --inspectors and --days are required here
     plan = make_plan(job.units, settings=job.settings, **job.plan)
     try:
-        write_plan(plan, output, job.lang)
+        write_plan(plan, output, job.lang, inputs=job.inputs)
+    except OutputError as exc:
+        click.echo(t("cannot_write", job.lang, error=exc), err=True)
+        sys.exit(2)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     _write_errors(job.failures, output, job.lang)

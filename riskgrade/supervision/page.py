@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from riskgrade.batch.read import Row
+from riskgrade.batch.write import open_output, refuse_overwrite
 from riskgrade.bundled import template_path
 from riskgrade.errors import MissingExtra
 from riskgrade.i18n import REPORT_LABELS, REPORT_TEXT, t
@@ -164,9 +165,12 @@ def render_html(summary: Summary, *, lang: str = "zh", plan: Plan | None = None)
     )
 
 
-def write_report(path: str | Path, html: str) -> None:
-    """Write the page (UTF-8)."""
-    Path(path).write_text(html, encoding="utf-8")
+def write_report(path: str | Path, html: str, *, inputs: Iterable[Path] = ()) -> None:
+    """Write the page (UTF-8); :class:`~riskgrade.errors.OutputError`, before writing, if
+    ``path`` is one of ``inputs`` (or its folder is missing or read-only)."""
+    refuse_overwrite(inputs, [Path(path)])
+    with open_output(Path(path), "w", encoding="utf-8") as handle:
+        handle.write(html)
 
 
 def district_report(

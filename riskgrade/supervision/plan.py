@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import RiskLevel
+from riskgrade.batch.write import csv_row, open_output, refuse_overwrite, xlsx_row
 from riskgrade.i18n import PLAN_COLUMNS, PLAN_SUMMARY, REPORT_LABELS, t
 from riskgrade.supervision.settings import SupervisionSettings, Unit
 
@@ -279,31 +280,51 @@ def summary_rows(plan: Plan, lang: str = "zh") -> list[list[Any]]:
     return rows
 
 
-def write_plan(plan: Plan, path: Path, lang: str = "zh") -> None:
+def plan_files(path: Path) -> list[Path]:
+    """The files :func:`write_plan` writes for ``path``: a CSV plan has its summary beside it."""
+    if path.suffix.lower() == ".csv":
+        return [path, path.with_suffix(".summary.csv")]
+    return [path]
+
+
+def write_plan(plan: Plan, path: Path, lang: str = "zh", *, inputs: Iterable[Path] = ()) -> None:
     """Write the plan as ``.csv`` (visits; the summary beside it as ``*.summary.csv``) or
-    ``.xlsx`` (sheets "plan" and "summary"; needs the ``excel`` extra)."""
+    ``.xlsx`` (sheets "plan" and "summary"; needs the ``excel`` extra).
+
+    No cell is a live formula (names come from ledgers: see ``riskgrade.batch.write``). Raises
+    :class:`~riskgrade.errors.OutputError`, before writing anything, if a file it would write is
+    one of ``inputs`` (or its folder is missing or read-only)."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            csv.writer(handle).writerows(plan_rows(plan, lang))
-        summary = path.with_suffix(".summary.csv")
-        with summary.open("w", encoding="utf-8-sig", newline="") as handle:
-            csv.writer(handle).writerows(summary_rows(plan, lang))
-    elif suffix == ".xlsx":
-        try:
-            from openpyxl import Workbook
-        except ImportError as exc:  # pragma: no cover - depends on the installed extras
-            raise ValueError(
-                "writing .xlsx needs openpyxl: pip install 'riskgrade[excel]'"
-            ) from exc
-        book = Workbook(write_only=True)
-        for title, rows in (("plan", plan_rows(plan, lang)), ("summary", summary_rows(plan, lang))):
-            sheet = book.create_sheet(title)
-            for row in rows:
-                sheet.append(row)
-        book.save(path)
-    else:
+    if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{path}: the plan is written as .csv or .xlsx")
+    refuse_overwrite(inputs, plan_files(path))
+    if suffix == ".csv":
+        for target, rows in zip(
+            plan_files(path), (plan_rows(plan, lang), summary_rows(plan, lang)), strict=True
+        ):
+            with open_output(target, "w", encoding="utf-8-sig", newline="") as handle:
+                csv.writer(handle).writerows(csv_row(row) for row in rows)
+        return
+    try:
+        from openpyxl import Workbook
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise ValueError("writing .xlsx needs openpyxl: pip install 'riskgrade[excel]'") from exc
+    book = Workbook(write_only=True)
+    for title, rows in (("plan", plan_rows(plan, lang)), ("summary", summary_rows(plan, lang))):
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(xlsx_row(sheet, row))
+    with open_output(path, "wb") as handle:
+        book.save(handle)
 
 
-__all__ = ["Plan", "Visit", "make_plan", "plan_rows", "summary_rows", "working_days", "write_plan"]
+__all__ = [
+    "Plan",
+    "Visit",
+    "make_plan",
+    "plan_files",
+    "plan_rows",
+    "summary_rows",
+    "working_days",
+    "write_plan",
+]

@@ -339,7 +339,7 @@ def test_an_interrupted_run_resumes_without_repeating_or_skipping_rows(
 
     monkeypatch.setattr(rio.ResultWriter, "write_prepared", crash_midway)
     interrupted = CliRunner().invoke(main, ["grade", str(source), "-o", str(target)])
-    assert interrupted.exit_code == 1 and "Aborted" in interrupted.output  # click's Ctrl-C
+    assert interrupted.exit_code == 3 and "--resume" in interrupted.output  # Ctrl-C
     assert batch.checkpoint_path(target).exists()
     assert target.read_text(encoding="utf-8").count("\n") > 1500  # rows past the checkpoint
     monkeypatch.setattr(rio.ResultWriter, "write_prepared", original)

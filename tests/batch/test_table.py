@@ -42,6 +42,7 @@ ODD_CELLS: dict[str, list[Any]] = {
         json.dumps([{"id": "L1", "registered": "是"}]),
     ],
     "序号": ["1", "", "x"],
+    "name": ['=HYPERLINK("http://x","y")', "@SUM(1+1)", "+cmd|' /C calc'!A0", "-2+3", "a,b"],
     "id": ["", " ", "X-1"],
     "从业人员数": ["", "5"],
 }  # fmt: skip
