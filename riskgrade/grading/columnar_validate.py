@@ -20,10 +20,17 @@ import types
 import typing
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import polars as pl
-from pydantic import AliasChoices, BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic.fields import FieldInfo
 
 from riskgrade.check.checked import CheckedPolicy
@@ -79,9 +86,13 @@ def _spec(name: str, info: FieldInfo) -> _Spec:
     limits = [(k, getattr(m, k, None)) for m in info.metadata for k in ("ge", "le", "min_length")]
     bounds = tuple((key, limit) for key, limit in limits if limit is not None)
     common: dict[str, Any] = {"aliases": aliases, "required": info.is_required()}
+    # The field's own before-validators (riskgrade.values: 是/否, 餐饮, numeric ids) judge too.
+    before = [m for m in info.metadata if isinstance(m, BeforeValidator)]
+    # (On the whole annotation: a blank they read as unknown is None, not an error.)
+    typed: Any = Annotated[annotation, *before] if before else core  # type: ignore[valid-type]
     if typing.get_origin(core) is typing.Literal:
         values = tuple(str(v) for v in typing.get_args(core))
-        return _Spec(name, "enum", pl.String(), _by(TypeAdapter(core)), values=values, **common)
+        return _Spec(name, "enum", pl.String(), _by(TypeAdapter(typed)), values=values, **common)
     if typing.get_origin(core) is tuple:
         item, adapter = typing.get_args(core)[0], TypeAdapter(annotation)
         dtype = pl.List(pl.Struct({s.name: s.dtype for s in _ITEMS[item]}))
@@ -89,7 +100,7 @@ def _spec(name: str, info: FieldInfo) -> _Spec:
     if core is dt.date:
         return _Spec(name, "date", pl.Date(), _by(TypeAdapter(Date)), **common)
     kind = {bool: "bool", int: "int", float: "float", str: "str"}[core]
-    judge = _by(TypeAdapter(core, config=ConfigDict(allow_inf_nan=False)), kind == "int")
+    judge = _by(TypeAdapter(typed, config=ConfigDict(allow_inf_nan=False)), kind == "int")
     return _Spec(name, kind, _DTYPES.get(kind, pl.String()), judge, bounds=bounds, **common)
 
 
@@ -132,8 +143,10 @@ def _fast(spec: _Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Exp
     if kind == "date":
         if given in ("date", "datetime"):
             return (v if given == "date" else v.dt.date()), fine, no
+        if given in ("int", "float"):  # an Excel serial day, or not a date: pydantic's
+            return null, fine, pl.lit(True)
         if given != "str":
-            return null, pl.lit(f"expected an ISO date string, got {given}"), no
+            return null, pl.lit(f"expected a date, got {given}"), no
         day = text.str.to_date("%Y-%m-%d", strict=False)
         usual = (text.str.contains(_ISO) & (day.dt.year() >= 1)).fill_null(False)
         return pl.when(usual).then(day), fine, ~usual
@@ -141,8 +154,12 @@ def _fast(spec: _Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Exp
         listed = [f"'{v}'" for v in spec.values]
         listed = [", ".join(listed[:-1]), listed[-1]] if len(listed) > 1 else listed
         message = pl.lit("Input should be " + " or ".join(listed))
-        known = text.is_in(spec.values) if given == "str" else pl.lit(False)
-        return pl.when(known).then(text), pl.when(~known).then(message), no
+        if given == "str":  # other spellings (餐饮, Retail) are the field validator's
+            known = text.is_in(spec.values)
+            return pl.when(known).then(text), fine, ~known
+        return null, message, no
+    if kind == "str" and given in ("int", "float"):  # an id read as a number
+        return null, fine, pl.lit(True)
     if given in ("date", "datetime") or (kind == "str" and given != "str"):
         return null, pl.lit(_TYPE[kind]), no
     if kind == "str" or (kind == "bool" and given == "bool"):
