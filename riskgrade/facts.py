@@ -323,6 +323,24 @@ ITEM_WORSE: dict[str, dict[str, Direction]] = {
 """Worse directions of the fields of list items. For ``hazards``, one more open hazard is worse."""
 
 
+ITEM_LABELS: dict[str, dict[str, str]] = {
+    "hazards": {"id": "隐患编号", "level": "隐患等级", "found_on": "发现日期",
+                "deadline": "整改期限", "rectified_on": "整改完成日期"},
+    "buildings": {"id": "建筑编号", "height_m": "建筑高度（米）", "floors": "地上层数",
+                  "residential": "住宅", "industrial": "厂房或仓库",
+                  "fire_alarm_ok": "火灾自动报警系统完好", "sprinklers_ok": "自动喷水灭火系统完好",
+                  "fire_water_ok": "消防给水完好", "smoke_control_ok": "防烟排烟系统完好",
+                  "last_fire_test": "最近消防设施检测日期",
+                  "control_room_staffed": "消防控制室有人值守"},
+    "elevators": {"id": "电梯编号", "registered": "已办理使用登记", "commissioned_year": "投用年份",
+                  "last_maintenance": "最近维保日期", "last_inspection": "最近定期检验日期",
+                  "inspection_passed": "定期检验合格", "in_use": "在用",
+                  "last_self_test": "最近自行检测日期", "safety_assessed": "已做安全评估"},
+}  # fmt: skip
+"""The Chinese header of each field of a hazard, building or lift, as a ledger's linked sheet
+(隐患, 建筑, 电梯) names it."""
+
+
 def fact_label(name: str, lang: str = "zh") -> str:
     """A fact's name as a reader knows it: its first Chinese ledger header for ``zh`` (the
     name itself where it has none, or for ``en``)."""

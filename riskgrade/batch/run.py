@@ -227,6 +227,9 @@ def grade_file(
     linked: Mapping[str, Path] | None = None,
     on_progress: Callable[[int], None] | None = None,
     resume: bool = False,
+    encoding: str | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
+    bom: bool = True,
 ) -> BatchSummary:
     """Grade every row of ``input_path`` into ``output``; bad rows go to ``errors``
     (default: ``<output>.errors.csv``).
@@ -234,7 +237,10 @@ def grade_file(
     For CSV and JSON Lines outputs a checkpoint (``<output>.checkpoint.json``) is written after
     every chunk; ``resume=True`` continues an interrupted run of the same input, policy, date and
     engine from it, cutting both files back to the checkpoint so that no row is written twice
-    or skipped. The checkpoint is removed when the run completes."""
+    or skipped. The checkpoint is removed when the run completes. ``encoding`` names a CSV
+    input's text encoding, ``values`` maps a ledger's own spellings of values (see
+    :func:`riskgrade.batch.read.load_value_mapping`), ``bom=False`` leaves the UTF-8 mark off
+    CSV results."""
     started = time.perf_counter()
     if engine == "columnar" and detect_format(output) in ("json", "jsonl"):
         raise InputError(
@@ -251,13 +257,21 @@ def grade_file(
         raise InputError(
             f"{marker}: written for another input, policy, date or engine; not resuming"
         )
-    writer = ResultWriter(output, state["output_bytes"] if state else None)
-    error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None)
+    writer = ResultWriter(output, state["output_bytes"] if state else None, bom=bom)
+    error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None, bom=bom)
     rows, graded, failed = (state["rows"], state["graded"], state["failed"]) if state else (0, 0, 0)
     done_before = rows
     unreadable = False
     try:
-        stream = mark_duplicates(read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked))
+        rows_in = read_rows(
+            input_path,
+            mapping=mapping,
+            sheet=sheet,
+            linked=linked,
+            encoding=encoding,
+            values=values,
+        )
+        stream = mark_duplicates(rows_in)
         pending = islice(stream, done_before, None)
         size = COLUMNAR_CHUNK if engine == "columnar" else CHUNK
         for item in grade_stream(

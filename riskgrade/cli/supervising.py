@@ -99,7 +99,7 @@ def _settings(path: Path | None, lang: str) -> SupervisionSettings:
         click.echo(str(exc.args[0]).splitlines()[0], err=True)
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.render(lang), err=True)
-        sys.exit(1)
+        sys.exit(2)
 
 
 def _graded(
@@ -167,7 +167,7 @@ def _prepare(
         raise click.UsageError("--inspectors and --days go together")
     policy = open_policy(policy_path, chosen)
     settings = _settings(settings_path, chosen)
-    when = resolve_as_of(as_of)
+    when = resolve_as_of(as_of, sample=input_path is None, lang=chosen)
     plan = None
     if inspectors is not None and days is not None:
         first = start.date() if start else working_days(when + dt.timedelta(days=1), 1)[0]
