@@ -170,7 +170,8 @@ def _prepare(
     when = resolve_as_of(as_of, sample=input_path is None, lang=chosen)
     plan = None
     if inspectors is not None and days is not None:
-        first = start.date() if start else working_days(when + dt.timedelta(days=1), 1)[0]
+        off, on = settings.inspection.holidays, settings.inspection.workdays
+        first = start.date() if start else working_days(when + dt.timedelta(days=1), 1, off, on)[0]
         plan = {"inspectors": inspectors, "days": days, "per_day": per_day, "start": first}
     units, failures = _graded(policy, input_path, mapping, when, chosen)
     return _Job(chosen, settings, when, units, failures, plan, policy)
