@@ -203,9 +203,7 @@ def make_plan(
     per = per_day or settings.inspection.per_day
     if per < 1:
         raise ValueError("per_day must be >= 1")
-    calendar = working_days(
-        start, days, settings.inspection.holidays, settings.inspection.workdays
-    )
+    calendar = working_days(start, days, settings.inspection.holidays, settings.inspection.workdays)
     wanted, _ = _walk(units, calendar, None, settings)
     served, waiting = _walk(units, calendar, inspectors * per, settings)
     visits: list[Visit] = []

@@ -23,8 +23,9 @@ from riskgrade.cli import main
 from riskgrade.supervision.plan import working_days
 from tests.conftest import AS_OF, ROOT
 
-_HEADERS = ["统一社会信用代码", "企业名称", "行业", "所有制", "规模", "从业人员数", "安全生产管理机构",
-            "应急预案", "最近演练日期", "最近监管检查日期", "使用燃气", "燃气报警装置"]  # fmt: skip
+_HEADERS = ["统一社会信用代码", "企业名称", "行业", "所有制", "规模", "从业人员数",
+            "安全生产管理机构", "应急预案", "最近演练日期", "最近监管检查日期", "使用燃气",
+            "燃气报警装置"]  # fmt: skip
 _ROWS: list[list[Any]] = [
     [91330100123, "老张饭店", "饭店", "民营", "小型", 12, "是", "√", "2026/6/1", "2026年3月5日",
      "有", "无"],
@@ -178,9 +179,10 @@ def test_a_filled_template_grades(tmp_path: Path) -> None:
     book = load_workbook(path)
     sheet = book["企业"]
     where = {c.value: c.column for c in sheet[1]}
-    for header, value in {"统一社会信用代码": "9133X", "企业名称": "好味餐馆", "行业": "餐饮",
-                          "从业人员数": 20, "应急预案": "是", "使用燃气": "是",
-                          "燃气报警装置": "否", "最近演练日期": dt.date(2026, 5, 1)}.items():  # fmt: skip
+    filled = {"统一社会信用代码": "9133X", "企业名称": "好味餐馆", "行业": "餐饮",
+              "从业人员数": 20, "应急预案": "是", "使用燃气": "是", "燃气报警装置": "否",
+              "最近演练日期": dt.date(2026, 5, 1)}  # fmt: skip
+    for header, value in filled.items():
         sheet.cell(row=2, column=where[header], value=value)
     hazards = book["隐患"]
     for column, value in enumerate(["9133X", "H1", "重大", "2026/10/1", "2026年11月1日"], 1):

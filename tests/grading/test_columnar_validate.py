@@ -83,6 +83,10 @@ _ODD = [
     "2026年6月1日", "2026年13月1日", 46174, 46174.5, 0, 3000000, "餐饮", "饭店", "危化", "物业",
     "民营", "小型", "中餐馆", 91330100123, 91330100123.0,
 ]  # fmt: skip
+_BAD_DATES = [
+    "2026-02-30", "2026/01/01", "yesterday", 20260101, " ", "2026-1-5", "2026.6.1",
+    "2026年6月1日", "2026 年 6 月 1 日", 46174, 46174.25, -3, True, "2026年2月30日",
+]  # fmt: skip
 _BAD_ITEMS: dict[str, list[dict[str, Any] | None]] = {
     "hazards": [
         {"found_on": "2026-05-02", "deadline": "2026-05-01"},
@@ -135,12 +139,7 @@ def _corrupt(row: dict[str, Any], draw: st.DrawFn) -> None:
             )
         )  # fmt: skip
     elif kind == "date":
-        row[draw(st.sampled_from(_DATES))] = draw(
-            st.sampled_from(
-                ["2026-02-30", "2026/01/01", "yesterday", 20260101, " ", "2026-1-5", "2026.6.1",
-                 "2026年6月1日", "2026 年 6 月 1 日", 46174, 46174.25, -3, True, "2026年2月30日"]
-            )  # fmt: skip
-        )
+        row[draw(st.sampled_from(_DATES))] = draw(st.sampled_from(_BAD_DATES))
     elif kind == "total":
         name, total = draw(st.sampled_from(_TOTALS))
         row[total] = draw(st.integers(0, 5)) if not isinstance(row.get(total), int) else row[total]
