@@ -243,3 +243,18 @@ def test_a_make_up_saturday_is_a_working_day() -> None:
     after = working_days(dt.date(2026, 9, 30), 2, holidays, [dt.date(2026, 10, 10)])
     assert after == [dt.date(2026, 9, 30), dt.date(2026, 10, 8)]
     assert sunday not in working_days(saturday, 5, workdays=[saturday])
+
+
+def test_the_plan_works_a_listed_saturday(tmp_path: Path) -> None:
+    from riskgrade.bundled import default_settings_path
+
+    settings = tmp_path / "settings.yaml"
+    text = default_settings_path().read_text(encoding="utf-8")
+    settings.write_text(text.replace("workdays: []", "workdays: [2026-09-26]"), encoding="utf-8")
+    out = tmp_path / "plan.csv"
+    args = ["plan", "--settings", str(settings), "--inspectors", "1", "--days", "2", "--start",
+            "2026-09-26", "--as-of", "2026-09-25", "-o", str(out), "--lang", "en"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code in (0, 1), result.output
+    days = {row["date"] for row in csv.DictReader(io.StringIO(out.read_text("utf-8-sig")))}
+    assert days <= {"2026-09-26", "2026-09-28"} and "2026-09-26" in days
