@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from riskgrade.errors import FactError
+from riskgrade.values import enum_parser, parse_bool, parse_date, parse_text
 
 Ownership = Literal["state", "private", "foreign", "collective", "individual"]
 Industry = Literal[
@@ -51,25 +52,12 @@ Size = Literal["large", "medium", "small", "micro"]
 HazardLevel = Literal["general", "major"]
 
 
-def _iso_date(value: Any) -> Any:
-    """Accept a date or an ISO ``YYYY-MM-DD`` string; nothing else (no timestamps)."""
-    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
-        return value
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            return dt.date.fromisoformat(text[:10] if "T" in text else text)
-        except ValueError as exc:
-            raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
-    raise ValueError(f"expected an ISO date string, got {type(value).__name__}")
-
-
-Date = Annotated[dt.date | None, BeforeValidator(_iso_date)]
+_iso_date = parse_date  # the name the policy's own date facts are read by
+Date = Annotated[dt.date | None, BeforeValidator(parse_date)]
+Flag = Annotated[bool | None, BeforeValidator(parse_bool)]
+Text = Annotated[str | None, BeforeValidator(parse_text)]
 Count = Annotated[int | None, Field(ge=0)]
+_ENUM = {name: BeforeValidator(enum_parser(name)) for name in ("ownership", "industry", "size")}
 
 
 def _alias(name: str, *chinese: str) -> Any:
@@ -86,8 +74,8 @@ class _Facts(BaseModel):
 class Hazard(_Facts):
     """An identified hazard (事故隐患)."""
 
-    id: str | None = None
-    level: HazardLevel | None = None
+    id: Text = None
+    level: Annotated[HazardLevel | None, BeforeValidator(enum_parser("level"))] = None
     found_on: Date = None
     deadline: Date = None
     rectified_on: Date = None
@@ -104,94 +92,98 @@ class Hazard(_Facts):
 class Building(_Facts):
     """A building the unit runs or occupies (high-rise fire safety)."""
 
-    id: str | None = None
+    id: Text = None
     height_m: Annotated[float | None, Field(ge=0, le=1000)] = None
-    residential: bool | None = None
-    fire_alarm_ok: bool | None = None
-    sprinklers_ok: bool | None = None
-    fire_water_ok: bool | None = None
-    smoke_control_ok: bool | None = None
+    residential: Flag = None
+    fire_alarm_ok: Flag = None
+    sprinklers_ok: Flag = None
+    fire_water_ok: Flag = None
+    smoke_control_ok: Flag = None
     last_fire_test: Date = None
-    control_room_staffed: bool | None = None
+    control_room_staffed: Flag = None
     floors: Annotated[int | None, Field(ge=1, le=300)] = None
     """Storeys above ground (a single-storey building is never high-rise, GB 50016 §2.1.1)."""
-    industrial: bool | None = None
+    industrial: Flag = None
     """A factory or warehouse rather than a civil building (民用建筑)."""
 
 
 class Elevator(_Facts):
     """An elevator the unit is responsible for (使用单位)."""
 
-    id: str | None = None
-    registered: bool | None = None
+    id: Text = None
+    registered: Flag = None
     commissioned_year: Annotated[int | None, Field(ge=1900, le=2100)] = None
     last_maintenance: Date = None
     last_inspection: Date = None
-    inspection_passed: bool | None = None
-    in_use: bool | None = None
+    inspection_passed: Flag = None
+    in_use: Flag = None
     """Still in service (a lift that failed inspection must stop the same day)."""
     last_self_test: Date = None
     """Last yearly self-test (自行检测) in a year without a periodic inspection (TSG T7001)."""
-    safety_assessed: bool | None = None
+    safety_assessed: Flag = None
     """An old lift's safety assessment (安全评估) has been done."""
 
 
 class Enterprise(_Facts):
     """Facts about one production or business unit (生产经营单位)."""
 
-    id: str = Field(min_length=1, validation_alias=AliasChoices("id", "统一社会信用代码", "编号"))
-    name: str | None = _alias("name", "企业名称", "单位名称")
-    street: str | None = _alias("street", "街道", "镇街")
-    community: str | None = _alias("community", "社区")
-    ownership: Ownership | None = _alias("ownership", "所有制")
-    industry: Industry = Field(validation_alias=AliasChoices("industry", "行业"))
-    size: Size | None = _alias("size", "规模")
-    above_scale: bool | None = _alias("above_scale", "规上", "限上")
+    id: Annotated[str, BeforeValidator(parse_text)] = Field(
+        min_length=1, validation_alias=AliasChoices("id", "统一社会信用代码", "编号")
+    )
+    name: Text = _alias("name", "企业名称", "单位名称")
+    street: Text = _alias("street", "街道", "镇街")
+    community: Text = _alias("community", "社区")
+    ownership: Annotated[Ownership | None, _ENUM["ownership"]] = _alias("ownership", "所有制")
+    industry: Annotated[Industry, _ENUM["industry"]] = Field(
+        validation_alias=AliasChoices("industry", "行业")
+    )
+    size: Annotated[Size | None, _ENUM["size"]] = _alias("size", "规模")
+    above_scale: Flag = _alias("above_scale", "规上", "限上")
     employees: int = Field(ge=0, validation_alias=AliasChoices("employees", "从业人员数"))
     migrant_workers: Count = _alias("migrant_workers", "农民工人数")
     annual_revenue: Annotated[float | None, Field(ge=0)] = _alias("annual_revenue", "营业收入")
-    safety_department: bool | None = _alias("safety_department", "安全生产管理机构")
+    safety_department: Flag = _alias("safety_department", "安全生产管理机构")
     full_time_safety_staff: Count = _alias("full_time_safety_staff", "专职安全员")
     part_time_safety_staff: Count = _alias("part_time_safety_staff", "兼职安全员")
-    responsibility_system: bool | None = _alias("responsibility_system", "全员安全生产责任制")
-    safety_rules: bool | None = _alias("safety_rules", "规章制度和操作规程")
-    principal_certified: bool | None = _alias("principal_certified", "主要负责人考核合格")
-    safety_staff_certified: bool | None = _alias("safety_staff_certified", "安全管理人员考核合格")
+    responsibility_system: Flag = _alias("responsibility_system", "全员安全生产责任制")
+    safety_rules: Flag = _alias("safety_rules", "规章制度和操作规程")
+    principal_certified: Flag = _alias("principal_certified", "主要负责人考核合格")
+    safety_staff_certified: Flag = _alias("safety_staff_certified", "安全管理人员考核合格")
     workers_trained: Count = _alias("workers_trained", "已培训人数")
     migrant_workers_trained: Count = _alias("migrant_workers_trained", "已培训农民工人数")
     special_workers: Count = _alias("special_workers", "特种作业人员数")
     special_workers_certified: Count = _alias("special_workers_certified", "持证特种作业人员数")
-    ppe_provided: bool | None = _alias("ppe_provided", "劳动防护用品")
-    risk_register: bool | None = _alias("risk_register", "风险分级管控清单")
+    ppe_provided: Flag = _alias("ppe_provided", "劳动防护用品")
+    risk_register: Flag = _alias("risk_register", "风险分级管控清单")
     self_inspections_90d: Count = _alias("self_inspections_90d", "近90天隐患自查次数")
     hazards: tuple[Hazard, ...] | None = _alias("hazards", "隐患")
-    emergency_plan: bool | None = _alias("emergency_plan", "应急预案")
+    emergency_plan: Flag = _alias("emergency_plan", "应急预案")
     last_drill: Date = _alias("last_drill", "最近演练日期")
-    uses_gas: bool | None = _alias("uses_gas", "使用燃气")
-    gas_alarm: bool | None = _alias("gas_alarm", "燃气报警装置")
+    uses_gas: Flag = _alias("uses_gas", "使用燃气")
+    gas_alarm: Flag = _alias("gas_alarm", "燃气报警装置")
     buildings: tuple[Building, ...] | None = _alias("buildings", "建筑")
     elevators: tuple[Elevator, ...] | None = _alias("elevators", "电梯")
-    confined_spaces: bool | None = _alias("confined_spaces", "有限空间")
-    combustible_dust: bool | None = _alias("combustible_dust", "粉尘涉爆")
-    liability_insurance: bool | None = _alias("liability_insurance", "安全生产责任保险")
-    third_party_service: bool | None = _alias("third_party_service", "第三方服务")
+    confined_spaces: Flag = _alias("confined_spaces", "有限空间")
+    combustible_dust: Flag = _alias("combustible_dust", "粉尘涉爆")
+    liability_insurance: Flag = _alias("liability_insurance", "安全生产责任保险")
+    third_party_service: Flag = _alias("third_party_service", "第三方服务")
     accidents_3y: Count = _alias("accidents_3y", "近三年事故数")
     fatalities_3y: Count = _alias("fatalities_3y", "近三年死亡人数")
     violations_12m: Count = _alias("violations_12m", "近12月违法次数")
     penalties_12m: Count = _alias("penalties_12m", "近12月处罚次数")
     last_inspection: Date = _alias("last_inspection", "最近监管检查日期")
     # v1.1
-    hazardous_goods: bool | None = _alias("hazardous_goods", "危险物品", "涉及危险物品")
-    safety_investment: bool | None = _alias("safety_investment", "安全生产投入", "安全投入保障")
-    safety_staff_on_duty: bool | None = _alias("safety_staff_on_duty", "安全管理人员在岗履职")
-    rescue_team: bool | None = _alias("rescue_team", "应急救援组织", "应急救援人员")
+    hazardous_goods: Flag = _alias("hazardous_goods", "危险物品", "涉及危险物品")
+    safety_investment: Flag = _alias("safety_investment", "安全生产投入", "安全投入保障")
+    safety_staff_on_duty: Flag = _alias("safety_staff_on_duty", "安全管理人员在岗履职")
+    rescue_team: Flag = _alias("rescue_team", "应急救援组织", "应急救援人员")
     last_onsite_drill: Date = _alias("last_onsite_drill", "最近现场处置方案演练日期")
-    canteen_uses_gas: bool | None = _alias("canteen_uses_gas", "食堂使用燃气", "单位食堂使用燃气")
+    canteen_uses_gas: Flag = _alias("canteen_uses_gas", "食堂使用燃气", "单位食堂使用燃气")
     worst_accident_deaths_3y: Count = _alias(
         "worst_accident_deaths_3y", "近三年单起事故最多死亡人数"
     )
     penalties_180d: Count = _alias("penalties_180d", "近180天处罚次数")
-    refused_correction: bool | None = _alias("refused_correction", "拒不改正")
+    refused_correction: Flag = _alias("refused_correction", "拒不改正")
 
     @model_validator(mode="after")
     def _cross_field(self) -> Enterprise:
@@ -329,6 +321,24 @@ ITEM_WORSE: dict[str, dict[str, Direction]] = {
     },
 }
 """Worse directions of the fields of list items. For ``hazards``, one more open hazard is worse."""
+
+
+ITEM_LABELS: dict[str, dict[str, str]] = {
+    "hazards": {"id": "隐患编号", "level": "隐患等级", "found_on": "发现日期",
+                "deadline": "整改期限", "rectified_on": "整改完成日期"},
+    "buildings": {"id": "建筑编号", "height_m": "建筑高度（米）", "floors": "地上层数",
+                  "residential": "住宅", "industrial": "厂房或仓库",
+                  "fire_alarm_ok": "火灾自动报警系统完好", "sprinklers_ok": "自动喷水灭火系统完好",
+                  "fire_water_ok": "消防给水完好", "smoke_control_ok": "防烟排烟系统完好",
+                  "last_fire_test": "最近消防设施检测日期",
+                  "control_room_staffed": "消防控制室有人值守"},
+    "elevators": {"id": "电梯编号", "registered": "已办理使用登记", "commissioned_year": "投用年份",
+                  "last_maintenance": "最近维保日期", "last_inspection": "最近定期检验日期",
+                  "inspection_passed": "定期检验合格", "in_use": "在用",
+                  "last_self_test": "最近自行检测日期", "safety_assessed": "已做安全评估"},
+}  # fmt: skip
+"""The Chinese header of each field of a hazard, building or lift, as a ledger's linked sheet
+(隐患, 建筑, 电梯) names it."""
 
 
 def fact_label(name: str, lang: str = "zh") -> str:

@@ -299,6 +299,78 @@ DEMO_HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Ledgers: the fact reference, the ledger template, command help and output notes.
+MESSAGES.update(
+    {
+        "sample_as_of": (
+            "评估日期取样例数据所描述的日期 {date}（用 --as-of 改）",
+            "graded as of {date}, the day the bundled sample describes (change with --as-of)",
+        ),
+        "template_written": (
+            "已写出空白台账 {path}：填好后运行 riskgrade grade {path} -o 结果.csv",
+            "wrote the empty ledger {path}; fill it in, then run riskgrade grade {path} -o out.csv",
+        ),
+        "template_exists": (
+            "{path} 已存在，未覆盖（换个文件名）",
+            "{path} exists; not overwritten",
+        ),
+        "facts_title": ("{policy} 读取的事实", "Facts {policy} reads"),
+        "facts_columns": ("事实|类型|表头|取值|未知时", "fact|type|headers|values|when unknown"),
+        "unknown_required": ("必填：缺失则该行不评级", "required: the row fails without it"),
+        "unknown_finding": (
+            "按未履行认定并报数据缺口：{rules}",
+            "assumed breached, data gap reported: {rules}",
+        ),
+        "unknown_gap": ("只报数据缺口：{rules}", "data gap reported only: {rules}"),
+        "unknown_unread": ("本策略不读取", "not read by this policy"),
+        "unknown_derived": ("用于推导：{facts}", "used to derive: {facts}"),
+        "help_exit": (
+            "退出状态：0 全部评完；1 有行未通过或检查发现问题；2 用法、策略、设置或输入错误。",
+            "Exit status: 0 all graded; 1 some rows failed or a check found problems; "
+            "2 usage, policy, settings or input error.",
+        ),
+        "help_examples": ("示例：", "Examples:"),
+    }
+)
+
+LEDGER_SHEETS: dict[str, str] = {"main": "企业", "hazards": "隐患", "buildings": "建筑",
+                                 "elevators": "电梯", "notes": "填写说明"}  # fmt: skip
+"""The template's sheet titles (the reader takes 隐患, 建筑 and 电梯 as linked sheets)."""
+
+COMMAND_HELP: dict[str, str] = {
+    "demo": "用默认策略评估样例企业并列表。",
+    "grade": "把台账文件 INPUT 中每家企业评级，结果写入 OUTPUT。",
+    "check": "检查策略文件：语法、类型、引用、环路与死规则。",
+    "test": "运行策略自带的测试用例，并报告覆盖情况。",
+    "explain": "逐条说明 FACTS 中每家企业的评级过程。",
+    "graph": "导出策略中规则与事实的依赖图。",
+    "diff": "用新旧两个策略评估同一批数据，列出变化。",
+    "schema": "输出策略格式的 JSON Schema。",
+    "report": "为 INPUT 写出辖区汇总页面。",
+    "plan": "按风险为 INPUT 的单位排检查计划。",
+    "facts": "列出策略读取的每个事实：类型、中文表头、取值和未知时的处理。",
+    "template": "写出带中文表头和下拉选项的空白台账（xlsx）。",
+}
+"""Each command's one-line help in Chinese (the English is the command's docstring)."""
+
+COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "demo": ("riskgrade demo", "riskgrade demo --lang en --as-of 2026-11-28"),
+    "grade": ("riskgrade grade 台账.xlsx -o 结果.csv", "riskgrade grade 台账.csv -o - | head",
+              "riskgrade grade 台账.csv --encoding gbk --mapping 表头.yaml -o 结果.xlsx"),
+    "check": ("riskgrade check my-policy/",),
+    "test": ("riskgrade test my-policy/",),
+    "explain": ("riskgrade explain unit.json --as-of 2026-11-28",),
+    "graph": ("riskgrade graph -o rules.dot",),
+    "diff": ("riskgrade diff old/ new/ 台账.csv",),
+    "schema": ("riskgrade schema > policy.schema.json",),
+    "report": ("riskgrade report 台账.xlsx -o 汇总.html",),
+    "plan": ("riskgrade plan 台账.xlsx --inspectors 4 --days 20 -o 计划.xlsx",),
+    "facts": ("riskgrade facts", "riskgrade facts --format json --policy my-policy/"),
+    "template": ("riskgrade template -o 台账.xlsx",),
+}  # fmt: skip
+"""Examples shown at the end of each command's ``--help``."""
+
+
 def default_lang() -> str:
     """Chinese unless the locale asks for English."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):

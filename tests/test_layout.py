@@ -18,7 +18,7 @@ PACKAGE = Path(riskgrade.__file__).parent
 # the longest matching prefix decides a module's layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("riskgrade.errors", "riskgrade.i18n", "riskgrade.bundled"),
-    ("riskgrade.diagnostics",),
+    ("riskgrade.diagnostics", "riskgrade.values"),
     ("riskgrade.facts", "riskgrade.assessment", "riskgrade.rules"),
     ("riskgrade.scoring",),  # the pure scoring methods
     ("riskgrade.check",),  # stages 1-3: YAML -> CheckedPolicy

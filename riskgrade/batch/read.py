@@ -25,13 +25,14 @@ from typing import Any
 import yaml
 
 from riskgrade.errors import InputError
-from riskgrade.facts import Enterprise
+from riskgrade.facts import ITEM_LABELS, Enterprise
 
 NESTED = ("hazards", "buildings", "elevators")
 _NESTED_ALIASES = {"隐患": "hazards", "建筑": "buildings", "电梯": "elevators"}
 _TRUE = {"true", "yes", "y", "1", "是", "有", "已", "√", "t"}
 _FALSE = {"false", "no", "n", "0", "否", "无", "未", "×", "f"}
 FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
+_ITEM_HEADERS = {label: name for labels in ITEM_LABELS.values() for name, label in labels.items()}
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,36 @@ def header_aliases() -> dict[str, str]:
 
 
 def load_mapping(path: Path | None) -> dict[str, str]:
-    """A user's header mapping (YAML or JSON: ``{"本地表头": "fact_name"}``) over the aliases."""
+    """A user's header mapping (YAML or JSON: ``{"本地表头": "fact_name"}``) over the aliases
+    (its optional ``values`` section is :func:`load_value_mapping`'s)."""
     mapping = header_aliases()
     if path is not None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get(VALUES), dict):
+            data = {k: v for k, v in data.items() if k != VALUES}
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise InputError(f"{path}: a mapping file holds 'local header: fact name' pairs")
         mapping.update({str(k).strip(): v for k, v in data.items()})
     return mapping
+
+
+VALUES = "values"
+"""The mapping file's section of value spellings: ``values: {industry: {小吃: catering}}``."""
+
+
+def load_value_mapping(path: Path | None) -> dict[str, dict[str, str]]:
+    """The ``values`` section of a user's mapping file: fact name -> {local spelling -> value}
+    (a value the fact does not allow fails when the row is validated, naming the fact)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path is not None else None
+    section = data.get(VALUES) if isinstance(data, dict) else None
+    if section is None or not isinstance(section, dict):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for fact, spellings in section.items():
+        if not isinstance(spellings, dict):
+            raise InputError(f"{path}: values.{fact} holds 'local spelling: value' pairs")
+        out[str(fact)] = {str(k).strip(): v for k, v in spellings.items()}
+    return out
 
 
 def detect_format(path: Path) -> str:
@@ -376,7 +399,7 @@ def _group(
             for k, v in record.items()
             if k not in unit_keys or k in ("id", "编号")
         }
-        item = {("id" if k == "编号" else k): v for k, v in item.items()}
+        item = {("id" if k == "编号" else _ITEM_HEADERS.get(k, k)): v for k, v in item.items()}
         grouped[str(unit)].append(item)
     return grouped
 
@@ -398,8 +421,10 @@ def read_rows(
     sheet: str | None = None,
     encoding: str | None = None,
     linked: Mapping[str, Path] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[Row]:
-    """Stream the rows of a ledger file (format from the suffix)."""
+    """Stream the rows of a ledger file (format from the suffix); ``values`` respells each
+    fact's local values (:func:`load_value_mapping`)."""
     mapping = mapping or header_aliases()
     fmt = detect_format(path)
     if not path.is_file():
@@ -417,4 +442,8 @@ def read_rows(
         for name, by_unit in side.items():
             if row.facts.get(name) is None and row.facts.get("id") is not None:
                 row.facts[name] = by_unit.get(str(row.facts["id"]), [])
+        for name, spellings in (values or {}).items():
+            cell = row.facts.get(name)
+            if isinstance(cell, str | int | float) and str(cell).strip() in spellings:
+                row.facts[name] = spellings[str(cell).strip()]
         yield row

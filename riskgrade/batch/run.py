@@ -258,6 +258,9 @@ def grade_file(
     linked: Mapping[str, Path] | None = None,
     on_progress: Callable[[int], None] | None = None,
     resume: bool = False,
+    encoding: str | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
+    bom: bool = True,
 ) -> BatchSummary:
     """Grade every row of ``input_path`` into ``output``; bad rows go to ``errors``
     (default: ``<output>.errors.csv``).
@@ -272,7 +275,11 @@ def grade_file(
     Raises :class:`OutputError` before writing anything if an output is an input (or two
     outputs are one file, or the folder is missing or read-only), :class:`InputError` for an
     unreadable input or checkpoint, :class:`RunAborted` if the run stops partway (disk full,
-    a worker died): the files then hold the rows up to the last checkpoint."""
+    a worker died): the files then hold the rows up to the last checkpoint.
+
+    ``encoding`` names a CSV input's text encoding, ``values`` maps a ledger's own spellings of
+    values (see :func:`riskgrade.batch.read.load_value_mapping`), ``bom=False`` leaves the UTF-8
+    mark off CSV results."""
     started = time.perf_counter()
     if engine == "columnar" and detect_format(output) in ("json", "jsonl"):
         raise InputError(
@@ -293,9 +300,9 @@ def grade_file(
         if state
         else (Prefix(output), Prefix(errors))
     )
-    writer = ResultWriter(output, state["output_bytes"] if state else None)
+    writer = ResultWriter(output, state["output_bytes"] if state else None, bom=bom)
     try:
-        error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None)
+        error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None, bom=bom)
     except OutputError:
         writer.close()
         if state is None:
@@ -305,7 +312,7 @@ def grade_file(
     done_before = saved = rows
     try:
         try:
-            if engine == "columnar" and _tabular(input_path, linked):
+            if engine == "columnar" and not values and _tabular(input_path, linked, encoding):
                 tables = grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows)
                 for chunk in tables:  # a chunk at a time: written at once, one checkpoint
                     writer.write_frame(chunk.results)
@@ -321,9 +328,15 @@ def grade_file(
                     if on_progress is not None:
                         on_progress(rows)
             else:
-                stream = mark_duplicates(
-                    read_rows(input_path, mapping=mapping, sheet=sheet, linked=linked)
+                rows_in = read_rows(
+                    input_path,
+                    mapping=mapping,
+                    sheet=sheet,
+                    linked=linked,
+                    encoding=encoding,
+                    values=values,
                 )
+                stream = mark_duplicates(rows_in)
                 pending = islice(stream, done_before, None)
                 size = COLUMNAR_CHUNK if engine == "columnar" else CHUNK
                 for item in grade_stream(
@@ -359,12 +372,12 @@ def grade_file(
     return BatchSummary(rows, graded, failed, time.perf_counter() - started)
 
 
-def _tabular(input_path: Path, linked: Mapping[str, Path] | None) -> bool:
+def _tabular(input_path: Path, linked: Mapping[str, Path] | None, encoding: str | None) -> bool:
     """Whether the columnar engine reads ``input_path`` as tables (a plain CSV file with no
     linked files) rather than row by row."""
     if linked or detect_format(input_path) != "csv" or not input_path.is_file():
         return False
-    return plain_csv(input_path)
+    return plain_csv(input_path, encoding)
 
 
 def _close(writer: ResultWriter, error_writer: ErrorWriter) -> None:

@@ -171,8 +171,10 @@ def _sync(handle: Any) -> int:
 class ResultWriter:
     """Writes assessments as they come: CSV/XLSX get flat records, JSON/JSON Lines full ones."""
 
-    def __init__(self, path: Path, append_at: int | None = None) -> None:
-        """``append_at``: resume an interrupted CSV/JSON Lines file, cut back to that byte."""
+    def __init__(self, path: Path, append_at: int | None = None, bom: bool = True) -> None:
+        """``append_at``: resume an interrupted CSV/JSON Lines file, cut back to that byte;
+        ``bom``: start a new CSV file with a UTF-8 byte-order mark (Excel then reads it as
+        UTF-8, not as the system's code page)."""
         self.path = path
         self.format = detect_format(path)
         self.count = 0
@@ -195,6 +197,7 @@ class ResultWriter:
             if self.format == "csv":
                 self._writer = csv.DictWriter(self._handle, fieldnames=RESULT_COLUMNS)
                 if append_at is None:
+                    self._handle.write("\ufeff" if bom else "")
                     self._writer.writeheader()
             elif self.format == "json":
                 self._handle.write("[\n")
@@ -293,15 +296,16 @@ class ResultWriter:
 class ErrorWriter:
     """Bad rows, one line per field error: row number, unit id, field, message."""
 
-    def __init__(self, path: Path, append_at: int | None = None) -> None:
-        """CSV, or JSON Lines for a ``.jsonl``/``.json`` path; ``append_at`` as for
-        :class:`ResultWriter`."""
+    def __init__(self, path: Path, append_at: int | None = None, bom: bool = True) -> None:
+        """CSV, or JSON Lines for a ``.jsonl``/``.json`` path; ``append_at`` and ``bom`` as
+        for :class:`ResultWriter`."""
         self.path = path
         self.count = 0
         self._handle = _reopen(path, append_at)
         self._jsonl = path.suffix.lower() in (".jsonl", ".json")
         self._writer = None if self._jsonl else csv.writer(self._handle)
         if self._writer is not None and append_at is None:
+            self._handle.write("\ufeff" if bom else "")
             self._writer.writerow(["row", "id", "field", "message"])
 
     def checkpoint(self) -> int:

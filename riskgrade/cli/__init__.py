@@ -1,4 +1,5 @@
-"""The ``riskgrade`` command line: grade, report, plan, check, test, explain, graph, diff, schema.
+"""The ``riskgrade`` command line: grade, report, plan, check, test, explain, graph, diff, schema,
+facts, template.
 
 Every command has a Python function behind it (``riskgrade.policy.diagnose``,
 ``riskgrade.authoring.cases.run_cases``, ``riskgrade.authoring.explain.explain`` ...);
@@ -18,11 +19,12 @@ from typing import Any
 
 import click
 
-from riskgrade.cli._common import sample_rows
+from riskgrade.cli._common import add_epilogs, sample_rows
 from riskgrade.cli.authoring import check_command, diff_command, graph_command, schema_command
 from riskgrade.cli.batching import grade_command
 from riskgrade.cli.demo import demo
 from riskgrade.cli.explaining import explain_command
+from riskgrade.cli.ledger import facts_command, template_command
 from riskgrade.cli.supervising import plan_command, report_command
 from riskgrade.cli.testing import test_command
 from riskgrade.errors import RunAborted
@@ -93,7 +95,10 @@ for command in (
     schema_command,
     report_command,
     plan_command,
+    facts_command,
+    template_command,
 ):
     main.add_command(command)
+add_epilogs(main.commands.values())
 
 __all__ = ["default_lang", "main", "sample_rows"]

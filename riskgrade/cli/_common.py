@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,13 +15,14 @@ from rich.console import Console
 from riskgrade.batch import read as io
 from riskgrade.bundled import sample_enterprises_path
 from riskgrade.errors import InputError, PolicyError
-from riskgrade.i18n import default_lang, t
+from riskgrade.i18n import COMMAND_EXAMPLES, COMMAND_HELP, default_lang, t
 from riskgrade.policy import Policy, load_policy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 SAMPLE_AS_OF = dt.date(2026, 11, 28)
-"""The date the bundled sample data describes; commands grade as of this day by default."""
+"""The date the bundled sample data describes: the bundled sample is graded as of this day
+unless ``--as-of`` says otherwise (user data is graded as of today)."""
 
 
 def lang_option(func: F) -> F:
@@ -41,7 +42,8 @@ def as_of_option(func: F) -> F:
         "as_of",
         type=click.DateTime(formats=["%Y-%m-%d"]),
         default=None,
-        help=f"Evaluation date, YYYY-MM-DD (default: {SAMPLE_AS_OF}).",
+        help="评估日期 / Evaluation date, YYYY-MM-DD "
+        f"(default: today; the bundled sample: {SAMPLE_AS_OF}).",
     )(func)
 
 
@@ -61,9 +63,39 @@ def resolve_lang(lang: str | None) -> str:
     return lang or default_lang()
 
 
-def resolve_as_of(as_of: dt.datetime | None) -> dt.date:
-    """The ``--as-of`` day given, else :data:`SAMPLE_AS_OF`, the day the sample data describes."""
-    return as_of.date() if as_of else SAMPLE_AS_OF
+def resolve_as_of(as_of: dt.datetime | None, sample: bool = False, lang: str = "zh") -> dt.date:
+    """The ``--as-of`` day given, else today for user data, else (``sample``) the day the
+    bundled sample describes, said on stderr."""
+    if as_of:
+        return as_of.date()
+    if sample:
+        click.echo(t("sample_as_of", lang, date=SAMPLE_AS_OF), err=True)
+        return SAMPLE_AS_OF
+    return dt.date.today()
+
+
+def encoding_option(func: F) -> F:
+    """Add ``--encoding``, the text encoding of a CSV input (default: UTF-8, else GB18030)."""
+    return click.option(
+        "--encoding",
+        default=None,
+        metavar="CODEC",
+        help="CSV 输入的编码 / Text encoding of a CSV input, e.g. gbk, gb18030, utf-8 "
+        "(default: UTF-8, else GB18030).",
+    )(func)
+
+
+def add_epilogs(commands: Iterable[click.Command]) -> None:
+    """Give every command its Chinese one-line help above its English docstring, and an epilog
+    with the exit statuses and examples, in both languages."""
+    for command in commands:
+        name = command.name or ""
+        if name in COMMAND_HELP and command.help and COMMAND_HELP[name] not in command.help:
+            command.help = f"{COMMAND_HELP[name]}\n\n{command.help}"
+        examples = "\n".join(f"  {line}" for line in COMMAND_EXAMPLES.get(name, ()))
+        heading = " / ".join(t("help_examples", lang) for lang in ("zh", "en"))
+        exits = "\n".join(t("help_exit", lang) for lang in ("zh", "en"))
+        command.epilog = f"\b\n{exits}\n\n\b\n{heading}\n{examples}"
 
 
 def console() -> Console:
@@ -72,14 +104,14 @@ def console() -> Console:
 
 
 def open_policy(path: Path | None, lang: str) -> Policy:
-    """Load a policy or print its diagnostics and exit 1."""
+    """Load a policy or print its diagnostics and exit 2."""
     try:
         return load_policy(path)
     except PolicyError as exc:
         click.echo(t("policy_problems", lang, count=len(exc.diagnostics)), err=True)
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.render(lang), err=True)
-        sys.exit(1)
+        sys.exit(2)
 
 
 def read_mapping(path: Path | None) -> dict[str, str]:

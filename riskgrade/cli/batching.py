@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import IO, Any
 
 import click
 from rich.console import Console
@@ -17,11 +21,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from riskgrade.batch.read import InputError
-from riskgrade.batch.run import BatchEngine, errors_path, grade_file
+from riskgrade.batch.read import InputError, load_value_mapping
+from riskgrade.batch.run import BatchEngine, BatchSummary, errors_path, grade_file
 from riskgrade.batch.write import refuse_overwrite
 from riskgrade.cli._common import (
     as_of_option,
+    encoding_option,
     lang_option,
     open_policy,
     policy_files,
@@ -42,7 +47,17 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="Results: .csv, .xlsx, .json or .jsonl.",
+    help="结果文件 / Results: .csv, .xlsx, .json or .jsonl; - writes them to stdout "
+    "(CSV without a byte-order mark unless --to says otherwise; failed rows go to stderr "
+    "unless --errors names a file).",
+)
+@click.option(
+    "--to",
+    "stdout_format",
+    type=click.Choice(["csv", "jsonl", "json"]),
+    default="csv",
+    show_default=True,
+    help="-o - 时的输出格式 / The format written to stdout with -o -.",
 )
 @click.option(
     "--errors",
@@ -64,7 +79,19 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
 )
 @click.option(
-    "--mapping", type=_FILE, default=None, help="YAML/JSON file: local header -> fact name."
+    "--mapping",
+    type=_FILE,
+    default=None,
+    help="表头与取值映射 / YAML/JSON file: local header -> fact name, and an optional "
+    "'values:' section: fact -> {local spelling -> value}.",
+)
+@encoding_option
+@click.option(
+    "--no-bom",
+    "no_bom",
+    is_flag=True,
+    help="CSV 结果不加 BOM / Leave the UTF-8 byte-order mark off CSV results (it is there by "
+    "default so that Excel on Chinese Windows reads them as UTF-8).",
 )
 @click.option("--sheet", default=None, help="XLSX sheet holding the units (default: the first).")
 @click.option("--hazards", type=_FILE, default=None, help="Linked hazards file (unit id column).")
@@ -87,20 +114,66 @@ def grade_command(
     elevators: Path | None,
     resume: bool,
     lang: str | None,
+    stdout_format: str,
+    encoding: str | None,
+    no_bom: bool,
 ) -> None:
-    """Grade every enterprise in INPUT (.csv, .xlsx, .json, .jsonl) into OUTPUT.
+    """Grade every enterprise in INPUT (.csv, .xlsx, .json, .jsonl, .parquet) into OUTPUT;
+    rows that fail go to the errors file with their row number and every field at fault.
 
     Exit status: 0 every row graded; 1 some rows failed (see the errors file); 2 bad usage,
     policy, input or output (an output that is an input is refused); 3 the run stopped
     partway (interrupted, disk full, a worker died): rerun with --resume."""
     lang = resolve_lang(lang)
     policy = open_policy(policy_path, lang)
-    chosen: BatchEngine = engine  # type: ignore[assignment]
-    linked = {
-        k: v
-        for k, v in (("hazards", hazards), ("buildings", buildings), ("elevators", elevators))
-        if v
-    }
+    if str(output) == "-":
+        if resume:
+            raise click.BadParameter("cannot resume a run written to stdout", param_hint="--resume")
+        with tempfile.TemporaryDirectory(prefix="riskgrade-") as folder:
+            target = Path(folder) / f"results.{stdout_format}"
+            failed_rows = errors or Path(folder) / "failed.csv"
+            # a pipe gets no byte-order mark: it would glue itself to the first header
+            mode = {"output": target, "errors": failed_rows, "no_bom": True}
+            summary = _run(locals() | mode)
+            _to_stdout(target, None if errors else failed_rows, summary)
+    else:
+        summary = _run(locals())
+    click.echo(
+        t("rows_summary", lang, rows=summary.rows, graded=summary.graded, failed=summary.failed),
+        err=str(output) == "-",
+    )
+    sys.exit(1 if summary.failed else 0)
+
+
+def _to_stdout(results: Path, errors: Path | None, summary: BatchSummary) -> None:
+    """Copy the results to stdout and the failed rows to stderr; a reader that stops early
+    (``| head``) ends the copy quietly."""
+    try:
+        with results.open("rb") as handle:
+            shutil.copyfileobj(handle, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    if errors is not None and summary.failed:
+        with errors.open("rb") as handle:
+            stream: IO[bytes] = sys.stderr.buffer
+            shutil.copyfileobj(handle, stream)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that closing it at exit raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _run(options: dict[str, object]) -> BatchSummary:
+    """Run :func:`riskgrade.batch.run.grade_file` with a progress bar on stderr; an input that
+    cannot be read exits 2."""
+    o: dict[str, Any] = dict(options)
+    lang, input_path, mapping = o["lang"], o["input_path"], o["mapping"]
+    chosen: BatchEngine = o["engine"]
+    sides = ("hazards", "buildings", "elevators")
+    linked = {k: o[k] for k in sides if o[k]}
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -109,28 +182,30 @@ def grade_command(
         TimeElapsedColumn(),
     )
     try:
-        refuse_overwrite(
-            [mapping, *policy_files(policy_path)], [output, errors_path(output, errors)]
-        )
+        outputs = [o["output"], errors_path(o["output"], o["errors"])]
+        refuse_overwrite([mapping, *policy_files(o["policy_path"])], outputs)
         header_map = read_mapping(mapping)
         with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
             task = progress.add_task(str(input_path.name), total=None)
-            summary = grade_file(
-                policy,
-                policy.source,
+            return grade_file(
+                o["policy"],
+                o["policy"].source,
                 input_path,
-                output,
-                errors=errors,
-                as_of=resolve_as_of(as_of),
+                o["output"],
+                errors=o["errors"],
+                as_of=resolve_as_of(o["as_of"]),
                 engine=chosen,
-                workers=workers,  # type: ignore[arg-type]
+                workers=o["workers"],
                 mapping=header_map,
-                sheet=sheet,
+                sheet=o["sheet"],
                 linked=linked,
                 on_progress=lambda n: progress.update(task, completed=n),
-                resume=resume,
+                resume=o["resume"],
+                encoding=o["encoding"],
+                values=load_value_mapping(mapping),
+                bom=not o["no_bom"],
             )
-    except InputError as exc:
+    except (InputError, LookupError) as exc:  # LookupError: an --encoding Python does not know
         click.echo(t("bad_input", lang, error=exc), err=True)
         sys.exit(2)
     except OutputError as exc:
@@ -142,7 +217,3 @@ def grade_command(
     except KeyboardInterrupt:
         click.echo(t("interrupted", lang), err=True)
         sys.exit(3)
-    click.echo(
-        t("rows_summary", lang, rows=summary.rows, graded=summary.graded, failed=summary.failed)
-    )
-    sys.exit(1 if summary.failed else 0)

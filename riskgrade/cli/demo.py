@@ -86,7 +86,7 @@ def demo(
     lang = resolve_lang(lang)
     policy = open_policy(policy_path, lang)
     rows = sample_rows() if input_path is None else read_rows(input_path, lang)
-    when = resolve_as_of(as_of)
+    when = resolve_as_of(as_of, sample=input_path is None, lang=lang)
     try:
         results = list(policy.grade_many(rows, as_of=when, engine=engine))  # type: ignore[arg-type]
     except RiskgradeError as exc:

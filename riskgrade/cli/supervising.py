@@ -107,7 +107,7 @@ def _settings(path: Path | None, lang: str) -> SupervisionSettings:
         click.echo(str(exc.args[0]).splitlines()[0], err=True)
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.render(lang), err=True)
-        sys.exit(1)
+        sys.exit(2)
 
 
 def _graded(
@@ -188,10 +188,11 @@ def _prepare(
         sys.exit(2)
     policy = open_policy(policy_path, chosen)
     settings = _settings(settings_path, chosen)
-    when = resolve_as_of(as_of)
+    when = resolve_as_of(as_of, sample=input_path is None, lang=chosen)
     plan = None
     if inspectors is not None and days is not None:
-        first = start.date() if start else working_days(when + dt.timedelta(days=1), 1)[0]
+        off, on = settings.inspection.holidays, settings.inspection.workdays
+        first = start.date() if start else working_days(when + dt.timedelta(days=1), 1, off, on)[0]
         plan = {"inspectors": inspectors, "days": days, "per_day": per_day, "start": first}
     units, failures = _graded(policy, input_path, mapping, when, chosen)
     return _Job(chosen, inputs, settings, when, units, failures, plan, policy)

@@ -4,13 +4,11 @@ The columnar counterpart of :func:`riskgrade.grading.pipeline.validate`, held to
 differential test: the same rows fail, naming the same fields in the same order (a row is its
 non-null cells).
 
-Each column is cast as pydantic's lax mode casts the Python value of each cell: values in the
-usual forms (``12``, ``true``, ``2026-11-28``, numbers, dates, an enum's value) by Polars
-expressions, any other value (``" 12 "``, ``"1_000"``, ``"2026-W48-6"``, a Decimal, a list
-where a number belongs) by pydantic itself, once per distinct value. Hazards, buildings and
-lifts are exploded to one row per item. Then the schema's bounds, the totals of
-``Enterprise._cross_field`` (in rows whose every field is valid, as a model validator runs
-only then) and the policy's extra facts.
+Each column is cast as pydantic (with the fields' validators of :mod:`riskgrade.values`) casts
+each cell: the usual forms (``12``, ``true``, ``2026-11-28``, an enum's value) by Polars
+expressions, any other (``" 12 "``, ``是``, ``餐饮``, ``2026年6月1日``, an Excel day, a Decimal)
+by pydantic itself, once per distinct value. Items are exploded to one row each. Then the
+schema's bounds, the totals of ``Enterprise._cross_field`` and the policy's extra facts.
 """
 
 from __future__ import annotations
@@ -20,11 +18,12 @@ import types
 import typing
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import polars as pl
 from pydantic import AliasChoices, BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic.functional_validators import BeforeValidator
 
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.check.format import FactDecl
@@ -79,9 +78,12 @@ def _spec(name: str, info: FieldInfo) -> _Spec:
     limits = [(k, getattr(m, k, None)) for m in info.metadata for k in ("ge", "le", "min_length")]
     bounds = tuple((key, limit) for key, limit in limits if limit is not None)
     common: dict[str, Any] = {"aliases": aliases, "required": info.is_required()}
+    # The field's before-validators (是/否, 餐饮 ...) judge too, a blank being None (unknown).
+    before = [m for m in info.metadata if isinstance(m, BeforeValidator)]
+    typed: Any = Annotated[annotation, *before] if before else core  # type: ignore[valid-type]
     if typing.get_origin(core) is typing.Literal:
         values = tuple(str(v) for v in typing.get_args(core))
-        return _Spec(name, "enum", pl.String(), _by(TypeAdapter(core)), values=values, **common)
+        return _Spec(name, "enum", pl.String(), _by(TypeAdapter(typed)), values=values, **common)
     if typing.get_origin(core) is tuple:
         item, adapter = typing.get_args(core)[0], TypeAdapter(annotation)
         dtype = pl.List(pl.Struct({s.name: s.dtype for s in _ITEMS[item]}))
@@ -89,7 +91,7 @@ def _spec(name: str, info: FieldInfo) -> _Spec:
     if core is dt.date:
         return _Spec(name, "date", pl.Date(), _by(TypeAdapter(Date)), **common)
     kind = {bool: "bool", int: "int", float: "float", str: "str"}[core]
-    judge = _by(TypeAdapter(core, config=ConfigDict(allow_inf_nan=False)), kind == "int")
+    judge = _by(TypeAdapter(typed, config=ConfigDict(allow_inf_nan=False)), kind == "int")
     return _Spec(name, kind, _DTYPES.get(kind, pl.String()), judge, bounds=bounds, **common)
 
 
@@ -128,12 +130,14 @@ def _fast(spec: _Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Exp
     value: pl.Expr
     if given in ("null", "other"):
         return null, fine, pl.lit(given == "other")
+    if given in ("int", "float") and spec.kind in ("date", "str"):  # an Excel day; an id
+        return null, fine, pl.lit(True)
     kind, text = spec.kind, v.cast(pl.String)
     if kind == "date":
         if given in ("date", "datetime"):
             return (v if given == "date" else v.dt.date()), fine, no
         if given != "str":
-            return null, pl.lit(f"expected an ISO date string, got {given}"), no
+            return null, pl.lit(f"expected a date, got {given}"), no
         day = text.str.to_date("%Y-%m-%d", strict=False)
         usual = (text.str.contains(_ISO) & (day.dt.year() >= 1)).fill_null(False)
         return pl.when(usual).then(day), fine, ~usual
@@ -141,8 +145,8 @@ def _fast(spec: _Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Exp
         listed = [f"'{v}'" for v in spec.values]
         listed = [", ".join(listed[:-1]), listed[-1]] if len(listed) > 1 else listed
         message = pl.lit("Input should be " + " or ".join(listed))
-        known = text.is_in(spec.values) if given == "str" else pl.lit(False)
-        return pl.when(known).then(text), pl.when(~known).then(message), no
+        known = text.is_in(spec.values)  # other spellings (餐饮, Retail): the validator's
+        return (pl.when(known).then(text), fine, ~known) if given == "str" else (null, message, no)
     if given in ("date", "datetime") or (kind == "str" and given != "str"):
         return null, pl.lit(_TYPE[kind]), no
     if kind == "str" or (kind == "bool" and given == "bool"):

@@ -32,13 +32,19 @@ LEVELS = RiskLevel.names(worst_first=True)
 YEAR = dt.timedelta(days=365)
 
 
-def working_days(start: dt.date, count: int, holidays: Iterable[dt.date] = ()) -> list[dt.date]:
-    """The first ``count`` working days from ``start`` (Monday to Friday, not ``holidays``)."""
-    off = set(holidays)
+def working_days(
+    start: dt.date,
+    count: int,
+    holidays: Iterable[dt.date] = (),
+    workdays: Iterable[dt.date] = (),
+) -> list[dt.date]:
+    """The first ``count`` working days from ``start``: Monday to Friday, not ``holidays``,
+    plus the weekend days listed in ``workdays`` (make-up working days, 调休)."""
+    off, on = set(holidays), set(workdays)
     days: list[dt.date] = []
     day = start
     while len(days) < count:
-        if day.weekday() < 5 and day not in off:
+        if day in on or (day.weekday() < 5 and day not in off):
             days.append(day)
         day += dt.timedelta(days=1)
     return days
@@ -198,7 +204,7 @@ def make_plan(
     per = per_day or settings.inspection.per_day
     if per < 1:
         raise ValueError("per_day must be >= 1")
-    calendar = working_days(start, days, settings.inspection.holidays)
+    calendar = working_days(start, days, settings.inspection.holidays, settings.inspection.workdays)
     wanted, _ = _walk(units, calendar, None, settings)
     served, waiting = _walk(units, calendar, inspectors * per, settings)
     visits: list[Visit] = []

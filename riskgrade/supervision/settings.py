@@ -81,12 +81,14 @@ class KeyPeriod(_Settings):
 
 class Inspection(_Settings):
     """How often units are inspected: target intervals by colour, yearly caps, units per
-    inspector-day, extra holidays and key periods."""
+    inspector-day, extra holidays, make-up working days (调休) and key periods."""
 
     every_days: Intervals
     yearly_caps: Caps
     per_day: Annotated[int, Field(ge=1, le=100)] = 4
     holidays: list[dt.date] = Field(default_factory=list)
+    workdays: list[dt.date] = Field(default_factory=list)
+    """Make-up working days (调休): weekend days worked in exchange for a holiday."""
     key_periods: list[KeyPeriod] = Field(default_factory=list)
 
     @model_validator(mode="before")

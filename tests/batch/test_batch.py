@@ -47,7 +47,7 @@ def _csv(path: Path, rows: list[dict[str, Any]], encoding: str = "utf-8") -> Non
 
 
 def _read_results(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -346,9 +346,9 @@ def test_an_interrupted_run_resumes_without_repeating_or_skipping_rows(
 
     result = _grade(str(source), "-o", str(target), "--resume")
     assert "rows 2300 · graded 2298 · failed 2" in result.output
-    assert target.read_text(encoding="utf-8") == clean.read_text(encoding="utf-8")
-    clean_errors = (tmp_path / "clean.errors.csv").read_text(encoding="utf-8")
-    assert (tmp_path / "resumed.errors.csv").read_text(encoding="utf-8") == clean_errors
+    assert target.read_text(encoding="utf-8-sig") == clean.read_text(encoding="utf-8-sig")
+    clean_errors = (tmp_path / "clean.errors.csv").read_text(encoding="utf-8-sig")
+    assert (tmp_path / "resumed.errors.csv").read_text(encoding="utf-8-sig") == clean_errors
     assert not batch.checkpoint_path(target).exists()
 
 

@@ -42,7 +42,7 @@ def test_demo_shows_policy_diagnostics(tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text(MINI.replace("employees > 100", "employes > 100"), encoding="utf-8")
     result = CliRunner().invoke(main, ["demo", "--policy", str(policy)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a policy error
     assert (
         f"{policy}:" in result.output
         and "RG203" in result.output

@@ -262,7 +262,7 @@ def test_commands_on_a_broken_policy_show_diagnostics(tmp_path: Path) -> None:
     path.write_text(MINI.replace("employees > 100", "employes > 100"), encoding="utf-8")
     for args in (["graph", str(path)], ["test", str(path)]):
         result = CliRunner().invoke(main, args)
-        assert result.exit_code == 1 and "RG203" in result.output, args
+        assert result.exit_code == 2 and "RG203" in result.output, args  # a policy error
 
 
 def test_diagnostics_read_in_chinese_too(policy_copy: Path) -> None:

@@ -90,13 +90,13 @@ def test_plan_needs_staff_and_a_known_format(tmp_path: Path) -> None:
     assert wrong.exit_code == 2 and ".csv or .xlsx" in wrong.output
 
 
-def test_bad_settings_exit_1_with_located_problems(tmp_path: Path) -> None:
+def test_bad_settings_exit_2_with_located_problems(tmp_path: Path) -> None:
     settings = tmp_path / "s.yaml"
     settings.write_text("inspection: {every_days: {red: 0}}\n", encoding="utf-8")
     result = CliRunner().invoke(
         main, ["report", "-o", str(tmp_path / "r.html"), "--settings", str(settings)]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{settings}:1:" in result.output and "RG101" in result.output
 
 

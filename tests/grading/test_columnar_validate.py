@@ -78,6 +78,14 @@ _ODD = [
     5, 5.5, -1, 0, 1, 2, 3.0, True, False, math.nan, math.inf, 1e20,
     "true", "Yes", "OFF", "t", "1.0", "2026-02-30", "2026-11-28", "20261128", "2026-W48-6",
     "2026-11-28T10:00", "0000-01-01", "2026-1-5", dt.date(2026, 1, 1), "retail", "noodles",
+    # as people write them in a ledger
+    "是", "否", "有", "无", "√", "×", "Y", "n", " 是 ", "对", "好的", "2026/6/1", "2026.6.1",
+    "2026年6月1日", "2026年13月1日", 46174, 46174.5, 0, 3000000, "餐饮", "饭店", "危化", "物业",
+    "民营", "小型", "中餐馆", 91330100123, 91330100123.0,
+]  # fmt: skip
+_BAD_DATES = [
+    "2026-02-30", "2026/01/01", "yesterday", 20260101, " ", "2026-1-5", "2026.6.1",
+    "2026年6月1日", "2026 年 6 月 1 日", 46174, 46174.25, -3, True, "2026年2月30日",
 ]  # fmt: skip
 _BAD_ITEMS: dict[str, list[dict[str, Any] | None]] = {
     "hazards": [
@@ -85,6 +93,8 @@ _BAD_ITEMS: dict[str, list[dict[str, Any] | None]] = {
         {"found_on": "2026-05-02", "rectified_on": "2026-04-01"},
         {"found_on": "2026-05-02", "deadline": "2026-04-01", "level": "urgent"},
         {"level": "urgent", "found_on": "2026-13-01"},
+        {"level": "重大", "found_on": "2026/5/2", "deadline": 46174, "id": 101},
+        {"level": "严重", "found_on": "2026年5月2日"},
         {"id": 7, "deadline": "soon"},
         {"colour": "red"},
         None,
@@ -102,6 +112,7 @@ _BAD_ITEMS: dict[str, list[dict[str, Any] | None]] = {
         {"commissioned_year": 2101, "registered": 2},
         {"commissioned_year": "2001", "last_inspection": " 2026-01-05 "},
         {"in_use": "no", "last_self_test": 20260101},
+        {"in_use": "否", "registered": "√", "last_inspection": "2026.1.5", "id": 3.0},
         {"maker": "ACME"},
     ],
 }  # fmt: skip
@@ -121,11 +132,14 @@ def _corrupt(row: dict[str, Any], draw: st.DrawFn) -> None:
         row[draw(st.sampled_from(_COUNTS))] = -draw(st.integers(1, 5))
     elif kind == "enum":
         name = draw(st.sampled_from(["industry", "ownership", "size"]))
-        row[name] = draw(st.sampled_from(["noodles", "RETAIL", "", " retail", 3]))
+        row[name] = draw(
+            st.sampled_from(
+                ["noodles", "RETAIL", "", " retail", 3, "餐馆", "危险化学品", "建筑施工", "国企",
+                 "个体户", "微型", "大 型", "饭庄", "物业公司", "KTV"]
+            )
+        )  # fmt: skip
     elif kind == "date":
-        row[draw(st.sampled_from(_DATES))] = draw(
-            st.sampled_from(["2026-02-30", "2026/01/01", "yesterday", 20260101, " ", "2026-1-5"])
-        )
+        row[draw(st.sampled_from(_DATES))] = draw(st.sampled_from(_BAD_DATES))
     elif kind == "total":
         name, total = draw(st.sampled_from(_TOTALS))
         row[total] = draw(st.integers(0, 5)) if not isinstance(row.get(total), int) else row[total]
@@ -372,7 +386,7 @@ def test_a_wrong_validation_is_caught(
     rows = [
         {**_BASE, "penalties_12m": 0, "penalties_180d": 2},
         {**_BASE, "ppe_provided": "no"},
-        {**_BASE, "last_drill": "2026-1-5"},
+        {**_BASE, "last_drill": "26-11-28"},
     ]
     assert _differences(_DEFAULT, _typed(rows)) == []
     break_it(monkeypatch)
