@@ -5,11 +5,11 @@ from the top level."""
 from __future__ import annotations
 
 import inspect
-import os
 import shutil
 import subprocess
 import sys
 import tomllib
+import venv
 from pathlib import Path
 
 import pytest
@@ -42,24 +42,29 @@ wrong: str = a.risk_level
 
 
 def _mypy(site: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """``mypy --strict`` on the consumer, with riskgrade installed in ``site``."""
+    """``mypy --strict`` on the consumer, for a Python where riskgrade is installed only in
+    ``site`` (a bare virtual environment seeing this one's libraries but not its riskgrade, so
+    that mypy's search for a typed package finds this copy or nothing)."""
     (tmp_path / "consumer.py").write_text(CONSUMER, encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "consumer.py"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(site)},
-        timeout=600,
-        check=False,
-    )
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+         "--python-executable", str(site / "python"), "consumer.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600, check=False,
+    )  # fmt: skip
 
 
 def _install(tmp_path: Path, *, marker: bool) -> Path:
-    site = tmp_path / "site"
+    """A virtual environment with a copy of riskgrade (``py.typed`` only with ``marker``);
+    returns the folder holding its ``python``."""
+    env = tmp_path / "env"
+    venv.create(env, with_pip=False, symlinks=True)
+    found = sorted(env.glob("lib/python*/site-packages")) or sorted(env.glob("Lib/site-packages"))
+    packages = found[0]
+    libraries = [p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir()]
+    (packages / "libraries.pth").write_text("\n".join(map(str, libraries)) + "\n", "utf-8")
     ignore = shutil.ignore_patterns("__pycache__", *([] if marker else ["py.typed"]))
-    shutil.copytree(ROOT / "riskgrade", site / "riskgrade", ignore=ignore)
-    return site
+    shutil.copytree(ROOT / "riskgrade", packages / "riskgrade", ignore=ignore)
+    return env / "bin"
 
 
 @pytest.mark.slow

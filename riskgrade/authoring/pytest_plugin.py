@@ -98,9 +98,15 @@ def _under(path: Path, roots: list[Path]) -> bool:
     return any(resolved == r.resolve() or r.resolve() in resolved.parents for r in roots)
 
 
-def _policy_for(path: Path) -> Policy | PolicyError:
+def _root(path: Path) -> Path:
+    """The policy a YAML file of cases belongs to: the file itself when it holds the header,
+    else its folder."""
     data = _read(path)
-    root = path if data is not None and _has_header(data) else path.parent
+    return path if data is not None and _has_header(data) else path.parent
+
+
+def _policy_for(path: Path) -> Policy | PolicyError:
+    root = _root(path)
     if root not in _CACHE:
         try:
             _CACHE[root] = load_policy(root)
@@ -119,8 +125,11 @@ class PolicyCasesFile(pytest.File):
         if isinstance(loaded, PolicyError):
             yield PolicyLoadItem.from_parent(self, name="policy loads", error=loaded)
             return
+        # a loaded policy names its files relative to its folder (or a one-file policy by name)
+        folder = _root(Path(self.path))
+        folder = folder if folder.is_dir() else folder.parent
         for case, location in loaded.checked.tests:
-            if Path(location.file).resolve() == Path(self.path).resolve():
+            if (folder / location.file).resolve() == Path(self.path).resolve():
                 yield PolicyCaseItem.from_parent(
                     self, name=case.name, policy=loaded, case=case, location=location
                 )

@@ -46,7 +46,7 @@ from riskgrade.errors import SessionError
 from riskgrade.grading.findings import jsonable
 from riskgrade.grading.pipeline import EngineName, grade_unit
 from riskgrade.grading.program import Program
-from riskgrade.session_events import EVENTS, apply_event
+from riskgrade.session.events import EVENTS, apply_event
 
 if TYPE_CHECKING:
     from riskgrade.facts import Enterprise
