@@ -12,6 +12,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -244,8 +245,12 @@ class Policy:
     ) -> Iterator[Assessment | GradeError]:
         """Grade rows lazily, in input order: one :class:`Assessment` or one
         :class:`GradeError` (returned, not raised) per row, so nothing is dropped. Batch work
-        uses the compiled fast path by default; ``engine="durable"`` runs durable_rules."""
+        uses the compiled fast path by default; ``engine="durable"`` runs durable_rules;
+        ``engine="columnar"`` evaluates the rules of each chunk of rows as one table."""
         when = as_of or dt.date.today()
+        if engine == "columnar":
+            yield from self._grade_many_columnar(rows, when)
+            return
         for index, row in enumerate(rows):
             try:
                 yield self.grade(row, as_of=when, engine=engine)
@@ -253,6 +258,32 @@ class Policy:
                 yield GradeError(index, exc.entity_id or _row_id(row), exc.errors, exc)
             except EngineError as exc:
                 yield GradeError(index, _row_id(row), [("(engine)", str(exc))], exc)
+
+    def _grade_many_columnar(
+        self, rows: Iterable[Mapping[str, Any] | Enterprise], as_of: dt.date, chunk: int = 2_000
+    ) -> Iterator[Assessment | GradeError]:
+        """:meth:`grade_many` on the columnar engine: rows validated one by one, the rules of
+        each chunk evaluated as one table, then each unit scored and given its countermeasures."""
+        from riskgrade.grading.columnar import unit_outcomes
+
+        iterator, start = iter(rows), 0
+        while part := list(islice(iterator, chunk)):
+            checked: list[tuple[Enterprise, dict[str, Any]] | GradeError] = []
+            for index, row in enumerate(part, start):
+                try:
+                    checked.append(self.validate(row))
+                except FactError as exc:
+                    unit = exc.entity_id or _row_id(row)
+                    checked.append(GradeError(index, unit, exc.errors, exc))
+            units = [item for item in checked if not isinstance(item, GradeError)]
+            outcomes = iter(unit_outcomes(self.program, units, as_of))
+            for item in checked:
+                if isinstance(item, GradeError):
+                    yield item
+                else:
+                    graded = grade_unit(self.program, *item, as_of, "columnar", next(outcomes))
+                    yield graded.assessment
+            start += len(part)
 
 
 def _row_id(row: Any) -> str | None:

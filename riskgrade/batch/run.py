@@ -205,8 +205,11 @@ def grade_stream(
             yield from grade_rows(policy, part, as_of, engine)
         return
     try:
+        # spawned, not forked: a fork of a process running threads (Polars' pool, an embedding
+        # program's own) can inherit a held lock and hang the worker for ever
+        context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
-            workers, initializer=_init_worker, initargs=(dict(source),)
+            workers, mp_context=context, initializer=_init_worker, initargs=(dict(source),)
         ) as pool:
             pending: deque[Future[list[Graded | Failed]]] = deque()
             for part in _chunks(rows, chunk):

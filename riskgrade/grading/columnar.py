@@ -18,7 +18,7 @@ import polars as pl
 from riskgrade.assessment import RiskLevel
 from riskgrade.errors import FactError
 from riskgrade.facts import Enterprise
-from riskgrade.grading.evaluate import facts_of
+from riskgrade.grading.evaluate import Outcome, facts_of
 from riskgrade.grading.program import Program
 from riskgrade.rules.columnar import ROW, Columnar, dtype_of, frame_of, with_aggregates
 
@@ -63,6 +63,19 @@ def rule_outcomes(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.D
     return frame.select(
         ROW, *(c.cast(pl.Boolean).alias(i) for c, i in zip(conditions, ids, strict=True))
     )
+
+
+def unit_outcomes(
+    program: Program, units: list[tuple[Enterprise, Mapping[str, Any]]], as_of: dt.date
+) -> list[list[Outcome]]:
+    """Stage 5 for validated units as one table: each unit's rule outcomes in policy order
+    (what :func:`riskgrade.grading.evaluate.evaluate_compiled` gives unit by unit)."""
+    if not units:
+        return []
+    frame = with_derived(unit_frame(program, units), program, as_of)
+    names: dict[bool | None, Outcome] = {True: "true", None: "unknown", False: "false"}
+    table = rule_outcomes(frame, program, as_of).drop(ROW)
+    return [[names[value] for value in row] for row in table.iter_rows()]
 
 
 def grade_table(

@@ -21,6 +21,8 @@ from riskgrade.check.checked import CheckedPolicy
 from riskgrade.errors import EngineError, FactError
 from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
 from riskgrade.grading.evaluate import (
+    Evaluation,
+    Outcome,
     environment,
     evaluate_compiled,
     evaluate_durable,
@@ -31,8 +33,8 @@ from riskgrade.grading.program import Program
 from riskgrade.grading.recommend import recommend
 from riskgrade.grading.score import grade as score
 
-EngineName = Literal["durable", "compiled", "python"]
-ENGINES: tuple[EngineName, ...] = ("durable", "compiled", "python")
+EngineName = Literal["durable", "compiled", "python", "columnar"]
+ENGINES: tuple[EngineName, ...] = ("durable", "compiled", "python", "columnar")
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,10 @@ def evaluate_unit(
     extras: Mapping[str, Any],
     as_of: dt.date,
     engine: EngineName,
+    outcomes: list[Outcome] | None = None,
 ) -> Evaluated:
-    """Stage 5 for one validated unit on the named engine, waivers applied."""
+    """Stage 5 for one validated unit on the named engine, waivers applied. ``outcomes``: the
+    unit's rule outcomes where the columnar engine already evaluated it with others."""
     check_engine(engine)
     if engine == "python":  # the reference: everything interpreted
         env = environment(program, enterprise, extras, as_of)
@@ -107,6 +111,13 @@ def evaluate_unit(
         env = environment(program, enterprise, extras, as_of, program.compiled)
         if engine == "durable":
             evaluation = evaluate_durable(program, env)
+        elif engine == "columnar":  # the rules as Polars expressions over a table of units
+            if outcomes is None:
+                from riskgrade.grading.columnar import unit_outcomes
+
+                outcomes = unit_outcomes(program, [(enterprise, extras)], as_of)[0]
+            fired = [i for i, outcome in enumerate(outcomes) if outcome != "false"]
+            evaluation = Evaluation(env, outcomes, fired)
         else:
             evaluation = evaluate_compiled(program.compiled, env)
     findings, trace = rule_findings(program, evaluation)
@@ -120,10 +131,12 @@ def grade_unit(
     extras: Mapping[str, Any],
     as_of: dt.date,
     engine: EngineName,
+    outcomes: list[Outcome] | None = None,
 ) -> Graded:
-    """Stages 5–7 for one validated unit: its :class:`Assessment`."""
+    """Stages 5–7 for one validated unit: its :class:`Assessment` (``outcomes`` as for
+    :func:`evaluate_unit`)."""
     policy = program.policy
-    evaluated = evaluate_unit(program, enterprise, extras, as_of, engine)
+    evaluated = evaluate_unit(program, enterprise, extras, as_of, engine, outcomes)
     env = evaluated.facts
     grades = score(program, env, evaluated.findings)
     findings = order_findings(policy, evaluated.findings + grades.findings)

@@ -230,8 +230,9 @@ def test_a_killed_worker_stops_the_run_cleanly(tmp_path: Path) -> None:
             workers=2, on_progress=kill_a_worker,
         )  # fmt: skip
     assert killed
-    result = _grade(str(source), "-o", str(out), "--resume", "--workers", "2")
-    assert result.exit_code == 0 and "rows 4000 · graded 4000" in result.output
+    resumed = ("--resume", "--workers", "2", "--as-of", AS_OF.isoformat())
+    result = _grade(str(source), "-o", str(out), *resumed)
+    assert result.exit_code == 0 and "rows 4000 · graded 4000" in result.output, result.output
 
 
 _ORPHAN = """

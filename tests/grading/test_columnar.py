@@ -245,3 +245,29 @@ def test_the_500_rule_scaling_policy_grades_the_same(tmp_path: Any) -> None:
     policy = riskgrade.load_policy(_wide_policy(tmp_path, 500))
     assert len(policy.checked.rules) > 500
     assert _grade_differences(policy, population(300, seed=5), AS_OF) == []
+
+
+def test_grade_many_on_the_columnar_engine_keeps_order_and_failures() -> None:
+    policy = riskgrade.load_policy()
+    rows: list[Any] = [
+        {"id": "a", "industry": "retail", "employees": 8},
+        {"id": "b", "industry": "noodles", "employees": 3},
+        {"id": "c", "industry": "catering", "employees": 12, "uses_gas": True},
+        "not a mapping",
+    ]
+    got = list(policy.grade_many(rows, as_of=dt.date(2026, 11, 28), engine="columnar"))
+    want = list(policy.grade_many(rows, as_of=dt.date(2026, 11, 28), engine="compiled"))
+    assert [type(x).__name__ for x in got] == [
+        "Assessment",
+        "GradeError",
+        "Assessment",
+        "GradeError",
+    ]
+    assert [x.index for x in got if isinstance(x, riskgrade.GradeError)] == [1, 3]
+    for mine, theirs in zip(got, want, strict=True):
+        if isinstance(mine, riskgrade.GradeError):
+            assert isinstance(theirs, riskgrade.GradeError) and mine.errors == theirs.errors
+        else:
+            assert isinstance(theirs, riskgrade.Assessment)
+            assert mine.model_dump(exclude={"engine"}) == theirs.model_dump(exclude={"engine"})
+            assert mine.engine == "columnar"

@@ -142,11 +142,11 @@ def test_compiled_conditions_agree_with_the_interpreter(
 def test_all_engines_grade_the_default_policy_identically(facts: dict[str, Any]) -> None:
     policy = _default()
     dumps = {}
-    for engine in ("durable", "compiled", "python"):
+    for engine in ("durable", "compiled", "python", "columnar"):
         dumped = policy.grade(facts, as_of=AS_OF, engine=engine).model_dump(mode="json")  # type: ignore[arg-type]
         assert dumped.pop("engine") == engine
         dumps[engine] = dumped
-    assert dumps["durable"] == dumps["compiled"] == dumps["python"]
+    assert dumps["durable"] == dumps["compiled"] == dumps["python"] == dumps["columnar"]
 
 
 @pytest.mark.slow
@@ -163,8 +163,12 @@ def test_engines_agree_over_a_generated_district() -> None:
         for a in policy.grade_many(rows, as_of=AS_OF, engine="durable")
     ]
     compiled = [a.model_dump(exclude={"engine"}) for a in policy.grade_many(rows, as_of=AS_OF)]
-    assert len(durable) == len(compiled) == 1500
-    assert durable == compiled
+    columnar = [
+        a.model_dump(exclude={"engine"})
+        for a in policy.grade_many(rows, as_of=AS_OF, engine="columnar")
+    ]
+    assert len(durable) == len(compiled) == len(columnar) == 1500
+    assert durable == compiled == columnar
 
 
 _POLICY: list[riskgrade.Policy] = []
