@@ -180,14 +180,20 @@ def grade_stream(
 
 def mark_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
     """Pass rows on; a row whose unit id was already seen fails on ``id``, naming the first row
-    (rows that already failed are passed on as they are)."""
+    (rows that already failed are passed on as they are). Ids are compared normalised: NFKC
+    (full-width letters and digits as ASCII), invisible characters (zero-width spaces, BOMs,
+    soft hyphens) removed, spaces trimmed and case folded, since credit codes are one code
+    whatever their case; the ids written out stay as given."""
+    import unicodedata
+
     first: dict[str, int] = {}
     for row in rows:
         unit = row.facts.get("id")
         if isinstance(unit, str | int) and row.problem is None:
-            key = str(unit).strip()
+            text = unicodedata.normalize("NFKC", str(unit))
+            key = "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold()
             if key in first:
-                message = f"duplicate id {key!r}: first in row {first[key]}"
+                message = f"duplicate id {str(unit).strip()!r}: first in row {first[key]}"
                 row = replace(row, problem=RowProblem("id", message))
             else:
                 first[key] = row.number

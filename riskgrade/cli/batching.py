@@ -67,6 +67,11 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--buildings", type=_FILE, default=None, help="Linked buildings file.")
 @click.option("--elevators", type=_FILE, default=None, help="Linked elevators file.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run (CSV/JSON Lines output).")
+@click.option(
+    "--strict-columns",
+    is_flag=True,
+    help="Refuse columns that are no fact (by default they are ignored and named once).",
+)
 @lang_option
 def grade_command(
     input_path: Path,
@@ -82,6 +87,7 @@ def grade_command(
     buildings: Path | None,
     elevators: Path | None,
     resume: bool,
+    strict_columns: bool,
     lang: str | None,
 ) -> None:
     """Grade every enterprise in INPUT (.csv, .xlsx, .json, .jsonl) into OUTPUT."""
@@ -101,6 +107,7 @@ def grade_command(
         TimeElapsedColumn(),
     )
     try:
+        columns = load_mapping(mapping, policy=policy, strict=strict_columns)
         with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
             task = progress.add_task(str(input_path.name), total=None)
             summary = grade_file(
@@ -112,7 +119,7 @@ def grade_command(
                 as_of=resolve_as_of(as_of),
                 engine=chosen,
                 workers=workers,  # type: ignore[arg-type]
-                mapping=load_mapping(mapping),
+                mapping=columns,
                 sheet=sheet,
                 linked=linked,
                 on_progress=lambda n: progress.update(task, completed=n),
@@ -121,6 +128,9 @@ def grade_command(
     except InputError as exc:
         click.echo(t("bad_input", lang, error=exc), err=True)
         sys.exit(2)
+    if columns.unknown:
+        names = ", ".join(columns.unknown)
+        click.echo(t("ignored_columns", lang, count=len(columns.unknown), names=names), err=True)
     click.echo(
         t("rows_summary", lang, rows=summary.rows, graded=summary.graded, failed=summary.failed)
     )
