@@ -40,6 +40,8 @@ MAX_DIGITS = 4_300
 _POLICY_FACT = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # how a policy may name its own facts
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML (and so XLSX) cannot hold
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_INTEGER = re.compile(r"[+-]?\d+")
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 class BadValue(ValueError):
@@ -184,7 +186,7 @@ def _number(text: str, kind: str) -> Any:
         raise BadValue(f"a number of {digits:,} digits (at most {MAX_DIGITS:,})")
     plain = text.replace(",", "")
     try:
-        if kind == "int" and re.fullmatch(r"[+-]?\d+", plain):
+        if kind == "int" and _INTEGER.fullmatch(plain):
             return int(plain)
         number = float(plain)
     except ValueError:
@@ -197,7 +199,7 @@ def cell_value(value: Any, kind: str) -> Any:
     """A spreadsheet or CSV cell as a value of a fact of ``kind``: blanks are unknown; yes/no
     words are booleans only for bool facts, numbers only for int/number facts, JSON lists only
     for nested ones; text facts stay text ("001" stays "001"). Raises :class:`BadValue`."""
-    if value is None:
+    if value is None or value == "":
         return None
     if isinstance(value, bool | int | float):
         return str(value) if kind == "str" and not isinstance(value, bool) else value
@@ -255,24 +257,22 @@ def checked(value: Any, depth: int = 0) -> Any:
     """``value`` (a parsed JSON value or a cell) if it is safe to grade and to write; raises
     :class:`BadValue` for nesting past :data:`MAX_DEPTH`, a number too long, a lone surrogate
     or a control character (XML, so XLSX, cannot hold them)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if depth > MAX_DEPTH:
         raise BadValue(f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, str):
-        if _SURROGATE.search(value):
-            bad = _SURROGATE.search(value)
-            assert bad is not None
+        if (bad := _UNSAFE.search(value)) is None:
+            return value
+        if _SURROGATE.match(bad.group()):
             raise BadValue(f"a lone surrogate (\\u{ord(bad.group()):04x}) is not Unicode text")
-        if _CONTROL.search(value):
-            bad = _CONTROL.search(value)
-            assert bad is not None
-            raise BadValue(f"a control character (U+{ord(bad.group()):04X}) in the text")
-        return value
+        raise BadValue(f"a control character (U+{ord(bad.group()):04X}) in the text")
     if isinstance(value, TooManyDigits):
         raise BadValue(f"a number of {value.digits:,} digits (at most {MAX_DIGITS:,})")
     if isinstance(value, list):
         return [checked(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {safe_text(str(k)): checked(v, depth + 1) for k, v in value.items()}
+        return {checked(str(k), depth): checked(v, depth + 1) for k, v in value.items()}
     return value
 
 

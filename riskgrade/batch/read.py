@@ -365,7 +365,7 @@ def read_rows(
     """Stream the rows of a ledger file (format from the suffix). ``mapping`` is best a
     :class:`Columns` from :func:`load_mapping` (it knows the policy's own facts and collects
     the unknown columns, which are ignored); a plain mapping of headers is taken too."""
-    columns = mapping if isinstance(mapping, Columns) else Columns(mapping)
+    columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
     fmt = detect_format(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
