@@ -30,6 +30,8 @@ _FALSE = {"false", "no", "n", "0", "否", "无", "未", "×", "f"}
 DROP = ("-", "")
 """Mapping a header to one of these drops the column (e.g. ``序号: "-"``)."""
 
+MAX_NAMED = 100
+"""Most unknown columns remembered to name in the warning."""
 MAX_CELL = 131_072
 """Longest cell, in characters (csv's own field limit): a longer one fails its row."""
 MAX_DEPTH = 64
@@ -106,7 +108,8 @@ class Columns(dict[str, str]):
     ``declared`` holds the policy's own facts and their types (None when no policy is known:
     then a column named like a policy fact, ``has_canteen``, is passed on for the policy to
     judge); ``strict`` refuses unknown columns instead of ignoring them; ``unknown`` collects
-    the unknown columns met while reading, in order, each once."""
+    the unknown columns met while reading, in order, each once (the first
+    :data:`MAX_NAMED` of them: JSON objects may each bring keys of their own)."""
 
     def __init__(
         self,
@@ -119,6 +122,7 @@ class Columns(dict[str, str]):
         self.declared = None if declared is None else dict(declared)
         self.strict = strict
         self.unknown: list[str] = []
+        self._unknown: set[str] = set()
 
     def kind(self, fact: str) -> str | None:
         """How cells of ``fact`` are read (None: not a fact; ``"?"``: maybe a policy's fact)."""
@@ -136,7 +140,8 @@ class Columns(dict[str, str]):
             return None, None
         kind = self.kind(fact)
         if kind is None:
-            if header not in self.unknown:
+            if header not in self._unknown and len(self.unknown) < MAX_NAMED:
+                self._unknown.add(header)
                 self.unknown.append(header)
             return None, None
         return fact, kind
@@ -162,10 +167,9 @@ def plan_header(header: Iterable[Any], columns: Columns, source: str) -> list[Co
         if raw is None or not str(raw).strip():
             continue
         name = str(raw).strip()
-        before = len(columns.unknown)
         fact, kind = columns.resolve(name)
         if fact is None or kind is None:
-            if len(columns.unknown) > before or name in columns.unknown:
+            if columns.get(name, name) not in DROP:
                 unknown.append(name)
             continue
         if fact in seen:

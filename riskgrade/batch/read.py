@@ -31,6 +31,7 @@ from typing import IO, Any
 import yaml
 
 from riskgrade.batch.columns import (
+    DROP,
     MAX_CELL,
     BadValue,
     Columns,
@@ -274,7 +275,7 @@ def _record_row(number: int, record: Any, columns: Columns) -> Row:
         header = safe_text(str(key)).strip()
         fact, _ = columns.resolve(header)
         if fact is None:
-            if columns.strict and header in columns.unknown:
+            if columns.strict and columns.get(header, header) not in DROP:
                 problem = problem or RowProblem(header, "unknown column")
             continue
         if fact in given:
