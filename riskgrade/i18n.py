@@ -130,6 +130,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "rows {rows} · graded {graded} · failed {failed}",
     ),
     "bad_input": ("输入有误：{error}", "bad input: {error}"),
+    # Reading ledgers: columns that are no fact (ignored unless --strict-columns).
+    "ignored_columns": (
+        "已忽略 {count} 个无对应事实的列：{names}（--strict-columns 则拒绝）",
+        "ignored {count} column(s) that are no fact: {names} (--strict-columns refuses them)",
+    ),
     "using_sample_district": (
         "未指定输入文件，使用内置样例辖区（400 家单位）",
         "no INPUT given: using the bundled sample district (400 units)",

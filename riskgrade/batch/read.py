@@ -1,14 +1,22 @@
 """Reading enterprise ledgers: CSV, JSON, JSON Lines, XLSX and Parquet (results are written by
 :mod:`riskgrade.batch.write`).
 
-Rows stream (CSV, JSON Lines, XLSX read row by row), keep their 1-based row number for error
-reports, and map local column headers onto the fact schema: the schema's own Chinese aliases
-(企业名称, 从业人员数 ...), plus a user mapping file for a ledger's local headers. Text cells
-are turned into typed values (是/否 and true/false into booleans, numbers into numbers, JSON
-text into lists); nested lists (hazards, buildings, elevators) come from a JSON column or from
-linked sheets (XLSX) or files keyed by the unit's id. A row that cannot be read as a unit (a
-broken JSON line, a value that is not an object) still comes through, carrying its
-:class:`RowProblem`, so that it is reported rather than lost.
+Rows stream (CSV, JSON Lines, XLSX read row by row) and map local column headers onto the fact
+schema through a :class:`~riskgrade.batch.columns.Columns` (the schema's Chinese aliases, a
+user's mapping file, the policy's own facts). A cell becomes a value by the declared type of its
+fact (:func:`~riskgrade.batch.columns.cell_value`); nested lists (hazards, buildings, elevators)
+come from a JSON column or from linked sheets (XLSX) or files keyed by the unit's id.
+
+One bad row never sinks a run: a row that cannot be read as a unit (a broken or too deeply
+nested JSON line, a cell over 128 KiB, a number of more than 4,300 digits, a line in neither
+UTF-8 nor GB18030, a lone surrogate or a control character) still comes through, carrying its
+:class:`RowProblem` naming the column, so that it is reported rather than lost. Whole-file
+problems (two columns for one fact, a workbook that would inflate past its limits) are an
+:class:`InputError` before any row.
+
+Row numbers are what a person finds in the file: the spreadsheet row for tables (CSV, XLSX and
+Parquet: the header is row 1, the first record row 2), the line for JSON Lines, the position in
+the list (from 1) for JSON.
 """
 
 from __future__ import annotations
@@ -16,69 +24,57 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
+from riskgrade.batch.columns import (
+    DROP,
+    MAX_CELL,
+    BadValue,
+    Columns,
+    Row,
+    RowProblem,
+    checked,
+    group_items,
+    guess,
+    json_int,
+    plan_header,
+    safe_text,
+    table_row,
+)
+from riskgrade.batch.workbook import xlsx_rows
 from riskgrade.errors import InputError
-from riskgrade.facts import ITEM_LABELS, Enterprise
 
-NESTED = ("hazards", "buildings", "elevators")
-_NESTED_ALIASES = {"隐患": "hazards", "建筑": "buildings", "电梯": "elevators"}
-_TRUE = {"true", "yes", "y", "1", "是", "有", "已", "√", "t"}
-_FALSE = {"false", "no", "n", "0", "否", "无", "未", "×", "f"}
 FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
-_ITEM_HEADERS = {label: name for labels in ITEM_LABELS.values() for name, label in labels.items()}
+coerce = guess
+"""A cell typed by its content (columns of no declared type; see ``cell_value`` for the rest)."""
+
+MAX_LINE = 8 * 1024 * 1024
+"""Longest line of a CSV or JSON Lines file, in bytes: a longer one fails its row."""
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    """Why a row fails before it is graded: the field at fault (``"(row)"`` for the whole row)
-    and the message for the errors file."""
-
-    field: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Row:
-    """One input row: its 1-based number in the file (header = row 1), its facts, and the
-    problem that already fails it, if any (a row with a problem is never graded)."""
-
-    number: int
-    facts: dict[str, Any]
-    problem: RowProblem | None = None
-
-
-def header_aliases() -> dict[str, str]:
-    """Every accepted column header -> fact name (the schema's names and Chinese aliases)."""
-    out: dict[str, str] = {}
-    for name, info in Enterprise.model_fields.items():
-        out[name] = name
-        alias = info.validation_alias
-        for choice in getattr(alias, "choices", []) or []:
-            if isinstance(choice, str):
-                out[choice] = name
-    out.update(_NESTED_ALIASES)
-    return out
-
-
-def load_mapping(path: Path | None) -> dict[str, str]:
-    """A user's header mapping (YAML or JSON: ``{"本地表头": "fact_name"}``) over the aliases
-    (its optional ``values`` section is :func:`load_value_mapping`'s)."""
-    mapping = header_aliases()
+def load_mapping(path: Path | None, *, policy: Any = None, strict: bool = False) -> Columns:
+    """The header mapping: the schema's names and aliases, then a user's mapping file (YAML or
+    JSON: ``{"本地表头": "fact_name"}``; ``"-"``, ``""`` or ``null`` drops a column; its optional
+    ``values`` section is :func:`load_value_mapping`'s); ``policy`` adds its own declared facts;
+    ``strict`` refuses unknown columns instead of ignoring them."""
+    declared = None
+    if policy is not None:
+        declared = {name: d.type for name, d in policy.checked.extra_facts.items()}
+    columns = Columns(declared=declared, strict=strict)
     if path is not None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and isinstance(data.get(VALUES), dict):
             data = {k: v for k, v in data.items() if k != VALUES}
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        if not isinstance(data, dict) or not all(
+            v is None or isinstance(v, str) for v in data.values()
+        ):
             raise InputError(f"{path}: a mapping file holds 'local header: fact name' pairs")
-        mapping.update({str(k).strip(): v for k, v in data.items()})
-    return mapping
+        columns.update({str(k).strip(): (v or "-").strip() or "-" for k, v in data.items()})
+    return columns
 
 
 VALUES = "values"
@@ -112,98 +108,176 @@ def detect_format(path: Path) -> str:
     raise InputError(f"{path}: unknown format {suffix!r} (use {', '.join(FORMATS)})")
 
 
-def coerce(value: Any) -> Any:
-    """A spreadsheet cell as a fact value: blanks are unknown, yes/no words are booleans,
-    numbers are numbers, JSON lists are lists; anything else stays text."""
-    if value is None:
-        return None
-    if isinstance(value, bool | int | float):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()[:10]
-    text = str(value).strip()
-    if not text:
-        return None
-    lowered = text.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    if text[0] in "[{":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return text
-    try:
-        number = float(text.replace(",", ""))
-    except ValueError:
-        return text
-    return int(number) if number.is_integer() and "." not in text else number
+class _Lines:
+    """The lines of a text file, each decoded on its own (UTF-8 first, then GB18030, unless an
+    encoding is given), so that a few lines in another encoding fail alone. Lines that could
+    not be decoded or were too long are noted in :attr:`problems` until :meth:`start`."""
 
+    def __init__(self, raw: IO[bytes], encoding: str | None) -> None:
+        self._raw = raw
+        self._codecs = [encoding] if encoding else ["utf-8", "gb18030"]
+        self.number = 0
+        self.problems: list[str] = []
+        self.taken: list[str] = []
 
-_TEXT_FACTS = {"id", "name", "street", "community", "ownership", "industry", "size"}
+    def start(self) -> None:
+        """A new record begins: forget the lines and problems of the last one."""
+        self.problems, self.taken = [], []
 
+    def __iter__(self) -> _Lines:
+        """The lines, as an iterator."""
+        return self
 
-def _map(
-    record: Mapping[str, Any], mapping: Mapping[str, str], cells: bool = True
-) -> dict[str, Any]:
-    """Rename headers to fact names; ``cells`` (CSV, XLSX) also types text cells, keeping text
-    facts (ids, names, categories) as text."""
-    facts: dict[str, Any] = {}
-    for header, value in record.items():
-        if header is None:
-            continue
-        key = mapping.get(str(header).strip(), str(header).strip())
-        if not cells:
-            facts[key] = value
-        elif key in _TEXT_FACTS:
-            text = None if value is None else str(value).strip()
-            facts[key] = text or None
+    def __next__(self) -> str:
+        """The next line, decoded (undecodable bytes as U+FFFD, the line noted)."""
+        data = self._raw.readline(MAX_LINE)
+        if not data:
+            raise StopIteration
+        self.number += 1
+        if self.number == 1:
+            data = data.removeprefix(b"\xef\xbb\xbf")
+        if len(data) >= MAX_LINE and not data.endswith(b"\n"):
+            while (more := self._raw.readline(MAX_LINE)) and not more.endswith(b"\n"):
+                pass  # the rest of the line is skipped
+            self.problems.append(f"line {self.number} is over {MAX_LINE:,} bytes")
+            data = b"\n"
+        for codec in self._codecs:
+            try:
+                text = data.decode(codec)
+                break
+            except (UnicodeDecodeError, LookupError):
+                continue
         else:
-            facts[key] = coerce(value)
-    return facts
+            text = data.decode("utf-8", errors="replace")
+            names = " or ".join(c.upper() for c in self._codecs)
+            self.problems.append(f"line {self.number} is not {names} text")
+        self.taken.append(text)
+        return text
+
+    def close_quote(self) -> None:
+        """After a record cut short inside a quoted cell, skip lines until the quote closes."""
+        quotes = sum(line.count('"') for line in self.taken)
+        while quotes % 2:
+            try:
+                quotes += next(self).count('"')
+            except StopIteration:
+                return
 
 
-def _csv_rows(path: Path, mapping: Mapping[str, str], encoding: str | None) -> Iterator[Row]:
-    """Rows of a CSV file (UTF-8 or GB18030 unless ``encoding`` is given), blank lines skipped."""
-    for codec in [encoding] if encoding else ["utf-8-sig", "gb18030"]:
+def _long_column(text: str) -> int | None:
+    """Which column of a CSV record's text holds a cell over :data:`MAX_CELL` characters."""
+    column, size, quoted = 0, 0, False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            column, size = column + 1, 0
+        else:
+            size += 1
+            if size > MAX_CELL:
+                return column
+    return None
+
+
+def _csv_rows(path: Path, columns: Columns, encoding: str | None) -> Iterator[Row]:
+    """Rows of a CSV file; blank lines are no rows but keep their number."""
+    with path.open("rb") as raw:
+        lines = _Lines(raw, encoding)
+        reader = csv.reader(lines)
         try:
-            with path.open(encoding=codec, newline="") as handle:
-                handle.read(65536)
-        except UnicodeDecodeError:
-            continue
-        break
-    else:
-        raise InputError(f"{path}: not UTF-8 or GB18030 text; pass --encoding")
-    with path.open(encoding=codec, newline="") as handle:
-        reader = csv.DictReader(handle)
-        for record in reader:
-            if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
-                continue  # a blank line in the ledger
-            yield Row(reader.line_num, _map(record, mapping))
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise InputError(f"{path}: unreadable header: {exc}") from exc
+        if lines.problems:
+            raise InputError(f"{path}: the header is not UTF-8 or GB18030 text; pass --encoding")
+        if header is None:
+            return
+        plan = plan_header(header, columns, str(path))
+        number = 1
+        while True:
+            lines.start()
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                number += 1
+                at = _long_column("".join(lines.taken))
+                lines.close_quote()
+                field = header[at].strip() if at is not None and at < len(header) else ""
+                message = f"line {lines.number}: {exc}"
+                if at is not None:
+                    message = f"a cell over {MAX_CELL:,} characters (at most {MAX_CELL:,})"
+                yield Row(number, {}, RowProblem(field or "(row)", message))
+                continue
+            number += 1
+            if lines.problems:
+                yield _unreadable_row(number, lines.problems[0])
+            elif any(cell.strip() for cell in record):
+                yield table_row(number, record, plan)
 
 
-def _json_rows(path: Path, mapping: Mapping[str, str], fmt: str) -> Iterator[Row]:
-    """Rows of a JSON file (an object or a list of them) or of a JSON Lines file."""
+class _DuplicateKey(ValueError):
+    """A JSON object names one key twice."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook``: an object, refusing a repeated key."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"key {safe_text(key)!r} given twice")
+        out[key] = value
+    return out
+
+
+def _loads(text: str) -> Any:
+    """JSON text as a value: long numbers marked, repeated keys refused."""
+    return json.loads(text, parse_int=json_int, object_pairs_hook=_pairs)
+
+
+def _json_values(path: Path, fmt: str) -> Iterator[tuple[int, Any]]:
+    """(number, parsed value) of a JSON file's records (an object or a list of them) or of a
+    JSON Lines file's lines; a line that cannot be read gives its :class:`RowProblem`."""
     if fmt == "jsonl":
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield _unreadable_row(number, f"line {number}: invalid JSON: {exc.msg}")
-                    continue
-                yield _record_row(number, record, mapping)
+        with path.open("rb") as raw:
+            lines = _Lines(raw, None)
+            for line in lines:
+                number, problems = lines.number, lines.problems
+                lines.start()
+                if problems:
+                    yield number, RowProblem("(row)", problems[0])
+                elif line.strip():
+                    yield number, _line_value(number, line)
         return
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = _loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
-    records = data if isinstance(data, list) else [data]
-    for number, record in enumerate(records, start=1):
-        yield _record_row(number, record, mapping)
+    except RecursionError as exc:
+        raise InputError(f"{path}: JSON nested too deeply") from exc
+    yield from enumerate(data if isinstance(data, list) else [data], start=1)
+
+
+def _line_value(number: int, line: str) -> Any:
+    """One line of a JSON Lines file parsed, or the problem that fails it."""
+    try:
+        return _loads(line)
+    except json.JSONDecodeError as exc:
+        return RowProblem("(row)", f"line {number}: invalid JSON: {exc.msg}")
+    except RecursionError:
+        return RowProblem("(row)", f"line {number}: nested too deeply")
+    except ValueError as exc:  # a repeated key, a number too long
+        return RowProblem("(row)", f"line {number}: {exc}")
+
+
+def _json_rows(path: Path, columns: Columns, fmt: str) -> Iterator[Row]:
+    """Rows of a JSON or JSON Lines file."""
+    for number, value in _json_values(path, fmt):
+        if isinstance(value, RowProblem):
+            yield Row(number, {}, value)
+        else:
+            yield _record_row(number, value, columns)
 
 
 def _unreadable_row(number: int, message: str) -> Row:
@@ -211,45 +285,33 @@ def _unreadable_row(number: int, message: str) -> Row:
     return Row(number, {}, RowProblem("(row)", message))
 
 
-def _record_row(number: int, record: Any, mapping: Mapping[str, str]) -> Row:
-    """A parsed JSON value as a row; anything but an object fails."""
+def _record_row(number: int, record: Any, columns: Columns) -> Row:
+    """A parsed JSON object as a row (values as they are typed); anything but an object fails,
+    and so does an object giving one fact under two keys (``employees`` and ``从业人员数``)."""
     if not isinstance(record, dict):
         return _unreadable_row(number, "not an object")
-    return Row(number, _map(record, mapping, cells=False))
-
-
-def _xlsx_rows(path: Path, mapping: Mapping[str, str], sheet: str | None) -> Iterator[Row]:
-    """Rows of a workbook's main sheet, nested lists filled from its linked sheets."""
-    try:
-        from openpyxl import load_workbook
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise InputError("reading .xlsx needs openpyxl: pip install riskgrade[excel]") from exc
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        main = workbook[sheet] if sheet else workbook.worksheets[0]
-        linked = {
-            mapping.get(ws.title, ws.title): _sheet_records(ws, mapping)
-            for ws in workbook.worksheets
-            if ws is not main and mapping.get(ws.title, ws.title) in NESTED
-        }
-        nested = {name: _group(records, mapping) for name, records in linked.items()}
-        rows = main.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            return
-        names: list[Any] = [str(h).strip() if h is not None else None for h in header]
-        merged = _Merged(_merged_ranges(main))
-        for number, values in enumerate(rows, start=2):
-            values = merged.fill(number, values)
-            if all(v is None or str(v).strip() == "" for v in values):
-                continue
-            facts = _map(dict(zip(names, values, strict=False)), mapping)
-            for name, by_unit in nested.items():
-                if facts.get(name) is None and facts.get("id") is not None:
-                    facts[name] = by_unit.get(str(facts["id"]), [])
-            yield Row(number, facts)
-    finally:
-        workbook.close()
+    facts: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    problem = None
+    for key, value in record.items():
+        header = safe_text(str(key)).strip()
+        fact, _ = columns.resolve(header)
+        if fact is None:
+            if columns.strict and columns.get(header, header) not in DROP:
+                problem = problem or RowProblem(header, "unknown column")
+            continue
+        if fact in given:
+            message = f"{given[fact]!r} and {header!r} both give {fact!r}"
+            problem = problem or RowProblem(header, message)
+            continue
+        given[fact] = header
+        try:
+            facts[fact] = checked(value)
+        except BadValue as exc:
+            problem = problem or RowProblem(header, str(exc))
+            if fact == "id" and isinstance(value, str):
+                facts["id"] = safe_text(value.strip()[:200])
+    return Row(number, facts, problem)
 
 
 def _unreadable() -> tuple[type[BaseException], ...]:
@@ -280,81 +342,20 @@ def _guarded(rows: Iterator[Row], path: Path, fmt: str) -> Iterator[Row]:
         raise InputError(f"{path}: damaged {fmt} file{where}: {exc}") from exc
 
 
-def _merged_ranges(ws: Any) -> list[tuple[int, int, int, int]]:
-    """The sheet's merged ranges as (min_col, min_row, max_col, max_row), read by streaming the
-    sheet's XML (read-only worksheets do not expose them; memory stays flat)."""
-    from xml.etree.ElementTree import iterparse
-
-    from openpyxl.utils.cell import range_boundaries
-
-    path = getattr(ws, "_worksheet_path", None)
-    if path is None:
-        return []
-    ranges: list[tuple[int, int, int, int]] = []
-    sheet_data = None
-    with ws.parent._archive.open(path) as handle:
-        for event, element in iterparse(handle, events=("start", "end")):
-            tag = element.tag.rsplit("}", 1)[-1]
-            if event == "start":
-                if tag == "sheetData":
-                    sheet_data = element
-                continue
-            if tag == "row" and sheet_data is not None:
-                sheet_data.clear()  # drop parsed rows as we go
-            elif tag == "mergeCell" and element.get("ref"):
-                try:
-                    bounds = range_boundaries(element.get("ref"))
-                except (TypeError, ValueError):
-                    continue
-                if None not in bounds:
-                    ranges.append(bounds)  # type: ignore[arg-type]
-    return ranges
-
-
-class _Merged:
-    """Fills merged cells down: a value typed once in a cell merged over several rows (a
-    community, a street) belongs to every row the merge covers. Only the merge's first column
-    is filled; other columns under a merge stay empty, as in the sheet."""
-
-    def __init__(self, ranges: list[tuple[int, int, int, int]]) -> None:
-        self._ranges = sorted((r for r in ranges if r[3] > r[1] and r[1] >= 2), key=lambda r: r[1])
-        self._next = 0
-        self._active: list[tuple[int, int, Any]] = []  # (column, last row, value)
-
-    def fill(self, number: int, values: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Row ``number``'s values with the merges covering it filled in."""
-        if not self._ranges:
-            return values
-        self._active = [a for a in self._active if a[1] >= number]
-        out = list(values)
-        for column, _, value in self._active:
-            if column - 1 < len(out):
-                out[column - 1] = value
-            else:
-                out += [None] * (column - 1 - len(out)) + [value]
-        while self._next < len(self._ranges) and self._ranges[self._next][1] == number:
-            min_col, _, _, max_row = self._ranges[self._next]
-            value = out[min_col - 1] if min_col - 1 < len(out) else None
-            self._active.append((min_col, max_row, value))
-            self._next += 1
-        while self._next < len(self._ranges) and self._ranges[self._next][1] < number:
-            self._next += 1  # a merge starting on a row that was never read
-        return tuple(out)
-
-
-def _parquet_rows(path: Path, mapping: Mapping[str, str]) -> Iterator[Row]:
+def _parquet_rows(path: Path, columns: Columns) -> Iterator[Row]:
     """Rows of a Parquet file, one record batch at a time (nested lists as list columns or JSON
-    text)."""
+    text); record ``i`` (from 1) is row ``i + 1``, as in a spreadsheet with its header."""
     parquet = require_pyarrow()
-    number = 0
-    for batch in parquet.ParquetFile(path).iter_batches(batch_size=10_000):
-        for record in batch.to_pylist():
+    source = parquet.ParquetFile(path)
+    names = source.schema_arrow.names
+    plan = plan_header(names, columns, str(path))
+    number = 1
+    for batch in source.iter_batches(batch_size=10_000):
+        cells = {c.index: batch.column(c.index).to_pylist() for c in plan}
+        for position in range(batch.num_rows):
             number += 1
-            facts = _map(record, mapping, cells=False)
-            for name in NESTED:
-                if isinstance(facts.get(name), str):
-                    facts[name] = coerce(facts[name])
-            yield Row(number, facts)
+            values = [cells[i][position] if i in cells else None for i in range(len(names))]
+            yield table_row(number, values, plan, typed=True)
 
 
 def require_pyarrow() -> Any:
@@ -366,52 +367,14 @@ def require_pyarrow() -> Any:
     return parquet
 
 
-def _sheet_records(ws: Any, mapping: Mapping[str, str]) -> list[dict[str, Any]]:
-    """A linked sheet's non-empty rows as records keyed by its header."""
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    names: list[Any] = [str(h).strip() if h is not None else None for h in header]
-    return [
-        dict(zip(names, values, strict=False))
-        for values in rows
-        if any(v is not None for v in values)
-    ]
-
-
-def _group(
-    records: Iterable[Mapping[str, Any]], mapping: Mapping[str, str]
-) -> dict[str, list[dict[str, Any]]]:
-    """Linked rows by unit: the column naming the unit is ``unit``/``unit_id``/the id alias."""
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    unit_keys = {
-        "unit",
-        "unit_id",
-        "企业编号",
-        "单位编号",
-        *[k for k, v in mapping.items() if v == "id"],
-    }
-    for record in records:
-        unit = next((record[k] for k in record if k in unit_keys and k not in ("id", "编号")), None)
-        if unit is None:
-            continue
-        item = {
-            str(k): coerce(v)
-            for k, v in record.items()
-            if k not in unit_keys or k in ("id", "编号")
-        }
-        item = {("id" if k == "编号" else _ITEM_HEADERS.get(k, k)): v for k, v in item.items()}
-        grouped[str(unit)].append(item)
-    return grouped
-
-
 def linked_file(path: Path, mapping: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
     """Nested items (hazards, buildings or elevators) from a side CSV/JSON file, by unit id."""
     fmt = detect_format(path)
     if fmt == "csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            return _group(list(csv.DictReader(handle)), mapping)
-    rows = [row.facts for row in _json_rows(path, {}, fmt)]
-    return _group(rows, mapping)
+            return group_items(list(csv.DictReader(handle)), mapping)
+    records = [value for _, value in _json_values(path, fmt) if isinstance(value, dict)]
+    return group_items(records, mapping)
 
 
 def read_rows(
@@ -423,21 +386,23 @@ def read_rows(
     linked: Mapping[str, Path] | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[Row]:
-    """Stream the rows of a ledger file (format from the suffix); ``values`` respells each
-    fact's local values (:func:`load_value_mapping`)."""
-    mapping = mapping or header_aliases()
+    """Stream the rows of a ledger file (format from the suffix). ``mapping`` is best a
+    :class:`Columns` from :func:`load_mapping` (it knows the policy's own facts and collects
+    the unknown columns, which are ignored); a plain mapping of headers is taken too.
+    ``values`` respells each fact's local values (:func:`load_value_mapping`)."""
+    columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
     fmt = detect_format(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     if fmt == "csv":
-        rows = _csv_rows(path, mapping, encoding)
+        rows = _csv_rows(path, columns, encoding)
     elif fmt == "xlsx":
-        rows = _xlsx_rows(path, mapping, sheet)
+        rows = xlsx_rows(path, columns, sheet)
     elif fmt == "parquet":
-        rows = _parquet_rows(path, mapping)
+        rows = _parquet_rows(path, columns)
     else:
-        rows = _json_rows(path, mapping, fmt)
-    side = {name: linked_file(file, mapping) for name, file in (linked or {}).items()}
+        rows = _json_rows(path, columns, fmt)
+    side = {name: linked_file(file, columns) for name, file in (linked or {}).items()}
     for row in _guarded(rows, path, fmt):
         for name, by_unit in side.items():
             if row.facts.get(name) is None and row.facts.get("id") is not None:

@@ -34,6 +34,7 @@ from riskgrade.batch.checkpoint import (
     save_checkpoint,
     verified_prefix,
 )
+from riskgrade.batch.columns import id_key
 from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
 from riskgrade.batch.table import grade_chunks, plain_csv
 from riskgrade.batch.write import (
@@ -226,14 +227,17 @@ def grade_stream(
 
 def mark_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
     """Pass rows on; a row whose unit id was already seen fails on ``id``, naming the first row
-    (rows that already failed are passed on as they are)."""
+    (rows that already failed are passed on as they are). Ids are compared normalised: NFKC
+    (full-width letters and digits as ASCII), invisible characters (zero-width spaces, BOMs,
+    soft hyphens) removed, spaces trimmed and case folded, since credit codes are one code
+    whatever their case; the ids written out stay as given."""
     first: dict[str, int] = {}
     for row in rows:
         unit = row.facts.get("id")
         if isinstance(unit, str | int) and row.problem is None:
-            key = str(unit).strip()
+            key = id_key(unit)
             if key in first:
-                message = f"duplicate id {key!r}: first in row {first[key]}"
+                message = f"duplicate id {str(unit).strip()!r}: first in row {first[key]}"
                 row = replace(row, problem=RowProblem("id", message))
             else:
                 first[key] = row.number

@@ -19,6 +19,7 @@ row as before.
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
@@ -28,7 +29,18 @@ from typing import Any
 
 import polars as pl
 
-from riskgrade.batch.read import _TEXT_FACTS, Row, _map, coerce
+from riskgrade.batch.columns import (
+    MAX_CELL,
+    BadValue,
+    Column,
+    Columns,
+    Row,
+    cell_value,
+    checked,
+    id_key,
+    plan_header,
+    table_row,
+)
 from riskgrade.batch.write import RESULT_COLUMNS
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.errors import FactError
@@ -44,6 +56,8 @@ _REQUIRED = {spec.name for spec in _ENTERPRISE if spec.required}
 _KINDS = {"enum": "str", "date": "str", "number": "float"}  # the column each kind is read into
 _BLOCK = 1 << 22
 _EDGE = r"^[\x1c-\x1f]|[\x1c-\x1f]$"  # space to Python's str.strip, not to Polars'
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # what the row reader refuses in text
+_ESCAPED_CONTROL = r"\\u00[01][0-9a-fA-F]|\\u[dD][89a-fA-F]|\\[bf]"  # the same, as JSON escapes
 
 
 def plain_csv(path: Path, encoding: str | None = None) -> bool:
@@ -85,23 +99,29 @@ class Chunk:
 def read_chunks(
     path: Path,
     policy: CheckedPolicy,
-    mapping: Mapping[str, str],
+    mapping: Mapping[str, str] | None,
     *,
     skip: int = 0,
     size: int = TABLE_CHUNK,
 ) -> Iterator[Chunk]:
-    """The non-blank rows of a :func:`plain_csv` file after the first ``skip``, in chunks."""
+    """The non-blank rows of a :func:`plain_csv` file after the first ``skip``, in chunks. The
+    header is resolved as the row reader resolves it (:func:`~riskgrade.batch.columns.plan_header`:
+    unknown columns ignored and remembered in ``mapping`` when it is a
+    :class:`~riskgrade.batch.columns.Columns`, a fact given twice refused)."""
+    columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader([handle.readline()]), [])
+    plan = plan_header(header, columns, str(path))
     frame = pl.scan_csv(
         path, infer_schema=False, truncate_ragged_lines=True, row_index_name=_LINE
     ).with_columns(pl.col(_LINE).cast(pl.Int64) + 2)
-    headers = [h for h in frame.collect_schema().names() if h != _LINE]
-    names = [mapping.get(h.lstrip("\ufeff").strip(), h.lstrip("\ufeff").strip()) for h in headers]
-    blank = pl.all_horizontal(pl.col(h).str.strip_chars().fill_null("") == "" for h in headers)
-    frame = frame.filter(~blank).slice(skip)
+    names = [n for n in frame.collect_schema().names() if n != _LINE]  # by position: Polars
+    blank = pl.all_horizontal(pl.col(n).str.strip_chars().fill_null("") == "" for n in names)
+    frame = frame.filter(~blank).slice(skip)  # renames a repeated header, csv does not
     kinds = {name: _KINDS.get(kind, kind) for name, kind in field_kinds().items()}
     kinds.update({name: _KINDS.get(d.type, d.type) for name, d in policy.extra_facts.items()})
     for batch in frame.collect_batches(chunk_size=size):
-        yield _typed(batch, headers, names, kinds, mapping)
+        yield _typed(batch, names, plan, kinds)
 
 
 def field_kinds(items: str | None = None) -> dict[str, str]:
@@ -112,43 +132,34 @@ def field_kinds(items: str | None = None) -> dict[str, str]:
 
 
 def _typed(
-    batch: pl.DataFrame,
-    headers: list[str],
-    names: list[str],
-    kinds: Mapping[str, str],
-    mapping: Mapping[str, str],
+    batch: pl.DataFrame, names: list[str], plan: list[Column], kinds: Mapping[str, str]
 ) -> Chunk:
     """One chunk of text cells typed column by column; rows with an odd cell set apart."""
     columns: dict[str, pl.Series] = {_LINE: batch[_LINE]}
     odd = pl.Series([False] * batch.height)
-    for header, name in zip(headers, names, strict=True):
-        if name in columns:  # two headers for one fact: the row reader's rules decide
+    for column in plan:
+        cells, target = batch[names[column.index]], kinds.get(column.fact)
+        if target is None:  # a fact the validation does not know: pydantic names it per row
             odd = pl.Series([True] * batch.height)
             continue
-        cells = batch[header]
-        if name not in kinds:  # the row reader keeps the column: every row fails on it
-            odd = pl.Series([True] * batch.height)
-            continue
-        if name in _REQUIRED:  # an empty cell of a required fact is the row reader's to name
+        if column.fact in _REQUIRED:  # an empty required fact: the row reader's to name
             odd = odd | cells.str.strip_chars().fill_null("").eq("")
-        if name in _TEXT_FACTS:
+        odd = odd | (cells.str.len_chars() > MAX_CELL).fill_null(False)
+        if column.kind in ("str", "date"):  # text as it is, trimmed
             text = cells.str.strip_chars()
-            columns[name] = pl.select(pl.when(text != "").then(text)).to_series().alias(name)
-            odd = odd | cells.str.contains(_EDGE).fill_null(False)
-            continue
-        kind = kinds.get(name, "other")
-        if kind == "items":
-            fields = {f: _KINDS.get(kind, kind) for f, kind in field_kinds(name).items()}
+            values = pl.select(pl.when(text != "").then(text)).to_series()
+            fits = ~cells.str.contains(_EDGE + "|" + _CONTROL).fill_null(False)
+        elif target == "items":
+            fields = {f: _KINDS.get(kind, kind) for f, kind in field_kinds(column.fact).items()}
             values, fits = _items_column(cells, fields)
         else:
-            values, fits = _by_value(cells, kind)
-        columns[name] = values.alias(name)
+            values, fits = _by_value(cells, column.kind, target)
+        columns[column.fact] = values.alias(column.fact)
         odd = odd | ~fits
     typed = pl.DataFrame(columns)
-    odd_lines = batch.filter(odd)
     rows = [
-        Row(record[_LINE], _map({h: record[h] for h in headers}, mapping))
-        for record in odd_lines.iter_rows(named=True)
+        table_row(values[0], values[1:], plan)
+        for values in batch.filter(odd).select(_LINE, *names).iter_rows()
     ]
     return Chunk(typed.filter(~odd), rows)
 
@@ -161,7 +172,7 @@ _DTYPES: dict[str, pl.DataType] = {
 
 
 def _fits(kind: str, value: Any) -> bool:
-    """Whether a coerced cell goes into the typed column of a fact of ``kind`` as it is."""
+    """Whether a cell's value goes into the typed column of a fact of ``kind`` as it is."""
     if kind == "int":  # pydantic takes a yes/no word's bool as 1 or 0, and so does this
         return type(value) in (int, bool) and -(2**53) <= value <= 2**53
     if kind == "float":
@@ -170,25 +181,33 @@ def _fits(kind: str, value: Any) -> bool:
         return type(value) is bool
     if kind == "items":
         return type(value) is list
-    return type(value) is str  # text, categories, dates (validated from text), other columns
+    return type(value) is str  # text, categories, dates (validated from their text)
 
 
-def _by_value(cells: pl.Series, kind: str) -> tuple[pl.Series, pl.Series]:
-    """A text column typed by coercing each distinct cell once: its values, and which fit."""
+def _cell(raw: str, kind: str) -> tuple[Any, bool]:
+    """A cell as the row reader reads it, and whether it read without a problem."""
+    try:
+        return checked(cell_value(raw, kind)), True
+    except BadValue:
+        return None, False
+
+
+def _by_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Series]:
+    """A text column typed by reading each distinct cell once as the row reader reads a cell
+    of ``kind``: its values for a column of ``target``, and which fit."""
     distinct = cells.unique().drop_nulls()
-    raw = distinct.to_list()
-    coerced = [coerce(v) for v in raw]
-    fits = [v is None or _fits(kind, v) for v in coerced]
-    kept = [v if ok else None for v, ok in zip(coerced, fits, strict=True)]
-    if kind in ("int", "float"):
+    read = [_cell(raw, kind) for raw in distinct.to_list()]
+    fits = [ok and (v is None or _fits(target, v)) for v, ok in read]
+    kept = [v if ok else None for (v, _), ok in zip(read, fits, strict=True)]
+    if target in ("int", "float"):
         kept = [int(v) if type(v) is bool else v for v in kept]
-    if kind == "items":
+    if target == "items":
         typed = _items(kept)
         if typed is None:  # items Polars cannot hold in one column: every list row by rows
-            fits = [v is None for v in kept]
+            fits = [ok and v is None for v, ok in zip(kept, fits, strict=True)]
             typed = pl.Series([None] * len(kept), dtype=pl.List(pl.Null))
-    elif kind in _DTYPES:
-        typed = pl.Series(kept, dtype=_DTYPES[kind])
+    elif target in _DTYPES:
+        typed = pl.Series(kept, dtype=_DTYPES[target])
     else:
         typed = pl.Series(kept, dtype=pl.String)
     table = pl.DataFrame({"raw": distinct, "value": typed, "fits": fits})
@@ -213,7 +232,7 @@ def _items_column(cells: pl.Series, fields: Mapping[str, str]) -> tuple[pl.Serie
     text = cells.str.strip_chars()
     present = text.is_not_null() & (text != "")
     listy = present & text.str.starts_with("[") & ~cells.str.contains(_EDGE).fill_null(False)
-    listy = listy & ~text.str.contains(r"\d{16,}").fill_null(False)
+    listy = listy & ~text.str.contains(r"\d{16,}|" + _ESCAPED_CONTROL).fill_null(False)
     candidates = pl.select(pl.when(listy).then(text)).to_series()
     keys = candidates.drop_nulls().str.extract_all(_KEY).explode().drop_nulls().unique()
     try:
@@ -228,7 +247,7 @@ def _items_column(cells: pl.Series, fields: Mapping[str, str]) -> tuple[pl.Serie
             pass
         else:
             return decoded, listy | ~present
-    return _by_value(cells, "items")
+    return _by_value(cells, "list", "items")
 
 
 def _items(values: list[Any]) -> pl.Series | None:
@@ -276,7 +295,7 @@ def grade_chunks(
     """Grade a :func:`plain_csv` file from its non-blank row ``skip`` on, a chunk at a time,
     on the columnar engine: what the row reader, duplicate check and columnar engine give row by
     row (the same results and failures), without a Python object per graded row."""
-    seen = pl.DataFrame(schema={"id": pl.String, "first": pl.Int64})
+    seen = pl.DataFrame(schema={"key": pl.String, "first": pl.Int64})
     for chunk in read_chunks(path, policy.program.policy, mapping or {}, skip=skip):
         graded, seen = _grade_chunk(policy, chunk, as_of, seen)
         yield graded
@@ -289,19 +308,23 @@ def _grade_chunk(
     seen in (a repeated id fails as :func:`riskgrade.batch.run.mark_duplicates` fails it)."""
     failed: dict[int, Failure] = {}
     ids = [
-        (row.number, str(row.facts["id"]).strip())
+        (row.number, str(row.facts["id"]), id_key(row.facts["id"]))
         for row in chunk.rows
         if row.problem is None and isinstance(row.facts.get("id"), str | int)
     ]
+    units = chunk.typed.select(pl.col(_LINE).alias("line"), pl.col("id").alias("unit"))
+    units = units.drop_nulls("unit")
     keys = pl.concat([
-        chunk.typed.select(pl.col(_LINE).alias("line"), "id").drop_nulls("id"),
-        pl.DataFrame(ids, schema={"line": pl.Int64, "id": pl.String}, orient="row"),
+        units.with_columns(_keys(units["unit"]).alias("key")),
+        pl.DataFrame(ids, schema={"line": pl.Int64, "unit": pl.String, "key": pl.String},
+                     orient="row"),
     ])  # fmt: skip
-    firsts = keys.group_by("id").agg(pl.col("line").min().alias("first"))
-    known = pl.concat([seen, firsts.join(seen, on="id", how="anti")])
-    repeated = keys.join(known, on="id").filter(pl.col("line") != pl.col("first"))
-    for line, key, first in repeated.iter_rows():
-        failed[line] = (line, key, [("id", f"duplicate id {key!r}: first in row {first}")])
+    firsts = keys.group_by("key").agg(pl.col("line").min().alias("first"))
+    known = pl.concat([seen, firsts.join(seen, on="key", how="anti")])
+    repeated = keys.join(known, on="key").filter(pl.col("line") != pl.col("first"))
+    for line, unit, _, first in repeated.select("line", "unit", "key", "first").iter_rows():
+        message = f"duplicate id {unit.strip()!r}: first in row {first}"
+        failed[line] = (line, unit, [("id", message)])
     typed = chunk.typed.filter(~pl.col(_LINE).is_in(repeated["line"].implode()))
     valid, bad = validate_frame(typed.drop(_LINE), policy.program.policy)
     lines, units = typed[_LINE], typed["id"]
@@ -315,6 +338,21 @@ def _grade_chunk(
     parts.append(_rows(policy, [r for r in chunk.rows if r.number not in failed], as_of, failed))
     results = pl.concat(parts, how="vertical_relaxed").sort(_LINE).drop(_LINE)
     return GradedChunk(results, [failed[line] for line in sorted(failed)]), known
+
+
+def _keys(units: pl.Series) -> pl.Series:
+    """:func:`~riskgrade.batch.columns.id_key` of each id: by Polars for printable ASCII (where
+    it is trimming and lower case), by the function itself for the others, once each."""
+    plain = units.str.contains(r"^[\x20-\x7e]*$")
+    keys = units.str.strip_chars().str.to_lowercase()
+    others = units.filter(~plain).unique()
+    if others.len():
+        table = pl.DataFrame({"unit": others, "key": [id_key(u) for u in others.to_list()]})
+        looked = pl.DataFrame({"unit": units}).join(
+            table, on="unit", how="left", maintain_order="left"
+        )
+        keys = pl.select(pl.when(plain).then(keys).otherwise(looked["key"])).to_series()
+    return keys
 
 
 def _rows(

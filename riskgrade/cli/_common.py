@@ -114,13 +114,14 @@ def open_policy(path: Path | None, lang: str) -> Policy:
         sys.exit(2)
 
 
-def read_mapping(path: Path | None) -> dict[str, str]:
-    """``--mapping``: the header aliases plus the user's file; a file that is not valid YAML or
-    JSON, or not UTF-8, is an :class:`InputError` naming it."""
+def read_mapping(path: Path | None, *, policy: Any = None, strict: bool = False) -> io.Columns:
+    """``--mapping``: the header aliases plus the user's file (and ``policy``'s own facts;
+    ``strict`` refuses unknown columns); a file that is not valid YAML or JSON, or not UTF-8,
+    is an :class:`InputError` naming it."""
     import yaml
 
     try:
-        return io.load_mapping(path)
+        return io.load_mapping(path, policy=policy, strict=strict)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: not a mapping file ({reason})") from exc

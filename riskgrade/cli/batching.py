@@ -98,6 +98,11 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--buildings", type=_FILE, default=None, help="Linked buildings file.")
 @click.option("--elevators", type=_FILE, default=None, help="Linked elevators file.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run (CSV/JSON Lines output).")
+@click.option(
+    "--strict-columns",
+    is_flag=True,
+    help="Refuse columns that are no fact (by default they are ignored and named once).",
+)
 @lang_option
 def grade_command(
     input_path: Path,
@@ -113,6 +118,7 @@ def grade_command(
     buildings: Path | None,
     elevators: Path | None,
     resume: bool,
+    strict_columns: bool,
     lang: str | None,
     stdout_format: str,
     encoding: str | None,
@@ -184,10 +190,10 @@ def _run(options: dict[str, object]) -> BatchSummary:
     try:
         outputs = [o["output"], errors_path(o["output"], o["errors"])]
         refuse_overwrite([mapping, *policy_files(o["policy_path"])], outputs)
-        header_map = read_mapping(mapping)
+        header_map = read_mapping(mapping, policy=o["policy"], strict=o["strict_columns"])
         with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
             task = progress.add_task(str(input_path.name), total=None)
-            return grade_file(
+            summary = grade_file(
                 o["policy"],
                 o["policy"].source,
                 input_path,
@@ -205,6 +211,11 @@ def _run(options: dict[str, object]) -> BatchSummary:
                 values=load_value_mapping(mapping),
                 bom=not o["no_bom"],
             )
+        if header_map.unknown:
+            names = ", ".join(header_map.unknown)
+            count = len(header_map.unknown)
+            click.echo(t("ignored_columns", lang, count=count, names=names), err=True)
+        return summary
     except (InputError, LookupError) as exc:  # LookupError: an --encoding Python does not know
         click.echo(t("bad_input", lang, error=exc), err=True)
         sys.exit(2)

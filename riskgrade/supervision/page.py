@@ -38,7 +38,9 @@ _FONTS = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang 
 
 def _svg(draw: Any, width: float = 6.4, height: float = 3.2) -> str:
     """Run ``draw(axes)`` on a new figure and return it as inline SVG (text kept as text, so
-    the browser renders Chinese with its own fonts; ids salted so output is reproducible)."""
+    the browser renders Chinese with its own fonts; ids salted so output is reproducible).
+    Text is drawn as written: matplotlib's TeX-like maths is off, so a ``$`` in a name or a
+    title neither breaks the page nor turns into formulae."""
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -48,6 +50,7 @@ def _svg(draw: Any, width: float = 6.4, height: float = 3.2) -> str:
         "font.family": "sans-serif",
         "font.sans-serif": _FONTS,
         "font.size": 9,
+        "text.parse_math": False,  # "$" in a community name is a dollar sign, not TeX
     }
     with matplotlib.rc_context(style), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # glyphs measured with a fallback font

@@ -25,7 +25,7 @@ POLICY = riskgrade.load_policy()
 HAZARD = {"id": "H1", "level": "major", "found_on": "2026-10-01", "deadline": "2026-10-20"}
 
 ODD_CELLS: dict[str, list[Any]] = {
-    "employees": ["1", "0", "yes", "3.0", "3.5", "-2", "1,200", "abc", " 12 ", "1" + "0" * 19],
+    "employees": ["", "1", "0", "yes", "3.0", "3.5", "-2", "1,200", "abc", " 12 ", "1" + "0" * 19],
     "annual_revenue": ["1e3", "nan", "1,000.5", "是", "", "  "],
     "safety_department": ["是", "否", "TRUE", "2", "maybe", "0"],
     "last_drill": ["2026-02-30", "2026/6/1", "2026-06-01", "1", "yes"],
@@ -44,7 +44,6 @@ ODD_CELLS: dict[str, list[Any]] = {
     "序号": ["1", "", "x"],
     "name": ['=HYPERLINK("http://x","y")', "@SUM(1+1)", "+cmd|' /C calc'!A0", "-2+3", "a,b"],
     "id": ["", " ", "X-1"],
-    "从业人员数": ["", "5"],
 }  # fmt: skip
 
 
@@ -143,3 +142,17 @@ def test_a_row_with_an_odd_cell_takes_the_row_readers_path(tmp_path: Path) -> No
     chunks = list(table.read_chunks(source, POLICY.program.policy, load_mapping(None)))
     assert [row.number for c in chunks for row in c.rows] == [3, 4]
     assert [line for c in chunks for line in c.typed["__line"].to_list()] == [2, 5]
+
+
+def test_a_fact_given_by_two_columns_is_refused_as_the_row_reader_refuses_it(
+    tmp_path: Path,
+) -> None:
+    rows = _sample()[:3]
+    rows[0]["从业人员数"] = 5
+    source = _write(tmp_path / "twice.csv", rows)
+    for engine in ("compiled", "columnar"):
+        with pytest.raises(riskgrade.InputError, match="both give 'employees'"):
+            grade_file(
+                POLICY, POLICY.source, source, tmp_path / f"{engine}.csv", as_of=AS_OF,
+                engine=engine, mapping=load_mapping(None),
+            )  # fmt: skip
