@@ -220,6 +220,31 @@ class Enterprise(_Facts):
         return self
 
 
+def declared_value(value: Any, kind: str, values: list[str] | None = None) -> Any:
+    """A value of a fact a policy declares itself, of type ``kind`` (bool, int, number, date,
+    str or enum with ``values``); raises ValueError naming what was expected. The one rule for
+    such facts: grading, the columnar validation and ``check`` all read them through this."""
+    if value is None:
+        return None
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if kind in ("int", "number"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {value!r}")
+        if kind == "int" and not float(value).is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return value
+    if kind == "date":
+        return _iso_date(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    if kind == "enum" and values is not None and value not in values:
+        raise ValueError(f"expected one of {', '.join(values)}, got {value!r}")
+    return value
+
+
 def fact_errors(exc: ValidationError) -> list[tuple[str, str]]:
     """Turn pydantic's errors into ``(field path, message)`` pairs."""
     out: list[tuple[str, str]] = []

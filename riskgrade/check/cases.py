@@ -14,7 +14,7 @@ from riskgrade.check.format import FactDecl, TestCase
 from riskgrade.check.state import CheckState, Where
 from riskgrade.diagnostics import did_you_mean
 from riskgrade.errors import FactError
-from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
+from riskgrade.facts import Enterprise, declared_value, parse_enterprise
 
 _EXTRA_FIELD = "Extra inputs are not permitted"
 
@@ -96,30 +96,10 @@ def validation_errors(
         errors += exc.errors
     for name, decl in declared.items():
         try:
-            _extra_value(facts.get(name), decl.type, decl.values)
+            declared_value(facts.get(name), decl.type, decl.values)
         except ValueError as exc:
             errors.append((name, str(exc)))
     return errors
-
-
-def _extra_value(value: Any, kind: str, values: list[str] | None) -> None:
-    """Raise ValueError when ``value`` is not of a declared fact's ``kind``."""
-    if value is None:
-        return
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
-    elif kind in ("int", "number"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"expected a number, got {value!r}")
-        if kind == "int" and not float(value).is_integer():
-            raise ValueError(f"expected a whole number, got {value!r}")
-    elif kind == "date":
-        _iso_date(value)
-    elif not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
-    elif kind == "enum" and values is not None and value not in values:
-        raise ValueError(f"expected one of {', '.join(values)}, got {value!r}")
 
 
 def _fact_names(declared: dict[str, FactDecl]) -> list[str]:

@@ -27,8 +27,7 @@ from pydantic.functional_validators import BeforeValidator
 
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.check.format import FactDecl
-from riskgrade.facts import Building, Date, Elevator, Enterprise, Hazard
-from riskgrade.grading.pipeline import _extra_value
+from riskgrade.facts import Building, Date, Elevator, Enterprise, Hazard, declared_value
 
 _KINDS = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
 _FINITE = "Input should be a finite number"
@@ -357,14 +356,14 @@ def _field(frame: pl.DataFrame, spec: _Spec, found: list[str], rank: int) -> _Ch
 
 def _extra(decl: FactDecl) -> tuple[_Spec, _Fast]:
     """A fact the policy adds, judged as :func:`riskgrade.grading.pipeline.validate` does:
-    by :func:`riskgrade.grading.pipeline._extra_value` where its type is not the usual one."""
+    by :func:`riskgrade.facts.declared_value` where its type is not the usual one."""
     kind, values = decl.type, decl.values
     if kind == "date":
         return _DATE, _fast
 
     def judge(raw: Any) -> tuple[Any, str | None]:
         try:
-            return _extra_value(raw, kind, values), None
+            return declared_value(raw, kind, values), None
         except ValueError as exc:
             return None, str(exc)
 

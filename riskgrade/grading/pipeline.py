@@ -19,7 +19,7 @@ from typing import Any, Literal
 from riskgrade.assessment import Assessment, Finding, TraceEvent, WaiverNote
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.errors import EngineError, FactError
-from riskgrade.facts import Enterprise, _iso_date, parse_enterprise
+from riskgrade.facts import Enterprise, declared_value, parse_enterprise
 from riskgrade.grading.evaluate import (
     Evaluation,
     Outcome,
@@ -81,7 +81,7 @@ def validate(
     extras: dict[str, Any] = {}
     for name, decl in declared.items():
         try:
-            extras[name] = _extra_value(facts.get(name), decl.type, decl.values)
+            extras[name] = declared_value(facts.get(name), decl.type, decl.values)
         except ValueError as exc:
             errors.append((name, str(exc)))
     try:
@@ -157,25 +157,3 @@ def grade_unit(
         engine=engine,
     )
     return Graded(assessment, enterprise, env)
-
-
-def _extra_value(value: Any, kind: str, values: list[str] | None) -> Any:
-    if value is None:
-        return None
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
-        return value
-    if kind in ("int", "number"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"expected a number, got {value!r}")
-        if kind == "int" and not float(value).is_integer():
-            raise ValueError(f"expected a whole number, got {value!r}")
-        return value
-    if kind == "date":
-        return _iso_date(value)
-    if not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
-    if kind == "enum" and values is not None and value not in values:
-        raise ValueError(f"expected one of {', '.join(values)}, got {value!r}")
-    return value
