@@ -22,7 +22,9 @@ import codecs
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,8 +50,8 @@ from riskgrade.grading.columnar import grade_records, grade_valid_frame
 from riskgrade.grading.columnar_validate import _ENTERPRISE, _ITEMS, validate_frame
 from riskgrade.policy import Policy
 
-TABLE_CHUNK = 100_000
-"""Rows per chunk read from a CSV file on the columnar engine."""
+TABLE_CHUNK = 32 << 20
+"""Bytes of a CSV file read, typed and graded at once on the columnar engine (whole lines)."""
 
 _LINE = "__line"
 _REQUIRED = {spec.name for spec in _ENTERPRISE if spec.required}
@@ -62,28 +64,35 @@ _ESCAPED_CONTROL = r"\\u00[01][0-9a-fA-F]|\\u[dD][89a-fA-F]|\\[bf]"  # the same,
 
 def plain_csv(path: Path, encoding: str | None = None) -> bool:
     """Whether ``path`` is a CSV file the table reader takes: UTF-8 throughout and one record
-    per line (no quoted line breaks, no blank lines), so that record ``k`` is line ``k + 2``."""
+    per line (every line holds an even number of quotes, so no cell runs over a line break;
+    no blank lines), so that record ``k`` is line ``k + 2``."""
     if encoding not in (None, "utf-8", "utf-8-sig", "utf8"):
         return False
     decoder = codecs.getincrementaldecoder("utf-8")()
-    lines = quotes_open = 0
-    last = b""
     with path.open("rb") as handle:
-        while block := handle.read(_BLOCK):
+        for block in _blocks(handle, _BLOCK):
             try:
                 decoder.decode(block)
             except UnicodeDecodeError:
                 return False
-            if b"\n\n" in block or b"\n\r\n" in block or (last == b"\n" and block[:1] in b"\r\n"):
+            if block.startswith(b"\n") or b"\n\n" in block or b"\n\r\n" in block:
                 return False
-            lines += block.count(b"\n")
-            quotes_open ^= block.count(b'"') & 1
-            last = block[-1:]
-    if quotes_open:
-        return False
-    records = lines - (last == b"\n")
-    counted = pl.scan_csv(path, infer_schema=False, truncate_ragged_lines=True, quote_char='"')
-    return bool(counted.select(pl.len()).collect().item() == records)
+            if b'"' in block and any(line.count(b'"') & 1 for line in block.split(b"\n")):
+                return False
+    return True
+
+
+def _blocks(handle: Any, size: int) -> Iterator[bytes]:
+    """The bytes of a file in blocks of about ``size`` that end at a line's end."""
+    rest = b""
+    while block := handle.read(size):
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        rest = block[cut:]
+        if cut:
+            yield block[:cut]
+    if rest:
+        yield rest
 
 
 @dataclass(frozen=True)
@@ -109,19 +118,29 @@ def read_chunks(
     unknown columns ignored and remembered in ``mapping`` when it is a
     :class:`~riskgrade.batch.columns.Columns`, a fact given twice refused)."""
     columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader([handle.readline()]), [])
-    plan = plan_header(header, columns, str(path))
-    frame = pl.scan_csv(
-        path, infer_schema=False, truncate_ragged_lines=True, row_index_name=_LINE
-    ).with_columns(pl.col(_LINE).cast(pl.Int64) + 2)
-    names = [n for n in frame.collect_schema().names() if n != _LINE]  # by position: Polars
-    blank = pl.all_horizontal(pl.col(n).str.strip_chars().fill_null("") == "" for n in names)
-    frame = frame.filter(~blank).slice(skip)  # renames a repeated header, csv does not
     kinds = {name: _KINDS.get(kind, kind) for name, kind in field_kinds().items()}
     kinds.update({name: _KINDS.get(d.type, d.type) for name, d in policy.extra_facts.items()})
-    for batch in frame.collect_batches(chunk_size=size):
-        yield _typed(batch, names, plan, kinds)
+    with path.open("rb") as handle:
+        head = handle.readline()
+        header = next(csv.reader([head.decode("utf-8-sig")]), [])
+        plan = plan_header(header, columns, str(path))
+        line = 2
+        for block in _blocks(handle, size):  # a block of whole lines: memory stays bounded
+            batch = pl.read_csv(
+                head + block, infer_schema=False, truncate_ragged_lines=True,
+                row_index_name=_LINE, row_index_offset=line,
+            ).cast({_LINE: pl.Int64})  # fmt: skip
+            line += block.count(b"\n") + (not block.endswith(b"\n"))
+            names = [n for n in batch.columns if n != _LINE]  # by position: Polars renames
+            blank = pl.all_horizontal(  # a repeated header, csv does not
+                pl.col(n).str.strip_chars().fill_null("") == "" for n in names
+            )
+            batch = batch.filter(~blank)
+            if skip >= batch.height:
+                skip -= batch.height
+                continue
+            yield _typed(batch.slice(skip), names, plan, kinds)
+            skip = 0
 
 
 def field_kinds(items: str | None = None) -> dict[str, str]:
@@ -216,6 +235,7 @@ def _by_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.S
 
 
 _KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON object key (or something in a string like one)
+_STARTS = {"str": '"n', "int": "0-9n-", "float": "0-9n-", "bool": "tfn"}  # a JSON value's start
 _DECODED: dict[str, pl.DataType] = {
     "int": pl.Float64(),  # a fraction or a huge number must stay visible to the validation
     "float": pl.Float64(),
@@ -239,7 +259,13 @@ def _items_column(cells: pl.Series, fields: Mapping[str, str]) -> tuple[pl.Serie
         names = {json.loads(key[: key.rindex('"') + 1]) for key in keys.to_list()}
     except ValueError:
         names = {None}
-    if names <= set(fields):
+    # a value of another JSON type than its field's (5 for a hazard's level): Polars would
+    # turn it into the field's type, pydantic names it; such columns go the slow way
+    other = "|".join(
+        rf'"{re.escape(f)}"\s*:\s*[^\s{_STARTS.get(kind, _STARTS["str"])}]'
+        for f, kind in fields.items()
+    )
+    if names <= set(fields) and not candidates.str.contains(other).any():
         dtype = pl.Struct({f: _DECODED.get(kind, pl.String()) for f, kind in fields.items()})
         try:
             decoded = candidates.str.json_decode(pl.List(dtype))
@@ -267,6 +293,8 @@ def _items(values: list[Any]) -> pl.Series | None:
         fields = {f.name for f in inner.fields}
         if any(set(item) != fields for items in values if items for item in items):
             return None
+    if series.to_list() != values:  # a value Polars turned into another (5 into "5")
+        return None
     return series
 
 
@@ -296,9 +324,16 @@ def grade_chunks(
     on the columnar engine: what the row reader, duplicate check and columnar engine give row by
     row (the same results and failures), without a Python object per graded row."""
     seen = pl.DataFrame(schema={"key": pl.String, "first": pl.Int64})
-    for chunk in read_chunks(path, policy.program.policy, mapping or {}, skip=skip):
-        graded, seen = _grade_chunk(policy, chunk, as_of, seen)
-        yield graded
+    chunks = read_chunks(path, policy.program.policy, mapping or {}, skip=skip, size=TABLE_CHUNK)
+    # the next chunk is read and typed in a thread while this one is graded: Polars lets go of
+    # the interpreter, so reading and grading share the cores (the generator only ever moves
+    # in that one thread)
+    with ThreadPoolExecutor(1, thread_name_prefix="riskgrade-read") as reader:
+        pending = reader.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = reader.submit(next, chunks, None)
+            graded, seen = _grade_chunk(policy, chunk, as_of, seen)
+            yield graded
 
 
 def _grade_chunk(
