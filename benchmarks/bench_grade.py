@@ -81,6 +81,7 @@ def main() -> None:
         "columnar": best_of(args.repeat, lambda: policy.grade_frame(frame, as_of=AS_OF)),
         "columnar_eval": best_of(args.repeat, lambda: grade_table(policy.program, units, AS_OF)),
         "compiled": best_of(args.repeat, lambda: run("compiled")),
+        "grade_many_columnar": best_of(args.repeat, lambda: run("columnar")),
         "python": best_of(args.repeat, lambda: run("python")),
         "durable": best_of(args.repeat, lambda: run("durable")),
     }
@@ -126,13 +127,14 @@ def main() -> None:
         "polars",
         "columnar",
         "columnar_eval",
+        "grade_many_columnar",
         "compiled",
         "python",
         "durable",
     ):
         rate, ratio = result["per_second"][name], result["ratio_to_baseline"][name]
         versus = timings[name] / polars
-        print(f"{name:13} {rate:>10,.0f} /s   x{ratio:.2f} baseline   x{versus:.1f} polars query")
+        print(f"{name:19} {rate:>10,.0f} /s   x{ratio:.2f} baseline   x{versus:.1f} polars query")
     print(f"polars: building the frame from the rows {frame_s * 1000:.0f} ms (not in its row)")
     total = timings["durable"]
     print(f"durable: validation {validate_s:.2f} s, engine only {engine_s:.2f} s of {total:.2f} s")

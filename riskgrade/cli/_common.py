@@ -137,8 +137,14 @@ def policy_files(path: Path | None) -> list[Path]:
 def read_rows(path: Path, lang: str) -> list[dict[str, Any]]:
     """Enterprises from any ledger format ``riskgrade grade`` reads (JSON, JSON Lines, CSV,
     XLSX, Parquet); a row that cannot be read becomes a row that fails to grade."""
+    return [row.facts for row in read_ledger(path, lang)]
+
+
+def read_ledger(path: Path, lang: str) -> list[io.Row]:
+    """The rows of a ledger with their numbers and the problem of a row the reader could not
+    read (nested too deep, a cell too long ...), so that a command can name it."""
     try:
-        return [row.facts for row in io.read_rows(path)]
+        return list(io.read_rows(path))
     except io.InputError as exc:
         raise click.BadParameter(t("bad_input", lang, error=exc)) from exc
 

@@ -16,7 +16,7 @@ from riskgrade.cli._common import (
     engine_option,
     lang_option,
     open_policy,
-    read_rows,
+    read_ledger,
     resolve_as_of,
     resolve_lang,
 )
@@ -50,9 +50,13 @@ def explain_command(
     lang = resolve_lang(lang)
     policy = open_policy(policy_path, lang)
     failed = False
-    for row in read_rows(facts, lang):
+    for row in read_ledger(facts, lang):
+        if row.problem is not None:  # the reader could not read it: say why, not what is missing
+            click.echo(f"row {row.number}: {row.problem.field}: {row.problem.message}", err=True)
+            failed = True
+            continue
         try:
-            explanation = explain(policy, row, as_of=resolve_as_of(as_of), engine=engine)  # type: ignore[arg-type]
+            explanation = explain(policy, row.facts, as_of=resolve_as_of(as_of), engine=engine)  # type: ignore[arg-type]
         except FactError as exc:
             click.echo(str(exc), err=True)
             failed = True
