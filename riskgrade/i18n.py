@@ -130,6 +130,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "rows {rows} · graded {graded} · failed {failed}",
     ),
     "bad_input": ("输入有误：{error}", "bad input: {error}"),
+    # Gaps made visible: the facts most rows lack (findings on them are assumed, not confirmed).
+    "gap_summary": (
+        "缺失最多的事实（其相关违规为推定，请补录核实）：",
+        "facts most often missing (findings on them are assumed; fill them in):",
+    ),
+    "gap_line": ("  {label}：{percent}% 的行缺失", "  {label}: missing in {percent} % of rows"),
     # Reading ledgers: columns that are no fact (ignored unless --strict-columns).
     "ignored_columns": (
         "已忽略 {count} 个无对应事实的列：{names}（--strict-columns 则拒绝）",

@@ -16,11 +16,11 @@ import os
 import signal
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -86,6 +86,9 @@ class BatchSummary:
     graded: int
     failed: int
     seconds: float
+    gaps: Mapping[str, int] = field(default_factory=dict)
+    """Each fact missing behind a data gap -> how many of the rows graded in this run miss it
+    (the unknowns a clerk should fill in first; most missed first)."""
 
     @property
     def consistent(self) -> bool:
@@ -317,12 +320,15 @@ def grade_file(
         raise
     rows, graded, failed = (state["rows"], state["graded"], state["failed"]) if state else (0, 0, 0)
     done_before = saved = rows
+    gaps: Counter[str] = Counter()
     try:
         try:
             if engine == "columnar" and not values and _tabular(input_path, linked, encoding):
                 tables = grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows)
                 for chunk in tables:  # a chunk at a time: written at once, one checkpoint
                     writer.write_frame(chunk.results)
+                    missing = chunk.results["data_gaps"].str.split(" ").explode()
+                    gaps.update(dict(missing.filter(missing != "").value_counts().iter_rows()))
                     for number, unit, problems in chunk.failed:
                         error_writer.write(number, GradeError(rows, unit, problems))
                     rows += chunk.results.height + len(chunk.failed)
@@ -353,6 +359,7 @@ def grade_file(
                     if isinstance(item, Graded):
                         writer.write_prepared(item.record, item.json)
                         graded += 1
+                        gaps.update((item.record.get("data_gaps") or "").split())
                     else:
                         error_writer.write(item.number, item.as_error(rows - 1))
                         failed += 1
@@ -376,7 +383,8 @@ def grade_file(
     _remove(marker)
     if on_progress is not None:
         on_progress(rows)
-    return BatchSummary(rows, graded, failed, time.perf_counter() - started)
+    ranked = dict(sorted(gaps.items(), key=lambda item: (-item[1], item[0])))
+    return BatchSummary(rows, graded, failed, time.perf_counter() - started, ranked)
 
 
 def _tabular(input_path: Path, linked: Mapping[str, Path] | None, encoding: str | None) -> bool:

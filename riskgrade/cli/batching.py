@@ -35,6 +35,7 @@ from riskgrade.cli._common import (
     resolve_lang,
 )
 from riskgrade.errors import OutputError, RunAborted
+from riskgrade.facts import fact_label
 from riskgrade.i18n import t
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -148,7 +149,24 @@ def grade_command(
         t("rows_summary", lang, rows=summary.rows, graded=summary.graded, failed=summary.failed),
         err=str(output) == "-",
     )
+    _show_gaps(summary, lang, err=str(output) == "-")
     sys.exit(1 if summary.failed else 0)
+
+
+def _show_gaps(summary: BatchSummary, lang: str, *, err: bool, share: float = 0.1) -> None:
+    """The facts missing from at least ``share`` of the graded rows (at most ten), so that
+    a clerk sees which unknowns the grades rest on."""
+    common = [
+        (n, c) for n, c in summary.gaps.items() if summary.graded and c / summary.graded >= share
+    ]
+    if not common:
+        return
+    click.echo(t("gap_summary", lang), err=err)
+    for name, count in common[:10]:
+        label = fact_label(name, lang)
+        label = label if label == name else f"{label} ({name})"
+        percent = round(100 * count / summary.graded)
+        click.echo(t("gap_line", lang, label=label, percent=percent), err=err)
 
 
 def _to_stdout(results: Path, errors: Path | None, summary: BatchSummary) -> None:
