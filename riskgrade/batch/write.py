@@ -118,6 +118,7 @@ RESULT_COLUMNS = (
     "data_gaps",
     "recommendations",
     "top_countermeasures_zh",
+    "assumed_violations",
 )
 """The columns of a flat result record (CSV, XLSX and Parquet results), in order."""
 
@@ -143,6 +144,8 @@ def result_record(a: Assessment) -> dict[str, Any]:
         "data_gaps": " ".join(sorted({m for f in a.data_gaps for m in f.missing})),
         "recommendations": " ".join(r.id for r in a.recommendations),
         "top_countermeasures_zh": "；".join(r.title for r in a.recommendations[:3]),
+        # breaches assumed because facts were missing, not confirmed: verify before enforcing
+        "assumed_violations": " ".join(f.rule for f in a.violations if f.assumed),
     }
 
 

@@ -156,6 +156,7 @@ def _grade(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFram
         columnar_recommend.missing(frame, program).alias("data_gaps"),
         "recommendations",
         "top_countermeasures_zh",
+        "assumed_violations",
         "band_level",
         "overrides",
     )

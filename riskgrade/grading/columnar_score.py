@@ -130,13 +130,19 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
         (score.cast(pl.Decimal(38, 6)) / _MICRO).cast(pl.Float64).alias("duty_score"),
         grade.replace_strict(names, return_dtype=pl.String).alias("duty_grade"),
         _violations(findings, program).alias("violations"),
+        _violations(findings, program, assumed=True).alias("assumed_violations"),
     )
 
 
-def _violations(findings: pl.DataFrame, program: Program) -> pl.Expr:
-    """The breached rules' ids, worst severity first, then in policy order (space-joined)."""
+def _violations(findings: pl.DataFrame, program: Program, *, assumed: bool = False) -> pl.Expr:
+    """The breached rules' ids, worst severity first, then in policy order (space-joined);
+    ``assumed``: only those breached for want of facts (their ``g:`` column)."""
     parts = [
-        pl.when(_breached(c, level, program)).then(pl.lit(c.rule.id))
+        pl.when(
+            _breached(c, level, program) & pl.col(f"g:{c.rule.id}")
+            if assumed
+            else _breached(c, level, program)
+        ).then(pl.lit(c.rule.id))
         for level in _SEVERITIES
         for c in program.policy.rules
         if severity_is(c, level, program) is not False

@@ -55,3 +55,20 @@ def test_the_cli_shows_the_most_missed_facts_with_their_share(tmp_path: Path) ->
     assert 1 <= len(shown) <= 10
     assert all(line.endswith("% 的行缺失") for line in shown)
     assert any("营业收入 (annual_revenue)" in line for line in shown)  # Chinese header first
+
+
+def test_results_mark_the_breaches_assumed_for_missing_facts(tmp_path: Path) -> None:
+    source, out = tmp_path / "ledger.csv", tmp_path / "out.csv"
+    source.write_text(LEDGER, encoding="utf-8")
+    args = ["grade", str(source), "-o", str(out), "--as-of", "2026-11-28"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        assumed, violations = row["assumed_violations"].split(), row["violations"].split()
+        assert assumed and set(assumed) <= set(violations)
+    # A2 gave its training count: its training breach, if any, is not an assumed one
+    a2 = next(r for r in rows if r["id"] == "A2")
+    assert "workers_untrained" not in a2["assumed_violations"].split()
+    a1 = next(r for r in rows if r["id"] == "A1")
+    assert "workers_untrained" in a1["assumed_violations"].split()
