@@ -36,15 +36,14 @@ from riskgrade.batch.checkpoint import (
 )
 from riskgrade.batch.columns import id_key
 from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
-from riskgrade.batch.table import grade_chunks, plain_csv
+from riskgrade.batch.table import grade_chunks, grade_rows_as_table, plain_csv
 from riskgrade.batch.write import (
-    RESULT_COLUMNS,
     ErrorWriter,
     ResultWriter,
     refuse_overwrite,
     result_record,
 )
-from riskgrade.errors import FactError, GradeError, OutputError, RunAborted
+from riskgrade.errors import GradeError, OutputError, RunAborted
 from riskgrade.policy import Policy, load_policy_source
 
 CHUNK = 500
@@ -130,28 +129,10 @@ def grade_rows(
 
 def _grade_columnar(policy: Policy, rows: list[Row], as_of: dt.date) -> list[Graded | Failed]:
     """Grade one chunk as one table on the columnar engine (flat records only)."""
-    from riskgrade.grading.columnar import grade_records
-
-    clean = [row for row in rows if row.problem is None]
-    results = iter(
-        grade_records(
-            policy.program, policy.validate, (r.facts for r in clean), as_of, RESULT_COLUMNS
-        )
-    )
-    out: list[Graded | Failed] = []
-    for row in rows:
-        marked = row_problem(row)
-        if marked is not None:
-            out.append(Failed(row.number, *marked))
-            continue
-        result = next(results)
-        if isinstance(result, FactError):
-            unit = row.facts.get("id")
-            fallback = unit if isinstance(unit, str) else None
-            out.append(Failed(row.number, result.entity_id or fallback, result.errors))
-        else:
-            out.append(Graded(row.number, result, ""))
-    return out
+    graded, failures = grade_rows_as_table(policy, rows, as_of)
+    items: dict[int, Graded | Failed] = {n: Graded(n, record, "") for n, record in graded}
+    items.update((n, Failed(n, unit, errors)) for n, unit, errors in failures)
+    return [items[row.number] for row in rows]
 
 
 _WORKER_POLICY: Policy | None = None

@@ -390,30 +390,42 @@ def _keys(units: pl.Series) -> pl.Series:
     return keys
 
 
+def grade_rows_as_table(
+    policy: Policy, rows: list[Row], as_of: dt.date
+) -> tuple[list[tuple[int, dict[str, Any]]], list[Failure]]:
+    """Rows read by the row reader graded as one table on the columnar engine: the flat result
+    record of each row graded and the failure of each other row (a row the reader already
+    failed, or one whose facts do not validate), both with the row's number, in row order."""
+    graded: list[tuple[int, dict[str, Any]]] = []
+    failed: list[Failure] = []
+    clean = [row for row in rows if row.problem is None]
+    outcomes = iter(
+        grade_records(
+            policy.program, policy.validate, (r.facts for r in clean), as_of, RESULT_COLUMNS
+        )
+    )
+    for row in rows:
+        unit = row.facts.get("id")
+        if row.problem is not None:
+            problems = [(row.problem.field, row.problem.message)]
+            failed.append((row.number, None if unit is None else str(unit), problems))
+            continue
+        outcome = next(outcomes)
+        if isinstance(outcome, FactError):
+            fallback = unit if isinstance(unit, str) else None
+            failed.append((row.number, outcome.entity_id or fallback, outcome.errors))
+        else:
+            graded.append((row.number, outcome))
+    return graded, failed
+
+
 def _rows(
     policy: Policy, rows: list[Row], as_of: dt.date, failed: dict[int, Failure]
 ) -> pl.DataFrame:
-    """The rows set apart by :func:`read_chunks`, graded one table as the row path grades them:
-    their results (``__line`` first); their failures go into ``failed``."""
-    graded: list[dict[str, Any]] = []
-    clean = [row for row in rows if row.problem is None]
-    for row in rows:
-        if row.problem is not None:
-            unit = row.facts.get("id")
-            failed[row.number] = (
-                row.number, None if unit is None else str(unit),
-                [(row.problem.field, row.problem.message)],
-            )  # fmt: skip
-    outcomes = grade_records(
-        policy.program, policy.validate, (r.facts for r in clean), as_of, RESULT_COLUMNS
-    )
-    for row, outcome in zip(clean, outcomes, strict=True):
-        if isinstance(outcome, FactError):
-            unit = row.facts.get("id")
-            fallback = unit if isinstance(unit, str) else None
-            failed[row.number] = (row.number, outcome.entity_id or fallback, outcome.errors)
-        else:
-            graded.append({_LINE: row.number, **outcome})
+    """The rows set apart by :func:`read_chunks`, graded as :func:`grade_rows_as_table` grades
+    them: their results (``__line`` first); their failures go into ``failed``."""
+    graded, failures = grade_rows_as_table(policy, rows, as_of)
+    failed.update((failure[0], failure) for failure in failures)
     schema = {_LINE: pl.Int64, **dict.fromkeys(RESULT_COLUMNS, pl.String)}
     schema |= {"duty_score": pl.Float64, "risk_score": pl.Float64}
-    return pl.DataFrame(graded, schema=schema)
+    return pl.DataFrame([{_LINE: n, **record} for n, record in graded], schema=schema)

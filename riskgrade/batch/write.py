@@ -30,6 +30,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a text cell as a formula (OWASP's list)."""
 
 
+_FORMULA_START = "^[" + "".join(FORMULA_STARTS).replace("-", "\\-") + "]"
+"""A regular expression for text starting as :data:`FORMULA_STARTS` (for whole columns)."""
+
+
 def csv_cell(value: Any) -> Any:
     """A value safe to write into a CSV cell: text that a spreadsheet would read as a formula
     gets a leading ``'``; numbers (negative ones too) and everything else stay as they are.
@@ -249,17 +253,13 @@ class ResultWriter:
             column = frame[name]
             if column.dtype.is_float():  # Python's repr of each distinct value, as csv writes it
                 distinct = column.unique().drop_nulls()
-                shown = [str(v) for v in distinct.to_list()]
-                new = pl.Series(shown, dtype=pl.String)
-                column = column.replace_strict(distinct, new, return_dtype=pl.String)
+                shown = pl.Series([str(v) for v in distinct.to_list()], dtype=pl.String)
+                text = pl.lit(column.replace_strict(distinct, shown, return_dtype=pl.String)).cast(
+                    pl.String
+                )  # an all-null column keeps its type through replace_strict
             else:  # text a spreadsheet would read as a formula: csv_cell's leading quote
-                starts = "^[" + "".join(FORMULA_STARTS).replace("-", "\\-") + "]"
-                column = pl.select(
-                    pl.when(column.cast(pl.String).str.contains(starts))
-                    .then("'" + column.cast(pl.String))
-                    .otherwise(column.cast(pl.String))
-                ).to_series()
-            text = column.cast(pl.String)
+                raw = pl.lit(column.cast(pl.String))
+                text = pl.when(raw.str.contains(_FORMULA_START)).then("'" + raw).otherwise(raw)
             texts.append(pl.when(text != "").then(text).alias(name))  # "" as csv writes it
         self._handle.flush()
         pl.select(texts).write_csv(
