@@ -36,7 +36,7 @@ from riskgrade.batch.checkpoint import (
 )
 from riskgrade.batch.columns import id_key
 from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
-from riskgrade.batch.table import grade_chunks, grade_rows_as_table, plain_csv
+from riskgrade.batch.table import Handover, grade_chunks, grade_rows_as_table, tabular_encoding
 from riskgrade.batch.write import (
     ErrorWriter,
     ResultWriter,
@@ -304,9 +304,14 @@ def grade_file(
     gaps: Counter[str] = Counter()
     try:
         try:
-            if engine == "columnar" and not values and _tabular(input_path, linked, encoding):
-                tables = grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows)
-                for chunk in tables:  # a chunk at a time: written at once, one checkpoint
+            tables = engine == "columnar" and not values and _tabular(input_path, linked, encoding)
+            handover = False
+            if tables:
+                for chunk in grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows):
+                    if isinstance(chunk, Handover):  # the rest is not plain: row by row
+                        handover = True
+                        break
+                    # a chunk at a time: written at once, one checkpoint
                     writer.write_frame(chunk.results)
                     missing = chunk.results["data_gaps"].str.split(" ").explode()
                     gaps.update(dict(missing.filter(missing != "").value_counts().iter_rows()))
@@ -321,7 +326,8 @@ def grade_file(
                         saved = rows
                     if on_progress is not None:
                         on_progress(rows)
-            else:
+            if not tables or handover:
+                done_before = rows  # the rows graded as tables, read again but skipped
                 rows_in = read_rows(
                     input_path,
                     mapping=mapping,
@@ -373,7 +379,7 @@ def _tabular(input_path: Path, linked: Mapping[str, Path] | None, encoding: str 
     linked files) rather than row by row."""
     if linked or detect_format(input_path) != "csv" or not input_path.is_file():
         return False
-    return plain_csv(input_path, encoding)
+    return tabular_encoding(encoding)
 
 
 def _close(writer: ResultWriter, error_writer: ErrorWriter) -> None:

@@ -11,9 +11,10 @@ other cell (``"1"`` in a count column reads as a yes, a cell that is not JSON in
 takes the row reader's path, so both paths give the same facts, errors and results, which a
 differential test holds.
 
-Only plain files take this path (:func:`plain_csv`): UTF-8 (a BOM is fine), one record per line
-(no line breaks inside cells), so that a row's number is its line; anything else is read row by
-row as before.
+Only plain blocks take this path (:func:`plain_block`): UTF-8 (a BOM is fine), one record per
+line (no line breaks inside cells), so that a row's number is its line. Each block is checked as
+it is read; from the first that is not plain on, the row reader reads the rest of the file, as
+``--resume`` would continue it.
 """
 
 from __future__ import annotations
@@ -63,23 +64,30 @@ _ESCAPED_CONTROL = r"\\u00[01][0-9a-fA-F]|\\u[dD][89a-fA-F]|\\[bf]"  # the same,
 
 
 def plain_csv(path: Path, encoding: str | None = None) -> bool:
-    """Whether ``path`` is a CSV file the table reader takes: UTF-8 throughout and one record
-    per line (every line holds an even number of quotes, so no cell runs over a line break;
-    no blank lines), so that record ``k`` is line ``k + 2``."""
-    if encoding not in (None, "utf-8", "utf-8-sig", "utf8"):
+    """Whether ``path`` is a CSV file the table reader takes whole: UTF-8 throughout and one
+    record per line (every block :func:`plain_block`), so that record ``k`` is line ``k + 2``.
+    :func:`read_chunks` checks the same block by block as it reads."""
+    if not tabular_encoding(encoding):
         return False
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
-        for block in _blocks(handle, _BLOCK):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError:
-                return False
-            if block.startswith(b"\n") or b"\n\n" in block or b"\n\r\n" in block:
-                return False
-            if b'"' in block and any(line.count(b'"') & 1 for line in block.split(b"\n")):
-                return False
-    return True
+        return all(plain_block(block) for block in _blocks(handle, _BLOCK))
+
+
+def tabular_encoding(encoding: str | None) -> bool:
+    """Whether a file read with ``encoding`` (None: not named) may be read as tables."""
+    return encoding in (None, "utf-8", "utf-8-sig", "utf8")
+
+
+def plain_block(block: bytes) -> bool:
+    """Whether a block of whole lines is UTF-8 with no blank line and an even number of quotes
+    on every line (no cell runs over a line break)."""
+    try:
+        block.decode("utf-8")  # blocks end at a line's end, never inside a character
+    except UnicodeDecodeError:
+        return False
+    if block.startswith(b"\n") or b"\n\n" in block or b"\n\r\n" in block:
+        return False
+    return b'"' not in block or not any(line.count(b'"') & 1 for line in block.split(b"\n"))
 
 
 def _blocks(handle: Any, size: int) -> Iterator[bytes]:
@@ -105,6 +113,15 @@ class Chunk:
     """Rows with a cell the typed table cannot hold, read as the row reader reads them."""
 
 
+@dataclass(frozen=True)
+class Handover:
+    """The end of the rows :func:`read_chunks` takes: from ``line`` on, the file is not plain
+    (:func:`plain_block`), and the row reader must read the rest (the rows before ``line``
+    were all given as chunks, one record per line, so the row reader skips as many)."""
+
+    line: int
+
+
 def read_chunks(
     path: Path,
     policy: CheckedPolicy,
@@ -112,20 +129,28 @@ def read_chunks(
     *,
     skip: int = 0,
     size: int = TABLE_CHUNK,
-) -> Iterator[Chunk]:
-    """The non-blank rows of a :func:`plain_csv` file after the first ``skip``, in chunks. The
-    header is resolved as the row reader resolves it (:func:`~riskgrade.batch.columns.plan_header`:
-    unknown columns ignored and remembered in ``mapping`` when it is a
-    :class:`~riskgrade.batch.columns.Columns`, a fact given twice refused)."""
+) -> Iterator[Chunk | Handover]:
+    """The non-blank rows of a CSV file after the first ``skip``, in chunks, as long as its
+    blocks are plain (:func:`plain_block`); a :class:`Handover` at the first that is not (its
+    first line included), and nothing after it. The header is resolved as the row reader
+    resolves it (:func:`~riskgrade.batch.columns.plan_header`: unknown columns ignored and
+    remembered in ``mapping`` when it is a :class:`~riskgrade.batch.columns.Columns`, a fact
+    given twice refused)."""
     columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
     kinds = {name: _KINDS.get(kind, kind) for name, kind in field_kinds().items()}
     kinds.update({name: _KINDS.get(d.type, d.type) for name, d in policy.extra_facts.items()})
     with path.open("rb") as handle:
         head = handle.readline()
+        if not plain_block(head.removeprefix(codecs.BOM_UTF8) or b"\n"):
+            yield Handover(1)
+            return
         header = next(csv.reader([head.decode("utf-8-sig")]), [])
         plan = plan_header(header, columns, str(path))
         line = 2
         for block in _blocks(handle, size):  # a block of whole lines: memory stays bounded
+            if not plain_block(block):  # checked as read, so that reading starts at once
+                yield Handover(line)
+                return
             batch = pl.read_csv(
                 head + block, infer_schema=False, truncate_ragged_lines=True,
                 row_index_name=_LINE, row_index_offset=line,
@@ -319,10 +344,12 @@ def grade_chunks(
     *,
     as_of: dt.date,
     skip: int = 0,
-) -> Iterator[GradedChunk]:
-    """Grade a :func:`plain_csv` file from its non-blank row ``skip`` on, a chunk at a time,
-    on the columnar engine: what the row reader, duplicate check and columnar engine give row by
-    row (the same results and failures), without a Python object per graded row."""
+) -> Iterator[GradedChunk | Handover]:
+    """Grade a CSV file from its non-blank row ``skip`` on, a chunk at a time, on the columnar
+    engine: what the row reader, duplicate check and columnar engine give row by row (the same
+    results and failures), without a Python object per graded row. Where the file stops being
+    plain, the last item is :func:`read_chunks`'s :class:`Handover`: the caller reads the rest
+    row by row."""
     seen = pl.DataFrame(schema={"key": pl.String, "first": pl.Int64})
     chunks = read_chunks(path, policy.program.policy, mapping or {}, skip=skip, size=TABLE_CHUNK)
     # the next chunk is read and typed in a thread while this one is graded: Polars lets go of
@@ -331,6 +358,9 @@ def grade_chunks(
     with ThreadPoolExecutor(1, thread_name_prefix="riskgrade-read") as reader:
         pending = reader.submit(next, chunks, None)
         while (chunk := pending.result()) is not None:
+            if isinstance(chunk, Handover):
+                yield chunk
+                return
             pending = reader.submit(next, chunks, None)
             graded, seen = _grade_chunk(policy, chunk, as_of, seen)
             yield graded

@@ -130,6 +130,40 @@ def test_plain_csv_sends_other_files_row_by_row(tmp_path: Path) -> None:
         assert a == b and a_errors == b_errors
 
 
+@pytest.mark.parametrize("late", ["multiline", "blank", "gb18030", "odd quote"])
+def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, late: str) -> None:
+    rows = _sample() + _sample()[:6]
+    for i, row in enumerate(rows[len(rows) // 2 :]):
+        row["id"] = f"{row['id']}-{i}"
+    rows[-2]["id"] = rows[1]["id"]  # a repeated id on either side of the hand-over
+    source = _write(tmp_path / "ledger.csv", rows)
+    text = source.read_text("utf-8")
+    cut = text.index("\n", len(text) * 3 // 4) + 1  # blocks of plain lines come first
+    tail = text[cut:]
+    if late == "multiline":
+        tail = tail.replace("街道", '"街\n道"', 1)
+    elif late == "blank":
+        tail = tail.replace("\n", "\n\n", 1)
+    elif late == "odd quote":
+        tail = tail.replace("街道", '街"道', 1)
+    encoded = tail.encode("gb18030" if late == "gb18030" else "utf-8")
+    source.write_bytes(text[:cut].encode("utf-8") + encoded)
+    assert not table.plain_csv(source)
+    tables: list[int] = []
+    real = table._grade_chunk
+
+    def spy(*args: Any) -> Any:
+        graded, seen = real(*args)
+        tables.append(graded.results.height + len(graded.failed))
+        return graded, seen
+
+    with mock.patch.object(table, "_grade_chunk", spy):
+        a, a_errors, b, b_errors = _both(tmp_path, source)
+    assert sum(tables) >= len(rows) // 2  # the plain part went the table way
+    assert a == b and a_errors == b_errors
+    assert b"duplicate id" in b_errors
+
+
 @pytest.mark.parametrize("size", [300, 1_000, 1 << 20])
 @pytest.mark.parametrize("skip", [0, 4, 11])
 def test_resuming_a_table_run_skips_the_rows_already_written(
