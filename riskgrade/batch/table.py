@@ -180,32 +180,45 @@ def _typed(
 ) -> Chunk:
     """One chunk of text cells typed column by column; rows with an odd cell set apart."""
     columns: dict[str, pl.Series] = {_LINE: batch[_LINE]}
-    odd = pl.Series([False] * batch.height)
+    odd: list[pl.Expr] = []
+    texts: list[pl.Expr] = []  # text as it is, trimmed: all such columns in one pass
     for column in plan:
         cells, target = batch[names[column.index]], kinds.get(column.fact)
+        raw = pl.col(names[column.index])
         if target is None:  # a fact the validation does not know: pydantic names it per row
-            odd = pl.Series([True] * batch.height)
+            odd.append(pl.lit(True))
             continue
         if column.fact in _REQUIRED:  # an empty required fact: the row reader's to name
-            odd = odd | cells.str.strip_chars().fill_null("").eq("")
-        odd = odd | (cells.str.len_chars() > MAX_CELL).fill_null(False)
-        if column.kind in ("str", "date"):  # text as it is, trimmed
-            text = cells.str.strip_chars()
-            values = pl.select(pl.when(text != "").then(text)).to_series()
-            fits = ~cells.str.contains(_EDGE + "|" + _CONTROL).fill_null(False)
-        elif target == "items":
+            odd.append(raw.str.strip_chars().fill_null("").eq(""))
+        odd.append((raw.str.len_chars() > MAX_CELL).fill_null(False))
+        if column.kind in ("str", "date"):
+            text = raw.str.strip_chars()
+            texts.append(pl.when(text != "").then(text).alias(column.fact))
+            odd.append(raw.str.contains(_EDGE + "|" + _CONTROL).fill_null(False))
+            continue
+        if target == "items":
             fields = {f: _KINDS.get(kind, kind) for f, kind in field_kinds(column.fact).items()}
             values, fits = _items_column(cells, fields)
         else:
             values, fits = _by_value(cells, column.kind, target)
         columns[column.fact] = values.alias(column.fact)
-        odd = odd | ~fits
-    typed = pl.DataFrame(columns)
+        odd.append(~pl.lit(fits))
+    flags = batch.select(*texts, pl.any_horizontal(pl.lit(False), *odd).alias(_ODD))
+    typed = pl.DataFrame(columns).with_columns(flags.drop(_ODD))
+    typed = typed.select(_LINE, *(c.fact for c in plan if c.fact in typed.columns))
+    odd_rows = flags[_ODD]
     rows = [
         table_row(values[0], values[1:], plan)
-        for values in batch.filter(odd).select(_LINE, *names).iter_rows()
+        for values in batch.filter(odd_rows).select(_LINE, *names).iter_rows()
     ]
-    return Chunk(typed.filter(~odd), rows)
+    return Chunk(typed.filter(~odd_rows), rows)
+
+
+_ODD = "__odd"
+_PLAIN_NUMBERS = {  # cells Polars casts exactly as the row reader reads them (15 digits: exact)
+    ("int", "int"): r"^-?[0-9]{1,15}$",
+    ("number", "float"): r"^-?[0-9]{1,15}(\.[0-9]{1,15})?$",
+}
 
 
 _DTYPES: dict[str, pl.DataType] = {
@@ -237,8 +250,22 @@ def _cell(raw: str, kind: str) -> tuple[Any, bool]:
 
 
 def _by_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Series]:
-    """A text column typed by reading each distinct cell once as the row reader reads a cell
-    of ``kind``: its values for a column of ``target``, and which fit."""
+    """A text column typed as the row reader reads a cell of ``kind``: its values for a column
+    of ``target``, and which fit. Plain numbers are cast by Polars; other cells are read each
+    distinct one once by the row reader's own function."""
+    pattern = _PLAIN_NUMBERS.get((kind, target))
+    if pattern is None:
+        return _by_distinct_value(cells, kind, target)
+    plain = cells.str.contains(pattern).fill_null(False)
+    others = pl.select(pl.when(~plain).then(cells)).to_series()
+    values, fits = _by_distinct_value(others, kind, target)
+    cast = cells.cast(_DTYPES[target], strict=False)
+    values = pl.select(pl.when(plain).then(cast).otherwise(values)).to_series()
+    return values, plain | fits
+
+
+def _by_distinct_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Series]:
+    """:func:`_by_value` of each distinct cell by :func:`~riskgrade.batch.columns.cell_value`."""
     distinct = cells.unique().drop_nulls()
     read = [_cell(raw, kind) for raw in distinct.to_list()]
     fits = [ok and (v is None or _fits(target, v)) for v, ok in read]
@@ -277,7 +304,7 @@ def _items_column(cells: pl.Series, fields: Mapping[str, str]) -> tuple[pl.Serie
     text = cells.str.strip_chars()
     present = text.is_not_null() & (text != "")
     listy = present & text.str.starts_with("[") & ~cells.str.contains(_EDGE).fill_null(False)
-    listy = listy & ~text.str.contains(r"\d{16,}|" + _ESCAPED_CONTROL).fill_null(False)
+    listy = listy & ~text.str.contains(r"[0-9]{16}|" + _ESCAPED_CONTROL).fill_null(False)
     candidates = pl.select(pl.when(listy).then(text)).to_series()
     keys = candidates.drop_nulls().str.extract_all(_KEY).explode().drop_nulls().unique()
     try:
