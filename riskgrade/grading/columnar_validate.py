@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import polars as pl
@@ -28,45 +26,30 @@ from pydantic.functional_validators import BeforeValidator
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.check.format import FactDecl
 from riskgrade.facts import Building, Date, Elevator, Enterprise, Hazard, declared_value
+from riskgrade.grading.columnar_cast import (
+    _DTYPES,
+    Fast,
+    Judge,
+    Spec,
+    cast,
+    cast_many,
+    input_kind,
+    judge_each,
+    nulls,
+    usual_cast,
+)
 
-_KINDS = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
-_FINITE = "Input should be a finite number"
 _EXTRA = "Extra inputs are not permitted"
-_FRACTION = "Input should be a valid integer, got a number with a fractional part"
-_TYPE = {k: f"Input should be a valid {v}" for k, v in _KINDS.items()}
-_TRUE = ["1", "on", "t", "true", "y", "yes"]
-_FALSE = ["0", "off", "f", "false", "n", "no"]
-_ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_DTYPES: dict[str, Any] = {"int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean()}
 _LONG: dict[str, Any] = {"index": pl.Int64, "rank": pl.Int64, "pos": pl.Int64, "sub": pl.Int64}
 _LONG |= {"field": pl.String, "message": pl.String}
-
-_Judge = Callable[[Any], tuple[Any, str | None]]
 _Checked = tuple[pl.Series, pl.DataFrame]  # typed values, and their problems (_LONG)
-_Fast = Callable[["_Spec", str, pl.Expr], tuple[pl.Expr, pl.Expr, pl.Expr]]  # value, why, odd
 
 
-@dataclass(frozen=True)
-class _Spec:
-    """How one fact (or one field of a nested item) is validated."""
-
-    name: str
-    kind: str  # int, float, bool, str, enum, date or items
-    dtype: pl.DataType
-    judge: _Judge  # pydantic's own verdict on one value, bounds aside
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-    values: tuple[str, ...] = ()
-    bounds: tuple[tuple[str, Any], ...] = ()  # ("ge" | "le" | "min_length", limit)
-    model: Any = None
-    adapter: Any = None  # the TypeAdapter of a list of items
-
-
-def _specs(model: type[BaseModel]) -> list[_Spec]:
+def _specs(model: type[BaseModel]) -> list[Spec]:
     return [_spec(name, info) for name, info in model.model_fields.items()]
 
 
-def _spec(name: str, info: FieldInfo) -> _Spec:
+def _spec(name: str, info: FieldInfo) -> Spec:
     annotation: Any = info.annotation
     core = annotation
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
@@ -82,19 +65,19 @@ def _spec(name: str, info: FieldInfo) -> _Spec:
     typed: Any = Annotated[annotation, *before] if before else core  # type: ignore[valid-type]
     if typing.get_origin(core) is typing.Literal:
         values = tuple(str(v) for v in typing.get_args(core))
-        return _Spec(name, "enum", pl.String(), _by(TypeAdapter(typed)), values=values, **common)
+        return Spec(name, "enum", pl.String(), _by(TypeAdapter(typed)), values=values, **common)
     if typing.get_origin(core) is tuple:
         item, adapter = typing.get_args(core)[0], TypeAdapter(annotation)
         dtype = pl.List(pl.Struct({s.name: s.dtype for s in _ITEMS[item]}))
-        return _Spec(name, "items", dtype, _by(adapter), model=item, adapter=adapter, **common)
+        return Spec(name, "items", dtype, _by(adapter), model=item, adapter=adapter, **common)
     if core is dt.date:
-        return _Spec(name, "date", pl.Date(), _by(TypeAdapter(Date)), **common)
+        return Spec(name, "date", pl.Date(), _by(TypeAdapter(Date)), **common)
     kind = {bool: "bool", int: "int", float: "float", str: "str"}[core]
     judge = _by(TypeAdapter(typed, config=ConfigDict(allow_inf_nan=False)), kind == "int")
-    return _Spec(name, kind, _DTYPES.get(kind, pl.String()), judge, bounds=bounds, **common)
+    return Spec(name, kind, _DTYPES.get(kind, pl.String()), judge, bounds=bounds, **common)
 
 
-def _by(adapter: TypeAdapter[Any], int64: bool = False) -> _Judge:
+def _by(adapter: TypeAdapter[Any], int64: bool = False) -> Judge:
     def judge(value: Any) -> tuple[Any, str | None]:
         try:
             result = adapter.validate_python(value)
@@ -107,115 +90,10 @@ def _by(adapter: TypeAdapter[Any], int64: bool = False) -> _Judge:
     return judge
 
 
-_ITEMS: dict[Any, list[_Spec]] = {m: _specs(m) for m in (Hazard, Building, Elevator)}
+_ITEMS: dict[Any, list[Spec]] = {m: _specs(m) for m in (Hazard, Building, Elevator)}
 _ENTERPRISE = _specs(Enterprise)
 _NAMES = {alias for spec in _ENTERPRISE for alias in spec.aliases}
-_DATE = _Spec("date", "date", pl.Date(), _by(TypeAdapter(Date)))
-
-
-def _input(dtype: pl.DataType) -> str:
-    """The kind of Python value a column of ``dtype`` holds, as far as the casts know them."""
-    if dtype.is_integer() or dtype.is_float():
-        return "int" if dtype.is_integer() else "float"
-    if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum):
-        return "str"
-    known = [(pl.Null, "null"), (pl.Boolean, "bool"), (pl.Date, "date"), (pl.Datetime, "datetime")]
-    return next((name for kind, name in known if dtype == kind), "other")
-
-
-def _fast(spec: _Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """The cast of values in the usual forms, as (value, error, left to pydantic)."""
-    null, fine, no = pl.lit(None, spec.dtype), pl.lit(None, pl.String), pl.lit(False)
-    value: pl.Expr
-    if given in ("null", "other"):
-        return null, fine, pl.lit(given == "other")
-    if given in ("int", "float") and spec.kind in ("date", "str"):  # an Excel day; an id
-        return null, fine, pl.lit(True)
-    kind, text = spec.kind, v.cast(pl.String)
-    if kind == "date":
-        if given in ("date", "datetime"):
-            return (v if given == "date" else v.dt.date()), fine, no
-        if given != "str":
-            return null, pl.lit(f"expected a date, got {given}"), no
-        day = text.str.to_date("%Y-%m-%d", strict=False)
-        usual = (text.str.contains(_ISO) & (day.dt.year() >= 1)).fill_null(False)
-        return pl.when(usual).then(day), fine, ~usual
-    if kind == "enum":
-        listed = [f"'{v}'" for v in spec.values]
-        listed = [", ".join(listed[:-1]), listed[-1]] if len(listed) > 1 else listed
-        message = pl.lit("Input should be " + " or ".join(listed))
-        known = text.is_in(spec.values)  # other spellings (餐饮, Retail): the validator's
-        return (pl.when(known).then(text), fine, ~known) if given == "str" else (null, message, no)
-    if given in ("date", "datetime") or (kind == "str" and given != "str"):
-        return null, pl.lit(_TYPE[kind]), no
-    if kind == "str" or (kind == "bool" and given == "bool"):
-        return v.cast(spec.dtype), fine, no
-    if kind == "bool" and given == "str":
-        low = text.str.to_lowercase()
-        value = pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
-        return value, fine, value.is_null()
-    if kind == "bool":  # from a number: 0 or 1 only
-        value = pl.when(v == 1).then(True).when(v == 0).then(False)
-        if given == "float":  # any other float is pydantic's to judge
-            return value, fine, value.is_null()
-        why = pl.lit(_TYPE["bool"] + ", unable to interpret input")
-        return value, pl.when(value.is_null()).then(why), no
-    if given == "str":  # numbers in plain decimal digits
-        pattern = r"^[+-]?[0-9]{1,18}$" if kind == "int" else r"^[+-]?[0-9]+(\.[0-9]+)?$"
-        usual = text.str.contains(pattern)
-        number = text.str.strip_prefix("+").cast(spec.dtype, strict=False)
-        return pl.when(usual).then(number), fine, ~usual
-    if kind == "float" or given == "bool":
-        return v.cast(spec.dtype), fine, no
-    if given == "int":
-        value = v.cast(pl.Int64, strict=False)
-        return value, fine, value.is_null()
-    finite, whole, small = v.is_finite(), v.floor() == v, v.abs() < 2.0**62
-    error = pl.when(~finite).then(pl.lit(_FINITE)).when(~whole).then(pl.lit(_FRACTION))
-    value = pl.when(finite & whole & small).then(v.cast(pl.Int64, strict=False))
-    return value, error, finite & whole & ~small
-
-
-def _cast(values: pl.Series, spec: _Spec, fast: _Fast = _fast) -> tuple[pl.Series, pl.Series]:
-    """``values`` as ``spec``'s type, and why each bad one is bad (null where fine or missing)."""
-    v = pl.col("v")
-    value, error, odd = fast(spec, _input(values.dtype), v)
-    out = values.to_frame("v").select(
-        pl.when(v.is_not_null()).then(value).cast(spec.dtype).alias("value"),
-        pl.when(v.is_not_null()).then(error).cast(pl.String).alias("error"),
-        (v.is_not_null() & odd).alias("odd"),
-    )
-    if out["odd"].any():
-        rows = out["odd"].arg_true()
-        judged = _judge(values.gather(rows).to_list(), spec.judge)
-        out = out.with_columns(
-            out["value"].scatter(rows, pl.Series([j[0] for j in judged], dtype=spec.dtype)),
-            out["error"].scatter(rows, pl.Series([j[1] for j in judged], dtype=pl.String)),
-        )
-    x, e = pl.col("value"), pl.col("error")
-    checks = [(~x.is_finite(), _FINITE)] if spec.kind == "float" else []
-    for key, limit in spec.bounds:
-        if key == "ge":
-            checks.append((x < limit, f"Input should be greater than or equal to {limit}"))
-        elif key == "le":
-            checks.append((x > limit, f"Input should be less than or equal to {limit}"))
-        else:
-            plural = "" if limit == 1 else "s"
-            message = f"String should have at least {limit} character{plural}"
-            checks.append((x.str.len_chars() < limit, message))
-    for failed, message in checks:
-        e = pl.when(e.is_null() & failed.fill_null(False)).then(pl.lit(message)).otherwise(e)
-    out = out.select(x, e.alias("error"))
-    return out["value"], out["error"]
-
-
-def _judge(raw: list[Any], judge: Callable[[Any], Any]) -> list[Any]:
-    """``judge`` of each value, once per distinct hashable value."""
-    seen: dict[tuple[type, Hashable], Any] = {}
-    for value in raw:
-        if isinstance(value, Hashable) and (type(value), value) not in seen:
-            seen[type(value), value] = judge(value)
-    return [seen[type(v), v] if isinstance(v, Hashable) else judge(v) for v in raw]
+_DATE = Spec("date", "date", pl.Date(), _by(TypeAdapter(Date)))
 
 
 def _problems(
@@ -235,11 +113,7 @@ def _problems(
     )
 
 
-def _nulls(dtype: pl.DataType, n: int) -> pl.Series:
-    return pl.repeat(None, n, dtype=dtype, eager=True)
-
-
-def _items(items: pl.Series, loc: str, spec: _Spec, rank: int) -> _Checked:
+def _items(items: pl.Series, loc: str, spec: Spec, rank: int) -> _Checked:
     """A column of hazards, buildings or lifts: typed lists of items, and the problems of the
     items (``hazards.0.deadline``)."""
     if isinstance(items.dtype, pl.Array):
@@ -255,14 +129,17 @@ def _items(items: pl.Series, loc: str, spec: _Spec, rank: int) -> _Checked:
         .explode("items", "pos")
         .filter(pl.col("pos").is_not_null())
     )
-    item, n = flat["items"], flat.height
+    n = flat.height
+    fields = flat.select(pl.col("items").struct.unnest()) if given else pl.DataFrame()
+    present = [field for field in specs if field.name in given]
+    cast_fields = cast_many(fields, [(field, field.name, usual_cast) for field in present])
     columns: dict[str, pl.Series] = {}
     for field in specs:
         columns[f"v:{field.name}"], columns[f"e:{field.name}"] = (
-            _cast(item.struct.field(field.name), field)
-            if field.name in given
-            else (_nulls(field.dtype, n), _nulls(pl.String(), n))
-        )
+            nulls(field.dtype, n), nulls(pl.String(), n)
+        )  # fmt: skip
+    for field, (value, error) in zip(present, cast_fields, strict=True):
+        columns[f"v:{field.name}"], columns[f"e:{field.name}"] = value, error
     flat = flat.with_columns(**columns)
     here, present = pl.lit(loc + ".") + pl.col("pos").cast(pl.String), pl.col("items").is_not_null()
     not_a_record = f"Input should be a valid dictionary or instance of {model.__name__}"
@@ -291,7 +168,7 @@ def _items(items: pl.Series, loc: str, spec: _Spec, rank: int) -> _Checked:
     return value.to_series(), pl.concat(parts)
 
 
-def _items_by_pydantic(items: pl.Series, loc: str, spec: _Spec, rank: int) -> _Checked:
+def _items_by_pydantic(items: pl.Series, loc: str, spec: Spec, rank: int) -> _Checked:
     """A column of items in no usual form (text, numbers, lists of scalars): pydantic's."""
     adapter = spec.adapter
 
@@ -305,7 +182,7 @@ def _items_by_pydantic(items: pl.Series, loc: str, spec: _Spec, rank: int) -> _C
             ]
         return (None if result is None else [dict(i.__dict__) for i in result]), []
 
-    judged = _judge(items.to_list(), judge)
+    judged = judge_each(items.to_list(), judge)
     found = [
         {"index": i, "rank": rank, "pos": k, "sub": 0, "field": field, "message": message}
         for i, (_, errors) in enumerate(judged)
@@ -314,14 +191,31 @@ def _items_by_pydantic(items: pl.Series, loc: str, spec: _Spec, rank: int) -> _C
     return pl.Series([j[0] for j in judged], dtype=spec.dtype), pl.DataFrame(found, schema=_LONG)
 
 
-def _field(frame: pl.DataFrame, spec: _Spec, found: list[str], rank: int) -> _Checked:
+def _field(
+    frame: pl.DataFrame,
+    spec: Spec,
+    found: list[str],
+    rank: int,
+    done: tuple[pl.Series, pl.Series] | None = None,
+) -> _Checked:
     """The typed value and the problems of one fact, read from the first of its columns (its
-    name, then its Chinese headers) that holds a value in each row."""
+    name, then its Chinese headers) that holds a value in each row; ``done``: the cast of its
+    only column, made beforehand with the others (:func:`cast_many`)."""
     required = "Field required" if spec.required else None
+    if done is not None:  # one column: its cast is the value, and names the problems
+        value, error = done
+        if required is not None:
+            given = frame[found[0]].is_not_null()
+            error = pl.select(pl.when(given).then(error).otherwise(pl.lit(required))).to_series()
+        if error.null_count() == error.len():
+            return value, pl.DataFrame(schema=_LONG)
+        table = pl.DataFrame({"message": error}).with_row_index("index")
+        message = pl.col("message")
+        return value, _problems(table, message.is_not_null(), found[0], message, rank)
     if not found:
         missing = pl.DataFrame({"index": range(frame.height)}, schema={"index": pl.Int64})
         problems = _problems(missing, pl.lit(required is not None), spec.name, required, rank)
-        return _nulls(spec.dtype, frame.height), problems
+        return nulls(spec.dtype, frame.height), problems
     parts: dict[str, pl.Series] = {}
     value_of: Any = pl
     field_of: Any = pl
@@ -333,7 +227,7 @@ def _field(frame: pl.DataFrame, spec: _Spec, found: list[str], rank: int) -> _Ch
             parts[f"v{i}"], problems = _items(frame[column], column, spec, rank)
             nested.append(problems)
         else:
-            parts[f"v{i}"], parts[f"e{i}"] = _cast(frame[column], spec)
+            parts[f"v{i}"], parts[f"e{i}"] = done or cast(frame[column], spec)
             message_of = message_of.when(pl.col(f"g{i}")).then(pl.col(f"e{i}"))
         value_of = value_of.when(pl.col(f"g{i}")).then(pl.col(f"v{i}"))
         field_of = field_of.when(pl.col(f"g{i}")).then(pl.lit(column))
@@ -354,12 +248,12 @@ def _field(frame: pl.DataFrame, spec: _Spec, found: list[str], rank: int) -> _Ch
     return value, _problems(table, message.is_not_null(), pl.col("field"), message, rank)
 
 
-def _extra(decl: FactDecl) -> tuple[_Spec, _Fast]:
+def _extra(decl: FactDecl) -> tuple[Spec, Fast]:
     """A fact the policy adds, judged as :func:`riskgrade.grading.pipeline.validate` does:
     by :func:`riskgrade.facts.declared_value` where its type is not the usual one."""
     kind, values = decl.type, decl.values
     if kind == "date":
-        return _DATE, _fast
+        return _DATE, usual_cast
 
     def judge(raw: Any) -> tuple[Any, str | None]:
         try:
@@ -367,7 +261,7 @@ def _extra(decl: FactDecl) -> tuple[_Spec, _Fast]:
         except ValueError as exc:
             return None, str(exc)
 
-    def fast(spec: _Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    def fast(spec: Spec, given: str, v: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         usual = pl.lit(False)
         if kind == "bool":
             usual = pl.lit(given == "bool")
@@ -380,7 +274,7 @@ def _extra(decl: FactDecl) -> tuple[_Spec, _Fast]:
         return value, pl.lit(None, pl.String), ~usual
 
     dtype = {"bool": pl.Boolean(), "int": pl.Float64(), "number": pl.Float64()}.get(kind)
-    return _Spec(kind, kind, dtype or pl.String(), judge), fast
+    return Spec(kind, kind, dtype or pl.String(), judge), fast
 
 
 _TOTALS = [
@@ -406,12 +300,22 @@ def validate_frame(frame: pl.DataFrame, policy: CheckedPolicy) -> tuple[pl.DataF
     values: dict[str, pl.Series] = {}
     parts = [pl.DataFrame(schema=_LONG)]
     surplus: dict[str, pl.Series] = {}
+    found_in = {
+        spec.name: [a for a in spec.aliases if a in given and a not in declared]
+        for spec in _ENTERPRISE
+    }
+    singles = [s for s in _ENTERPRISE if len(found_in[s.name]) == 1 and s.kind != "items"]
+    jobs = [(spec, found_in[spec.name][0], usual_cast) for spec in singles]
+    extras = [(name, *_extra(decl)) for name, decl in declared.items()]
+    jobs += [(spec, name, fast) for name, spec, fast in extras if name in given]
+    done = dict(zip([job[1] for job in jobs], cast_many(frame, jobs), strict=True))
     for rank, spec in enumerate(_ENTERPRISE):
-        found = [a for a in spec.aliases if a in given and a not in declared]
+        found = found_in[spec.name]
         for later, alias in enumerate(found[1:], 1):  # a header shadowed by an earlier one
             earlier = pl.DataFrame([given[a] for a in found[:later]])
             surplus[alias] = given[alias] & earlier.select(pl.any_horizontal(pl.all()))[:, 0]
-        values[spec.name], problems = _field(frame, spec, found, rank)
+        single = done.get(found[0]) if len(found) == 1 and spec.kind != "items" else None
+        values[spec.name], problems = _field(frame, spec, found, rank, single)
         parts.append(problems)
     for position, column in enumerate(frame.columns):
         if column not in _NAMES and column not in declared:
@@ -419,9 +323,10 @@ def validate_frame(frame: pl.DataFrame, policy: CheckedPolicy) -> tuple[pl.DataF
         if column in surplus:
             flags = pl.DataFrame({"x": surplus[column]}).with_row_index("index")
             parts.append(_problems(flags, pl.col("x"), column, _EXTRA, 1000 + position))
-    for name, decl in declared.items():
-        raw = frame[name] if name in given else _nulls(pl.Null(), n)
-        values[name], values[f"!{name}"] = _cast(raw, *_extra(decl))
+    for name, spec, fast in extras:
+        values[name], values[f"!{name}"] = (
+            done[name] if name in given else cast(nulls(pl.Null(), n), spec, fast)
+        )
     table = pl.DataFrame(values, height=n).with_row_index("index").cast({"index": pl.Int64})
     sound = ~pl.col("index").is_in(pl.concat(parts)["index"].unique().implode())
     for rank, (name, total) in enumerate(_TOTALS, 2000):
@@ -439,10 +344,10 @@ def validate_frame(frame: pl.DataFrame, policy: CheckedPolicy) -> tuple[pl.DataF
     valid = table.filter(~pl.col("index").is_in(failed["index"].implode())).select("index", *names)
     # The id of a failed row: FactError.entity_id, else str(row["id"]); the raw id where the
     # schema's facts failed, the validated one where only the policy's extra facts did.
-    raw = _nulls(pl.String(), failed.height)
+    raw = nulls(pl.String(), failed.height)
     if "id" in frame.columns:
         cells = frame["id"].gather(failed["index"])
-        raw = cells.cast(pl.String) if _input(cells.dtype) in ("str", "null") else pl.Series(
+        raw = cells.cast(pl.String) if input_kind(cells.dtype) in ("str", "null") else pl.Series(
             [None if x is None else str(x) for x in cells.to_list()], dtype=pl.String
         )  # fmt: skip
     entity = pl.when(facts_failed).then(raw).otherwise(table["id"].gather(failed["index"]))

@@ -28,7 +28,7 @@ import riskgrade
 from riskgrade.batch.read import read_rows
 from riskgrade.bundled import sample_district_path
 from riskgrade.facts import Enterprise
-from riskgrade.grading import columnar_validate
+from riskgrade.grading import columnar_cast, columnar_validate
 from riskgrade.grading.columnar import FAILED_SCHEMA
 from riskgrade.grading.columnar_validate import validate_frame
 from riskgrade.grading.evaluate import facts_of
@@ -374,8 +374,8 @@ def test_the_model_checks_it_repeats_are_the_models() -> None:
     "break_it",
     [
         lambda m: m.setattr(columnar_validate, "_TOTALS", columnar_validate._TOTALS[:-1]),
-        lambda m: m.setattr(columnar_validate, "_TRUE", columnar_validate._FALSE),
-        lambda m: m.setattr(columnar_validate, "_ISO", r"^.*$"),
+        lambda m: m.setattr(columnar_cast, "_TRUE", columnar_cast._FALSE),
+        lambda m: m.setattr(columnar_cast, "_ISO", r"^.*$"),
     ],
 )
 def test_a_wrong_validation_is_caught(
