@@ -35,8 +35,9 @@ from riskgrade.batch.checkpoint import (
     verified_prefix,
 )
 from riskgrade.batch.columns import id_key
+from riskgrade.batch.plain import tabular_encoding
 from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
-from riskgrade.batch.table import Handover, grade_chunks, grade_rows_as_table, tabular_encoding
+from riskgrade.batch.table import Handover, grade_chunks, grade_rows_as_table
 from riskgrade.batch.write import (
     ErrorWriter,
     ResultWriter,

@@ -44,6 +44,7 @@ from riskgrade.batch.columns import (
     plan_header,
     table_row,
 )
+from riskgrade.batch.plain import blocks, plain_block
 from riskgrade.batch.write import RESULT_COLUMNS
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.errors import FactError
@@ -57,50 +58,9 @@ TABLE_CHUNK = 32 << 20
 _LINE = "__line"
 _REQUIRED = {spec.name for spec in _ENTERPRISE if spec.required}
 _KINDS = {"enum": "str", "date": "str", "number": "float"}  # the column each kind is read into
-_BLOCK = 1 << 22
 _EDGE = r"^[\x1c-\x1f]|[\x1c-\x1f]$"  # space to Python's str.strip, not to Polars'
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # what the row reader refuses in text
 _ESCAPED_CONTROL = r"\\u00[01][0-9a-fA-F]|\\u[dD][89a-fA-F]|\\[bf]"  # the same, as JSON escapes
-
-
-def plain_csv(path: Path, encoding: str | None = None) -> bool:
-    """Whether ``path`` is a CSV file the table reader takes whole: UTF-8 throughout and one
-    record per line (every block :func:`plain_block`), so that record ``k`` is line ``k + 2``.
-    :func:`read_chunks` checks the same block by block as it reads."""
-    if not tabular_encoding(encoding):
-        return False
-    with path.open("rb") as handle:
-        return all(plain_block(block) for block in _blocks(handle, _BLOCK))
-
-
-def tabular_encoding(encoding: str | None) -> bool:
-    """Whether a file read with ``encoding`` (None: not named) may be read as tables."""
-    return encoding in (None, "utf-8", "utf-8-sig", "utf8")
-
-
-def plain_block(block: bytes) -> bool:
-    """Whether a block of whole lines is UTF-8 with no blank line and an even number of quotes
-    on every line (no cell runs over a line break)."""
-    try:
-        block.decode("utf-8")  # blocks end at a line's end, never inside a character
-    except UnicodeDecodeError:
-        return False
-    if block.startswith(b"\n") or b"\n\n" in block or b"\n\r\n" in block:
-        return False
-    return b'"' not in block or not any(line.count(b'"') & 1 for line in block.split(b"\n"))
-
-
-def _blocks(handle: Any, size: int) -> Iterator[bytes]:
-    """The bytes of a file in blocks of about ``size`` that end at a line's end."""
-    rest = b""
-    while block := handle.read(size):
-        block = rest + block
-        cut = block.rfind(b"\n") + 1
-        rest = block[cut:]
-        if cut:
-            yield block[:cut]
-    if rest:
-        yield rest
 
 
 @dataclass(frozen=True)
@@ -147,7 +107,7 @@ def read_chunks(
         header = next(csv.reader([head.decode("utf-8-sig")]), [])
         plan = plan_header(header, columns, str(path))
         line = 2
-        for block in _blocks(handle, size):  # a block of whole lines: memory stays bounded
+        for block in blocks(handle, size):  # a block of whole lines: memory stays bounded
             if not plain_block(block):  # checked as read, so that reading starts at once
                 yield Handover(line)
                 return

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskgrade
-from riskgrade.batch import table
+from riskgrade.batch import plain, table
 from riskgrade.batch.read import load_mapping
 from riskgrade.batch.run import grade_file
 from riskgrade.bundled import sample_district_path
@@ -88,7 +88,7 @@ def test_the_sample_district_graded_as_a_table_equals_the_row_reader(tmp_path: P
     rows = _sample()
     rows[5]["id"] = rows[2]["id"]  # a repeated id
     source = _write(tmp_path / "district.csv", rows)
-    assert table.plain_csv(source)
+    assert plain.plain_csv(source)
     chunks = list(table.read_chunks(source, POLICY.program.policy, load_mapping(None)))
     assert sum(c.typed.height for c in chunks) == len(rows)  # every row went the table way
     a, a_errors, b, b_errors = _both(tmp_path, source)
@@ -115,7 +115,7 @@ def test_odd_cells_give_the_same_files_as_the_row_reader(tmp_path: Path, data: A
 def test_plain_csv_sends_other_files_row_by_row(tmp_path: Path) -> None:
     rows = _sample()[:3]
     source = _write(tmp_path / "plain.csv", rows)
-    assert table.plain_csv(source)
+    assert plain.plain_csv(source)
     broken = tmp_path / "multiline.csv"
     broken.write_text(
         source.read_text("utf-8").replace("老城街道", '"老城\n街道"', 1), encoding="utf-8"
@@ -125,7 +125,7 @@ def test_plain_csv_sends_other_files_row_by_row(tmp_path: Path) -> None:
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes(source.read_text("utf-8").encode("gb18030"))
     for other in (broken, blank, gbk):
-        assert not table.plain_csv(other), other.name
+        assert not plain.plain_csv(other), other.name
         a, a_errors, b, b_errors = _both(tmp_path, other)
         assert a == b and a_errors == b_errors
 
@@ -148,7 +148,7 @@ def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, la
         tail = tail.replace("街道", '街"道', 1)
     encoded = tail.encode("gb18030" if late == "gb18030" else "utf-8")
     source.write_bytes(text[:cut].encode("utf-8") + encoded)
-    assert not table.plain_csv(source)
+    assert not plain.plain_csv(source)
     tables: list[int] = []
     real = table._grade_chunk
 
