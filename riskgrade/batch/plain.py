@@ -44,10 +44,12 @@ def blocks(handle: Any, size: int) -> Iterator[bytes]:
     """The bytes of a file in blocks of about ``size`` that end at a line's end."""
     rest = b""
     while block := handle.read(size):
-        block = rest + block
+        block = rest + block if rest else block
         cut = block.rfind(b"\n") + 1
         rest = block[cut:]
         if cut:
-            yield block[:cut]
+            whole = block if cut == len(block) else block[:cut]
+            del block  # one copy held while the caller works on it
+            yield whole
     if rest:
         yield rest

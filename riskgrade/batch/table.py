@@ -124,7 +124,9 @@ def read_chunks(
             if skip >= batch.height:
                 skip -= batch.height
                 continue
-            yield _typed(batch.slice(skip), names, plan, kinds)
+            chunk = _typed(batch.slice(skip), names, plan, kinds)
+            del batch, block  # not held while the chunk is graded: memory is two chunks' worth
+            yield chunk
             skip = 0
 
 

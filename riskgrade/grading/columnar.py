@@ -133,14 +133,10 @@ def _grade(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFram
     outcomes = rule_outcomes(frame, program, as_of)
     findings = columnar_score.rule_findings(outcomes, frame["id"], program, as_of)
     duty = columnar_score.duty(findings, program)
-    frame = frame.join(duty, on=ROW, how="left", maintain_order="left")
-    frame = frame.join(
-        findings.drop(*duty.columns[1:], strict=False), on=ROW, maintain_order="left"
-    )
-    risk = columnar_score.risk(frame, program, as_of)
-    frame = frame.join(risk, on=ROW, how="left", maintain_order="left")
-    recommended = columnar_recommend.recommend(frame, program, as_of)
-    frame = frame.join(recommended, on=ROW, how="left", maintain_order="left")
+    frame = _beside(frame, duty)
+    frame = _beside(frame, findings.drop(*duty.columns[1:], strict=False))
+    frame = _beside(frame, columnar_score.risk(frame, program, as_of))
+    frame = _beside(frame, columnar_recommend.recommend(frame, program, as_of))
     labels = {level.name.lower(): level.label_zh for level in RiskLevel}
     tier = pl.col("tier").cast(pl.String) if "tier" in frame.columns else pl.lit(None, pl.String)
     return frame.sort(ROW).select(
@@ -160,6 +156,14 @@ def _grade(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFram
         "band_level",
         "overrides",
     )
+
+
+def _beside(frame: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
+    """``other``'s columns beside ``frame``'s: both hold the same units in the same order
+    (every stage selects from the one before it), so no join is needed."""
+    if not other[ROW].equals(frame[ROW]):  # a stage that reordered its rows: a bug here
+        raise AssertionError("columnar stages out of step")
+    return frame.hstack(other.drop(ROW).get_columns())
 
 
 @dataclass(frozen=True)
