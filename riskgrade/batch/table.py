@@ -166,14 +166,10 @@ def _typed(
         columns[column.fact] = values.alias(column.fact)
         odd.append(~pl.lit(fits))
     flags = batch.select(*texts, pl.any_horizontal(pl.lit(False), *odd).alias(_ODD))
-    typed = pl.DataFrame(columns).with_columns(flags.drop(_ODD))
+    typed = pl.DataFrame(columns).with_columns(flags.drop(_ODD)).filter(~flags[_ODD])
     typed = typed.select(_LINE, *(c.fact for c in plan if c.fact in typed.columns))
-    odd_rows = flags[_ODD]
-    rows = [
-        table_row(values[0], values[1:], plan)
-        for values in batch.filter(odd_rows).select(_LINE, *names).iter_rows()
-    ]
-    return Chunk(typed.filter(~odd_rows), rows)
+    others = batch.filter(flags[_ODD]).select(_LINE, *names).iter_rows()
+    return Chunk(typed, [table_row(values[0], values[1:], plan) for values in others])
 
 
 _ODD = "__odd"
@@ -389,8 +385,11 @@ def _grade_chunk(
     if valid.height:
         graded = grade_valid_frame(policy.program, valid, as_of).select(RESULT_COLUMNS)
         parts.append(graded.insert_column(0, lines.gather(valid["index"])))
-    parts.append(_rows(policy, [r for r in chunk.rows if r.number not in failed], as_of, failed))
-    results = pl.concat(parts, how="vertical_relaxed").sort(_LINE).drop(_LINE)
+    odd = [r for r in chunk.rows if r.number not in failed]
+    if odd or not parts:  # rows read by the row reader: graded apart, put back in their place
+        parts.append(_rows(policy, odd, as_of, failed))
+    results = pl.concat(parts, how="vertical_relaxed").sort(_LINE) if len(parts) > 1 else parts[0]
+    results = results.drop(_LINE)
     return GradedChunk(results, [failed[line] for line in sorted(failed)]), known
 
 
