@@ -96,7 +96,12 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
     deducted = pl.sum_horizontal(
         pl.when(breached[r.id]).then(_micro(r.deduction)).otherwise(0) for r in rules
     )
-    score = pl.max_horizontal(pl.lit(_micro(spec.start)) - deducted, pl.lit(0))
+    # the score in its own column first: the bands and caps below read it many times, and
+    # a tree repeated in one query costs Polars far more to plan than a column
+    findings = findings.with_columns(
+        pl.max_horizontal(pl.lit(_micro(spec.start)) - deducted, pl.lit(0)).alias("__duty")
+    )
+    score = pl.col("__duty")
     grade: pl.Expr = pl.lit(DutyGrade.D.rank)
     bands: Mapping[Any, Any] = spec.bands
     for name in reversed(DutyGrade.names()):
