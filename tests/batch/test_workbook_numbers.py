@@ -101,10 +101,11 @@ def test_a_long_number_in_a_text_column_stays_text(tmp_path: Path) -> None:
     assert [r["name"] for r in _rows(out)] == ["甲店", "7" * 5000, "丙店"]
 
 
-def test_a_numeric_cell_holding_no_number_fails_its_row_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["compiled", "columnar"])
+def test_a_numeric_cell_holding_no_number_fails_its_row_only(tmp_path: Path, engine: str) -> None:
     source = tmp_path / "ledger.xlsx"
     _book(source, "twelve")
-    result, out, errors = _run(tmp_path, source, "compiled")
+    result, out, errors = _run(tmp_path, source, engine)
     assert result.exit_code == 1, result.output
     assert [r["id"] for r in _rows(out)] == ["G1", "G2"]
     assert [p["field"] for p in _rows(errors)] == ["employees"]
