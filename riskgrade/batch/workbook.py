@@ -4,12 +4,21 @@ filled down, nested lists taken from linked sheets."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from riskgrade.batch.columns import NESTED, Columns, Row, group_items, plan_header, table_row
+from riskgrade.batch.columns import (
+    MAX_DIGITS,
+    NESTED,
+    Columns,
+    Row,
+    group_items,
+    plan_header,
+    table_row,
+)
 from riskgrade.errors import InputError
 
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
@@ -20,6 +29,7 @@ MAX_EMPTY_RUN = 100_000
 """Most empty rows in a row inside a sheet."""
 MAX_SHEET_ROW = 1_048_576
 """Excel's last row: a workbook claiming a row past it is refused."""
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # what openpyxl always reads
 
 
 def _archive_limits(path: Path) -> None:
@@ -47,8 +57,7 @@ def _sheet_rows(ws: Any, path: Path, width: int) -> Iterator[tuple[int, tuple[An
     :class:`InputError` at a run of more than :data:`MAX_EMPTY_RUN` empty rows or a row past
     Excel's last."""
     empty = 0
-    rows = ws.iter_rows(min_row=2, max_col=max(width, 1), values_only=True)
-    for number, values in enumerate(rows, start=2):
+    for number, values in enumerate(_sheet_values(ws, 2, max(width, 1)), start=2):
         if number > MAX_SHEET_ROW:
             raise InputError(f"{path}: sheet {ws.title!r} has rows past row {MAX_SHEET_ROW:,}")
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
@@ -63,9 +72,71 @@ def _sheet_rows(ws: Any, path: Path, width: int) -> Iterator[tuple[int, tuple[An
         yield number, values
 
 
+def _sheet_values(ws: Any, first: int, width: int | None) -> Iterator[tuple[Any, ...]]:
+    """The values of a read-only sheet's rows from row ``first`` on, each ``width`` wide (when
+    None, as wide as its last cell), a missing row as an empty one: the cells the sheet holds,
+    whatever size it claims. A numeric cell whose text is past :data:`MAX_DIGITS`
+    or no number Python reads is given as its text, for its row's reader to fail that row.
+
+    openpyxl turns a numeric cell's text into a number inside its sheet parser and raises there
+    (``int()`` past 4,300 digits, or on text that is no number), which ends the whole sheet.
+    It has no public hook for that conversion, so this is ``ReadOnlyWorksheet.iter_rows`` over
+    a subclass of its private ``WorkSheetParser``, fed by the sheet's private attributes (its
+    part, shared strings, date formats): the one place the reader leans on openpyxl's internals
+    for cells (checked against openpyxl 3.1)."""
+    from openpyxl.worksheet._reader import VALUE_TAG, WorkSheetParser, _cast_number
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            text = element.findtext(VALUE_TAG)
+            if text and element.get("t", "n") == "n" and not _readable(text, _cast_number):
+                element.set("t", "str")  # read as its text
+            result: dict[str, Any] = super().parse_cell(element)
+            return result
+
+    book = ws.parent
+    counter = first
+    with book._archive.open(ws._worksheet_path) as source:
+        parser = Parser(
+            source,
+            ws._shared_strings,
+            data_only=book.data_only,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            if number < counter:
+                continue  # a row before ``first``, or out of order (openpyxl skips it too)
+            while counter < number:
+                counter += 1
+                yield (None,) * (width or 0)
+            counter += 1
+            size = width if width is not None else max((c["column"] for c in cells), default=0)
+            values: list[Any] = [None] * size
+            for cell in cells:
+                if 1 <= cell["column"] <= size:
+                    values[cell["column"] - 1] = cell["value"]
+            yield tuple(values)
+
+
+def _readable(text: str, cast: Any) -> bool:
+    """Whether openpyxl's ``cast`` reads a numeric cell's text as a number within
+    :data:`MAX_DIGITS` (the regular expression spares the common case a second conversion)."""
+    if len(text) > MAX_DIGITS:
+        return False
+    if _NUMBER.fullmatch(text):
+        return True
+    try:
+        cast(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _header(ws: Any) -> tuple[Any, ...]:
     """The first row of a sheet (its header), trailing blanks dropped."""
-    header = list(next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()))
+    header = list(next(_sheet_values(ws, 1, None), ()))
     while header and (header[-1] is None or not str(header[-1]).strip()):
         header.pop()
     return tuple(header)
@@ -81,8 +152,6 @@ def xlsx_rows(path: Path, columns: Columns, sheet: str | None) -> Iterator[Row]:
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         main = workbook[sheet] if sheet else workbook.worksheets[0]
-        for ws in workbook.worksheets:
-            ws.reset_dimensions()  # read the cells there are, not the size the file claims
         linked = {
             columns.get(ws.title, ws.title): _sheet_records(ws, path)
             for ws in workbook.worksheets

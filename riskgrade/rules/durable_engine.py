@@ -1,15 +1,17 @@
 """The durable_rules adapter: the only module that imports ``durable``.
 
-One :class:`DurableEngine` per policy version owns its own ``Host`` (background timer threads
-switched off) and evaluates one enterprise at a time in a single reused session: assert the
-fact, drain every pending action, then delete the session. Actions are never Python callbacks
-on this path (durable_rules swallows exceptions raised inside actions); the adapter reads each
-fired rule's name from the engine and maps every engine failure to :class:`EngineError`.
+One :class:`DurableEngine` per policy version owns its own rulesets, under names of its own,
+and evaluates one enterprise at a time in a single reused session: assert the fact, drain every
+pending action, then delete the session. It talks to the engine's C API alone: it writes every
+JSON text the engine reads (rulesets and facts) itself, because the engine's JSON reader refuses
+numbers as Python's ``json`` writes some of them (``1e-07``), and ``durable.engine.Host`` would
+write the rulesets with ``json``. Actions are never Python callbacks on this path
+(durable_rules swallows exceptions raised inside actions); the adapter reads each fired rule's
+name from the engine and maps every engine failure to :class:`EngineError`.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import sys
@@ -24,10 +26,8 @@ from riskgrade.rules.interpret import evaluate
 
 try:  # durable-rules 2.0.28 builds from source and fails to import on Python 3.13+
     import durable_rules_engine as _native
-    from durable.engine import Host as _Host
 except Exception as exc:  # pragma: no cover - depends on the interpreter
     _IMPORT_ERROR: Exception | None = exc
-    _Host = object  # type: ignore[assignment,misc]
 else:
     _IMPORT_ERROR = None
 
@@ -38,20 +38,6 @@ _names = itertools.count()
 def available() -> bool:
     """Whether durable_rules imported on this interpreter."""
     return _IMPORT_ERROR is None
-
-
-class _QuietHost(_Host):  # type: ignore[misc,valid-type]
-    """A Host without the two re-arming 0.2 s dispatch timers (they crash under load)."""
-
-    def _run(self) -> None:
-        return None
-
-    def get_action(self, action_name: str) -> Any:
-        # Never called on the lean path; a Python action would swallow its own exceptions.
-        def refuse(_closure: Any) -> None:
-            raise EngineError(f"unexpected durable_rules action {action_name!r}")
-
-        return refuse
 
 
 def _require() -> None:
@@ -97,28 +83,37 @@ def _dumps(fact: Mapping[str, Any]) -> str:
     return f"{text[:-1]}, {added}}}" if text != "{}" else f"{{{added}}}"
 
 
+def _ruleset_json(value: Any) -> str:
+    """A ruleset definition (dicts, lists, text, numbers) as JSON the engine reads: a constant
+    is written as a fact's value is (:func:`_wire`, floats by :func:`_number`), so ``x <
+    0.0000001`` reaches the engine as ``1.0e-07``, not as ``1e-07`` (refused, error 204)."""
+    if isinstance(value, dict):
+        items = (
+            f"{json.dumps(k, ensure_ascii=False)}: {_ruleset_json(v)}" for k, v in value.items()
+        )
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_ruleset_json(v) for v in value) + "]"
+    value = _wire(value)
+    if isinstance(value, float):
+        return _number(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
 class DurableEngine:
     """Evaluates compiled conditions for one enterprise at a time on durable_rules."""
 
     def __init__(self, program: DurableProgram, label: str) -> None:
         _require()
         self.program = program
-        self.host = _QuietHost()
         self.handles: list[Any] = []
         base = "".join(ch if ch.isalnum() else "_" for ch in label)[:40]
-        definitions = {}
         for ruleset in program.rulesets:
             name = f"riskgrade_{base}_{next(_names)}"
-            # durable deletes "run" from the dict it is given: hand it a deep copy.
-            rules = copy.deepcopy(ruleset)
-            for rule in rules.values():
-                rule["run"] = "noop"
-            definitions[name] = rules
-        try:
-            self.host.set_rulesets(definitions)
-        except Exception as exc:
-            raise EngineError(f"durable_rules refused the compiled policy: {exc}") from exc
-        self.handles = [self.host.get_ruleset(name)._handle for name in definitions]
+            try:
+                self.handles.append(_native.create_ruleset(name, _ruleset_json(ruleset)))
+            except Exception as exc:
+                raise EngineError(f"durable_rules refused the compiled policy: {exc}") from exc
         self.fact_ids = itertools.count()
         # One session id per engine: two threads inside it at once corrupt the engine's state
         # (error 309, then a segfault). The C calls hold the GIL, so a lock costs no parallelism.

@@ -248,10 +248,10 @@ def test_only_the_adapter_imports_durable() -> None:
     assert sorted(set(importers)) == ["rules/durable_engine.py"]
 
 
-def test_each_policy_version_gets_its_own_host(mini_policy: riskgrade.Policy) -> None:
+def test_each_policy_version_gets_its_own_rulesets(mini_policy: riskgrade.Policy) -> None:
     other = riskgrade.load_policy(FIXTURES / "mini.yaml")
-    assert mini_policy.engine().host is not other.engine().host
-    assert mini_policy.engine().host is mini_policy.engine().host
+    assert not set(mini_policy.engine().handles) & set(other.engine().handles)
+    assert mini_policy.engine() is mini_policy.engine()
 
 
 def test_many_passing_tests_are_split_across_rulesets() -> None:
