@@ -344,6 +344,14 @@ MESSAGES.update(
     }
 )
 
+# Real ledgers: the encoding hint, the report's gaps, fields named by the ledger's headers.
+MESSAGES.update(
+    {
+        "try_encoding": ("（用 --encoding 指定编码，如 gbk、big5）",
+                         " (name its encoding with --encoding, e.g. gbk, big5)"),
+    }
+)  # fmt: skip
+
 LEDGER_SHEETS: dict[str, str] = {"main": "企业", "hazards": "隐患", "buildings": "建筑",
                                  "elevators": "电梯", "notes": "填写说明"}  # fmt: skip
 """The template's sheet titles (the reader takes 隐患, 建筑 and 电梯 as linked sheets)."""

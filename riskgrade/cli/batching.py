@@ -27,6 +27,7 @@ from riskgrade.batch.write import refuse_overwrite
 from riskgrade.cli._common import (
     as_of_option,
     encoding_option,
+    input_problem,
     lang_option,
     open_policy,
     policy_files,
@@ -234,8 +235,8 @@ def _run(options: dict[str, object]) -> BatchSummary:
             count = len(header_map.unknown)
             click.echo(t("ignored_columns", lang, count=count, names=names), err=True)
         return summary
-    except (InputError, LookupError) as exc:  # LookupError: an --encoding Python does not know
-        click.echo(t("bad_input", lang, error=exc), err=True)
+    except InputError as exc:
+        click.echo(input_problem(exc, lang), err=True)
         sys.exit(2)
     except OutputError as exc:
         click.echo(t("cannot_write", lang, error=exc), err=True)

@@ -13,6 +13,7 @@ import click
 from riskgrade.authoring.explain import explain, render
 from riskgrade.cli._common import (
     as_of_option,
+    encoding_option,
     engine_option,
     lang_option,
     open_policy,
@@ -37,6 +38,7 @@ from riskgrade.errors import FactError
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@encoding_option
 @lang_option
 def explain_command(
     facts: Path,
@@ -45,12 +47,13 @@ def explain_command(
     engine: str,
     fmt: str,
     lang: str | None,
+    encoding: str | None,
 ) -> None:
-    """Explain the grade of each enterprise in FACTS (a JSON object, list or JSON Lines)."""
+    """Explain the grade of each enterprise in FACTS (JSON, JSON Lines, CSV, XLSX, Parquet)."""
     lang = resolve_lang(lang)
     policy = open_policy(policy_path, lang)
     failed = False
-    for row in read_ledger(facts, lang):
+    for row in read_ledger(facts, lang, encoding):
         if row.problem is not None:  # the reader could not read it: say why, not what is missing
             click.echo(f"row {row.number}: {row.problem.field}: {row.problem.message}", err=True)
             failed = True

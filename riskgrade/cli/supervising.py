@@ -18,6 +18,8 @@ from riskgrade.batch import read as io
 from riskgrade.batch.write import ErrorWriter, refuse_overwrite
 from riskgrade.cli._common import (
     as_of_option,
+    encoding_option,
+    input_problem,
     lang_option,
     open_policy,
     policy_files,
@@ -48,9 +50,10 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _shared(func: F) -> F:
-    """INPUT, --policy, --settings, --as-of, --mapping and --lang."""
+    """INPUT, --policy, --settings, --as-of, --mapping, --encoding and --lang."""
     for option in (
         lang_option,
+        encoding_option,
         click.option("--mapping", type=_FILE, default=None, help="Local header -> fact name."),
         as_of_option,
         click.option(
@@ -111,7 +114,12 @@ def _settings(path: Path | None, lang: str) -> SupervisionSettings:
 
 
 def _graded(
-    policy: Policy, input_path: Path | None, mapping: Path | None, as_of: dt.date, lang: str
+    policy: Policy,
+    input_path: Path | None,
+    mapping: Path | None,
+    as_of: dt.date,
+    lang: str,
+    encoding: str | None = None,
 ) -> tuple[list[Unit], list[GradeError]]:
     """Read and grade INPUT (default: the bundled sample district) with a progress bar; bad
     rows are written beside the output and counted, never dropped silently."""
@@ -119,9 +127,9 @@ def _graded(
     if input_path is None:
         click.echo(t("using_sample_district", lang), err=True)
     try:
-        rows = list(io.read_rows(path, mapping=read_mapping(mapping) or None))
+        rows = list(io.read_rows(path, mapping=read_mapping(mapping) or None, encoding=encoding))
     except io.InputError as exc:
-        click.echo(t("bad_input", lang, error=exc), err=True)
+        click.echo(input_problem(exc, lang), err=True)
         sys.exit(2)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(
@@ -172,6 +180,7 @@ def _prepare(
     as_of: dt.datetime | None,
     mapping: Path | None,
     lang: str | None,
+    encoding: str | None,
     inspectors: int | None,
     days: int | None,
     per_day: int | None,
@@ -194,7 +203,7 @@ def _prepare(
         off, on = settings.inspection.holidays, settings.inspection.workdays
         first = start.date() if start else working_days(when + dt.timedelta(days=1), 1, off, on)[0]
         plan = {"inspectors": inspectors, "days": days, "per_day": per_day, "start": first}
-    units, failures = _graded(policy, input_path, mapping, when, chosen)
+    units, failures = _graded(policy, input_path, mapping, when, chosen, encoding)
     return _Job(chosen, inputs, settings, when, units, failures, plan, policy)
 
 
