@@ -95,6 +95,25 @@ class BatchSummary:
         return self.rows == self.graded + self.failed
 
 
+COMMON_GAP_SHARE = 0.1
+"""A fact missing from at least this share of the graded rows is named to the user (the run
+summary of ``riskgrade grade`` and the district report)."""
+
+
+def rank_gaps(gaps: Mapping[str, int]) -> dict[str, int]:
+    """Missing fact -> rows missing it, most missed first (then by name)."""
+    return dict(sorted(gaps.items(), key=lambda item: (-item[1], item[0])))
+
+
+def common_gaps(
+    gaps: Mapping[str, int], graded: int, share: float = COMMON_GAP_SHARE, top: int = 10
+) -> list[tuple[str, int]]:
+    """The ``top`` facts of ranked ``gaps`` missing from at least ``share`` of ``graded`` rows,
+    with their counts: the unknowns most grades rest on, to fill in first."""
+    common = [(n, c) for n, c in gaps.items() if graded and c / graded >= share]
+    return common[:top]
+
+
 def row_problem(row: Row) -> tuple[str | None, list[tuple[str, str]]] | None:
     """A row the reader or :func:`mark_duplicates` already failed: its unit id (its ``id`` fact
     as text, if any) and its one field error; None for a row still to be graded."""
@@ -364,8 +383,7 @@ def grade_file(
     _remove(marker)
     if on_progress is not None:
         on_progress(rows)
-    ranked = dict(sorted(gaps.items(), key=lambda item: (-item[1], item[0])))
-    return BatchSummary(rows, graded, failed, time.perf_counter() - started, ranked)
+    return BatchSummary(rows, graded, failed, time.perf_counter() - started, rank_gaps(gaps))
 
 
 def _tabular(input_path: Path, linked: Mapping[str, Path] | None, encoding: str | None) -> bool:

@@ -133,6 +133,17 @@ def _result_schema(pa: Any) -> Any:
     return pa.schema([(c, pa.float64() if c in floats else pa.string()) for c in RESULT_COLUMNS])
 
 
+def missing_facts(a: Assessment) -> list[str]:
+    """The facts missing behind ``a``'s data gaps, sorted (the ``data_gaps`` column)."""
+    return sorted({m for f in a.data_gaps for m in f.missing})
+
+
+def assumed_violations(a: Assessment) -> list[str]:
+    """The rules ``a`` breaches only by assumption, because facts were missing, not confirmed:
+    verify them before enforcing (the ``assumed_violations`` column)."""
+    return [f.rule for f in a.violations if f.assumed]
+
+
 def result_record(a: Assessment) -> dict[str, Any]:
     """One assessment as a flat record (:data:`RESULT_COLUMNS`) for CSV, XLSX or Parquet."""
     return {
@@ -145,11 +156,10 @@ def result_record(a: Assessment) -> dict[str, Any]:
         "risk_score": a.score.risk_score,
         "tier": a.score.tier,
         "violations": " ".join(f.rule for f in a.violations),
-        "data_gaps": " ".join(sorted({m for f in a.data_gaps for m in f.missing})),
+        "data_gaps": " ".join(missing_facts(a)),
         "recommendations": " ".join(r.id for r in a.recommendations),
         "top_countermeasures_zh": "；".join(r.title for r in a.recommendations[:3]),
-        # breaches assumed because facts were missing, not confirmed: verify before enforcing
-        "assumed_violations": " ".join(f.rule for f in a.violations if f.assumed),
+        "assumed_violations": " ".join(assumed_violations(a)),
     }
 
 

@@ -22,7 +22,7 @@ from rich.progress import (
 )
 
 from riskgrade.batch.read import InputError, load_value_mapping
-from riskgrade.batch.run import BatchEngine, BatchSummary, errors_path, grade_file
+from riskgrade.batch.run import BatchEngine, BatchSummary, common_gaps, errors_path, grade_file
 from riskgrade.batch.write import refuse_overwrite
 from riskgrade.cli._common import (
     as_of_option,
@@ -154,12 +154,10 @@ def grade_command(
     sys.exit(1 if summary.failed else 0)
 
 
-def _show_gaps(summary: BatchSummary, lang: str, *, err: bool, share: float = 0.1) -> None:
-    """The facts missing from at least ``share`` of the graded rows (at most ten), so that
-    a clerk sees which unknowns the grades rest on."""
-    common = [
-        (n, c) for n, c in summary.gaps.items() if summary.graded and c / summary.graded >= share
-    ]
+def _show_gaps(summary: BatchSummary, lang: str, *, err: bool) -> None:
+    """The facts missing from a tenth of the graded rows or more (at most ten), so that a
+    clerk sees which unknowns the grades rest on."""
+    common = common_gaps(summary.gaps, summary.graded)
     if not common:
         return
     click.echo(t("gap_summary", lang), err=err)
