@@ -349,6 +349,11 @@ MESSAGES.update(
     {
         "try_encoding": ("（用 --encoding 指定编码，如 gbk、big5）",
                          " (name its encoding with --encoding, e.g. gbk, big5)"),
+        "field_item": ("{items}第{n}项", "{items} item {n}"),
+        "field_item_field": ("{items}第{n}项·{field}", "{items} item {n}: {field}"),
+        "field_exceeds": ("{field}（{value}）超过{total}（{total_value}）",
+                          "{field} ({value}) exceeds {total} ({total_value})"),
+        "field_before": ("{field}早于{other}", "{field} is before {other}"),
     }
 )  # fmt: skip
 REPORT_TEXT["zh"].update(

@@ -34,7 +34,8 @@ from riskgrade.batch.checkpoint import (
     save_checkpoint,
     verified_prefix,
 )
-from riskgrade.batch.columns import id_key
+from riskgrade.batch.columns import Columns, id_key
+from riskgrade.batch.names import FieldNames
 from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
 from riskgrade.batch.table import grade_chunks, grade_rows_as_table, plain_csv
 from riskgrade.batch.write import (
@@ -271,6 +272,7 @@ def grade_file(
     encoding: str | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
     bom: bool = True,
+    lang: str | None = None,
 ) -> BatchSummary:
     """Grade every row of ``input_path`` into ``output``; bad rows go to ``errors``
     (default: ``<output>.errors.csv``).
@@ -289,8 +291,11 @@ def grade_file(
 
     ``encoding`` names a CSV input's text encoding, ``values`` maps a ledger's own spellings of
     values (see :func:`riskgrade.batch.read.load_value_mapping`), ``bom=False`` leaves the UTF-8
-    mark off CSV results."""
+    mark off CSV results. The errors file names each field by the ledger's own header (and,
+    with ``lang``, a field no header gave in that language: see
+    :class:`~riskgrade.batch.names.FieldNames`)."""
     started = time.perf_counter()
+    columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
     if engine == "columnar" and detect_format(output) in ("json", "jsonl"):
         raise InputError(
             f"{output}: the columnar engine writes CSV, XLSX or Parquet results "
@@ -312,7 +317,9 @@ def grade_file(
     )
     writer = ResultWriter(output, state["output_bytes"] if state else None, bom=bom)
     try:
-        error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None, bom=bom)
+        at = state["errors_bytes"] if state else None
+        names = FieldNames(columns.headers, lang)
+        error_writer = ErrorWriter(errors, at, bom=bom, names=names)
     except OutputError:
         writer.close()
         if state is None:
@@ -324,7 +331,7 @@ def grade_file(
     try:
         try:
             if engine == "columnar" and not values and _tabular(input_path, linked, encoding):
-                tables = grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows)
+                tables = grade_chunks(policy, input_path, columns, as_of=as_of, skip=rows)
                 for chunk in tables:  # a chunk at a time: written at once, one checkpoint
                     writer.write_frame(chunk.results)
                     missing = chunk.results["data_gaps"].str.split(" ").explode()
@@ -343,7 +350,7 @@ def grade_file(
             else:
                 rows_in = read_rows(
                     input_path,
-                    mapping=mapping,
+                    mapping=columns,
                     sheet=sheet,
                     linked=linked,
                     encoding=encoding,

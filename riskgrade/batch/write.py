@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import Assessment
+from riskgrade.batch.names import FieldNames
 from riskgrade.batch.read import detect_format, require_pyarrow
 from riskgrade.errors import GradeError, OutputError
 
@@ -309,10 +310,18 @@ class ResultWriter:
 class ErrorWriter:
     """Bad rows, one line per field error: row number, unit id, field, message."""
 
-    def __init__(self, path: Path, append_at: int | None = None, bom: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        append_at: int | None = None,
+        bom: bool = True,
+        names: FieldNames | None = None,
+    ) -> None:
         """CSV, or JSON Lines for a ``.jsonl``/``.json`` path; ``append_at`` and ``bom`` as
-        for :class:`ResultWriter`."""
+        for :class:`ResultWriter`; ``names`` names each field by the ledger's own header (in
+        one place for every engine, so their errors files stay byte for byte equal)."""
         self.path = path
+        self.names = names or FieldNames()
         self.count = 0
         self._handle = _reopen(path, append_at)
         self._jsonl = path.suffix.lower() in (".jsonl", ".json")
@@ -328,16 +337,17 @@ class ErrorWriter:
     def write(self, row_number: int, error: GradeError) -> None:
         """Write one failed row: a line per field error (CSV) or one object (JSON Lines)."""
         self.count += 1
+        named = self.names.errors(error.errors)
         if self._jsonl:
             payload = {
                 "row": row_number,
                 "id": error.entity_id,
-                "errors": error.to_dict()["errors"],
+                "errors": [{"field": f, "message": m} for f, m in named],
             }
             self._handle.write(json.dumps(payload, ensure_ascii=False) + "\n")
             return
         assert self._writer is not None
-        for field, message in error.errors or [("(row)", str(error))]:
+        for field, message in named or [("(row)", str(error))]:
             self._writer.writerow(csv_row([row_number, error.entity_id or "", field, message]))
 
     def close(self) -> None:

@@ -156,18 +156,22 @@ def policy_files(path: Path | None) -> list[Path]:
     return sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
 
 
-def read_rows(path: Path, lang: str, encoding: str | None = None) -> list[dict[str, Any]]:
+def read_rows(
+    path: Path, lang: str, encoding: str | None = None, columns: io.Columns | None = None
+) -> list[dict[str, Any]]:
     """Enterprises from any ledger format ``riskgrade grade`` reads (JSON, JSON Lines, CSV,
     XLSX, Parquet); a row that cannot be read becomes a row that fails to grade."""
-    return [row.facts for row in read_ledger(path, lang, encoding)]
+    return [row.facts for row in read_ledger(path, lang, encoding, columns)]
 
 
-def read_ledger(path: Path, lang: str, encoding: str | None = None) -> list[io.Row]:
+def read_ledger(
+    path: Path, lang: str, encoding: str | None = None, columns: io.Columns | None = None
+) -> list[io.Row]:
     """The rows of a ledger (a CSV one in ``encoding``) with their numbers and the problem of
     a row the reader could not read (nested too deep, a cell too long ...), so that a command
-    can name it."""
+    can name it; ``columns`` learns which header gave each fact (to name failed fields)."""
     try:
-        return list(io.read_rows(path, encoding=encoding))
+        return list(io.read_rows(path, mapping=columns, encoding=encoding))
     except io.InputError as exc:
         raise click.BadParameter(input_problem(exc, lang)) from exc
 

@@ -227,6 +227,7 @@ def _run(options: dict[str, object]) -> BatchSummary:
                 encoding=o["encoding"],
                 values=load_value_mapping(mapping),
                 bom=not o["no_bom"],
+                lang=lang,
             )
         if header_map.unknown:
             names = ", ".join(header_map.unknown)
