@@ -19,6 +19,7 @@ EXPORTED = [
     "Assessment",
     "Diagnostic",
     "DutyGrade",
+    "EncodingError",
     "EngineError",
     "Enterprise",
     "FactError",
