@@ -128,3 +128,14 @@ def test_explain_and_diff_name_failed_fields_by_the_header(tmp_path: Path) -> No
     diffed = runner.invoke(main, ["diff", str(mini), str(mini), str(ledger), "--lang", "en"])
     assert diffed.exit_code == 1
     assert "(行业: '饭庄' is not an allowed value" in diffed.output
+
+
+def test_the_plans_errors_file_names_the_headers_too(tmp_path: Path) -> None:
+    ledger, plan = _xlsx(tmp_path / "台账.xlsx"), tmp_path / "计划.csv"
+    args = ["plan", str(ledger), "-o", str(plan), "--inspectors", "1", "--days", "5"]
+    result = CliRunner().invoke(main, [*args, "--as-of", "2026-11-28", "--lang", "zh"])
+    assert result.exit_code == 1, result.output
+    errors = _errors(tmp_path / "计划.errors.csv")
+    assert {row: field for row, (field, _) in errors.items()} == {
+        row: field for row, (field, _) in ZH.items()
+    }
