@@ -11,6 +11,7 @@ True
 from riskgrade.assessment import Assessment, DutyGrade, Finding, Recommendation, RiskLevel
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import (
+    EncodingError,
     EngineError,
     FactError,
     GradeError,
@@ -31,6 +32,7 @@ __all__ = [
     "Assessment",
     "Diagnostic",
     "DutyGrade",
+    "EncodingError",
     "EngineError",
     "Enterprise",
     "FactError",

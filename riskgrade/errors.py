@@ -11,6 +11,7 @@ defined here::
     ├── GradeError           one row of a batch could not be graded (returned, not raised,
     │                        by ``Policy.grade_many``)
     ├── InputError           an input file cannot be read at all (not a row problem)
+    │   └── EncodingError    its text is in none of the encodings tried (name the encoding)
     ├── OutputError          an output cannot be written where asked (over an input, two
     │                        outputs in one file, a missing or read-only folder)
     ├── RunAborted           a batch stopped partway (full disk, dead worker); resumable
@@ -99,6 +100,16 @@ class GradeError(RiskgradeError):
 
 class InputError(RiskgradeError):
     """An input file cannot be read at all (not a row problem)."""
+
+
+class EncodingError(InputError):
+    """An input's text (a CSV header) is in none of the encodings tried; ``reason`` says so
+    without the hint, for a caller that names its own way to give the encoding (the command
+    line's ``--encoding``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}; name the file's encoding (encoding='gbk', 'big5' ...)")
+        self.reason = reason
 
 
 class OutputError(RiskgradeError):

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from riskgrade.errors import FactError
-from riskgrade.values import enum_parser, parse_bool, parse_date, parse_text
+from riskgrade.values import enum_parser, own_enum_value, parse_bool, parse_date, parse_text
 
 Ownership = Literal["state", "private", "foreign", "collective", "individual"]
 Industry = Literal[
@@ -223,13 +223,16 @@ class Enterprise(_Facts):
 def declared_value(value: Any, kind: str, values: list[str] | None = None) -> Any:
     """A value of a fact a policy declares itself, of type ``kind`` (bool, int, number, date,
     str or enum with ``values``); raises ValueError naming what was expected. The one rule for
-    such facts: grading, the columnar validation and ``check`` all read them through this."""
+    such facts: grading, the columnar validation and ``check`` all read them through this.
+    Yes/no facts and dates read the schema's spellings (:func:`~riskgrade.values.parse_bool`,
+    :func:`~riskgrade.values.parse_date`); enums :func:`~riskgrade.values.own_enum_value`."""
     if value is None:
         return None
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
-        return value
+    if kind == "bool":  # 是/否, 有/无, √/×, Y/N ... as for the schema's yes/no facts
+        read = parse_bool(value)
+        if read is not None and not isinstance(read, bool):
+            raise ValueError(f"expected true or false (是/否, 有/无, √/×, Y/N), got {value!r}")
+        return read
     if kind in ("int", "number"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number, got {value!r}")
@@ -240,8 +243,8 @@ def declared_value(value: Any, kind: str, values: list[str] | None = None) -> An
         return _iso_date(value)
     if not isinstance(value, str):
         raise ValueError(f"expected text, got {value!r}")
-    if kind == "enum" and values is not None and value not in values:
-        raise ValueError(f"expected one of {', '.join(values)}, got {value!r}")
+    if kind == "enum" and values is not None:  # any case, width and spacing; else did you mean
+        return own_enum_value(value, values) if value.strip() else None
     return value
 
 

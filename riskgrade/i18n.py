@@ -344,6 +344,36 @@ MESSAGES.update(
     }
 )
 
+# Real ledgers: the encoding hint, the report's gaps, fields named by the ledger's headers.
+MESSAGES.update(
+    {
+        "try_encoding": ("（用 --encoding 指定编码，如 gbk、big5）",
+                         " (name its encoding with --encoding, e.g. gbk, big5)"),
+        "field_item": ("{items}第{n}项", "{items} item {n}"),
+        "field_item_field": ("{items}第{n}项·{field}", "{items} item {n}: {field}"),
+        "field_exceeds": ("{field}（{value}）超过{total}（{total_value}）",
+                          "{field} ({value}) exceeds {total} ({total_value})"),
+        "field_before": ("{field}早于{other}", "{field} is before {other}"),
+    }
+)  # fmt: skip
+REPORT_TEXT["zh"].update(
+    {"violations": "违规", "confirmed": "确认违规", "assumed": "数据缺失推定",
+     "assumed_units": "存在推定违规的单位",
+     "assumed_note": "“数据缺失推定”的违规是因台账缺少相关事实而按未履行认定的，"
+                     "核实前不宜据此执法。",
+     "missing_facts": "缺失最多的事实（缺失单位占一成以上）", "fact": "事实",
+     "missing_note": "补录这些事实后，相关推定违规即可确认或排除。"}
+)  # fmt: skip
+REPORT_TEXT["en"].update(
+    {"violations": "Violations", "confirmed": "Confirmed", "assumed": "Assumed from missing data",
+     "assumed_units": "Units with assumed violations",
+     "assumed_note": "Violations assumed from missing data rest on facts the ledger lacks: verify "
+                     "them before enforcing.",
+     "missing_facts": "Facts most often missing (from a tenth of the units or more)",
+     "fact": "Fact",
+     "missing_note": "Filling these in confirms or clears the violations assumed for them."}
+)  # fmt: skip
+
 LEDGER_SHEETS: dict[str, str] = {"main": "企业", "hazards": "隐患", "buildings": "建筑",
                                  "elevators": "电梯", "notes": "填写说明"}  # fmt: skip
 """The template's sheet titles (the reader takes 隐患, 建筑 and 电梯 as linked sheets)."""

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from typing import Any
 
 ENUM_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -113,6 +114,34 @@ def enum_parser(field: str) -> Callable[[Any], Any]:
 
     parse.__doc__ = f"Read a {field} as written in a ledger."
     return parse
+
+
+def _loose(text: str) -> str:
+    """``text`` as a policy's own enum values are matched: NFKC (full-width letters as
+    ASCII), case folded, without spaces, hyphens and underscores."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def own_enum_value(value: str, allowed: Sequence[str]) -> str:
+    """A value of an enum a policy declares itself (which has no Chinese names): one of
+    ``allowed`` as written, or matched in any case, width and spacing (``food service`` is
+    ``food_service``, ``Ｂ`` is ``B``); other text raises ValueError with a did-you-mean.
+
+    >>> own_enum_value(" Food Service ", ["A", "food_service"])
+    'food_service'
+    """
+    if value in allowed:
+        return value
+    keys: dict[str, list[str]] = {}
+    for choice in allowed:
+        keys.setdefault(_loose(choice), []).append(choice)
+    found = keys.get(_loose(value))
+    if found is not None and len(found) == 1:
+        return found[0]
+    close = difflib.get_close_matches(_loose(value), list(keys), n=3, cutoff=0.6)
+    names = list(dict.fromkeys(c for key in close for c in keys[key]))
+    hint = f"; did you mean {' or '.join(repr(c) for c in names)}?" if names else ""
+    raise ValueError(f"{value!r} is not an allowed value{hint} (allowed: {', '.join(allowed)})")
 
 
 def parse_bool(value: Any) -> Any:

@@ -19,6 +19,7 @@ EXPORTED = [
     "Assessment",
     "Diagnostic",
     "DutyGrade",
+    "EncodingError",
     "EngineError",
     "Enterprise",
     "FactError",
@@ -181,7 +182,7 @@ def test_policy_extra_facts_are_typed(tmp_path) -> None:  # type: ignore[no-unty
         f.rule for f in policy.grade({**base, "has_canteen": False}, as_of=AS_OF).findings
     ]
     with pytest.raises(riskgrade.FactError) as caught:
-        policy.grade({**base, "has_canteen": "yes"}, as_of=AS_OF)
+        policy.grade({**base, "has_canteen": "maybe"}, as_of=AS_OF)  # "yes" would do
     assert caught.value.fields == ["has_canteen"]
     enterprise, extras = policy.validate({**base, "has_canteen": True})  # validated once
     assert extras == {"has_canteen": True}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from riskgrade.assessment import Assessment, DutyGrade, RiskLevel
+from riskgrade.batch.names import FieldNames
 from riskgrade.errors import GradeError
 from riskgrade.policy import EngineName, Policy
 
@@ -125,8 +126,10 @@ def diff_policies(
     *,
     as_of: dt.date,
     engine: EngineName = "durable",
+    names: FieldNames | None = None,
 ) -> PolicyDiff:
-    """Grade every row under both policies; rows that fail under either are counted."""
+    """Grade every row under both policies; rows that fail under either are counted, their
+    fields named by ``names`` (the ledger's own headers) where given."""
     result = PolicyDiff(old=f"{old.name} {old.version}", new=f"{new.name} {new.version}")
     result.levels = {lvl: Counter() for lvl in LEVELS}
     result.grades = {g: Counter() for g in GRADES}
@@ -135,7 +138,7 @@ def diff_policies(
         after = next(new.grade_many([row], as_of=as_of, engine=engine))
         if isinstance(before, GradeError) or isinstance(after, GradeError):
             result.failed += 1
-            result.failures.append(_failure(index, before, after))
+            result.failures.append(_failure(index, before, after, names or FieldNames()))
             continue
         result.units += 1
         old_level, new_level = _name(before.risk_level), _name(after.risk_level)
@@ -159,13 +162,14 @@ def diff_policies(
 
 
 def _failure(
-    index: int, before: Assessment | GradeError, after: Assessment | GradeError
+    index: int, before: Assessment | GradeError, after: Assessment | GradeError, names: FieldNames
 ) -> Failure:
     """The failure record of a row that failed under at least one policy."""
     errors: list[str] = []
     for outcome in (before, after):
         if isinstance(outcome, GradeError):
-            errors += [f"{f}: {m}" for f, m in outcome.errors if f"{f}: {m}" not in errors]
+            named = names.errors(outcome.errors)
+            errors += [f"{f}: {m}" for f, m in named if f"{f}: {m}" not in errors]
     graded = [o for o in (before, after) if isinstance(o, Assessment)]
     entity = (
         graded[0].entity_id

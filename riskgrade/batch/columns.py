@@ -110,7 +110,8 @@ class Columns(dict[str, str]):
     then a column named like a policy fact, ``has_canteen``, is passed on for the policy to
     judge); ``strict`` refuses unknown columns instead of ignoring them; ``unknown`` collects
     the unknown columns met while reading, in order, each once (the first
-    :data:`MAX_NAMED` of them: JSON objects may each bring keys of their own)."""
+    :data:`MAX_NAMED` of them: JSON objects may each bring keys of their own); ``headers`` the
+    header that gave each fact, so that errors name a field as the ledger does."""
 
     def __init__(
         self,
@@ -124,6 +125,8 @@ class Columns(dict[str, str]):
         self.strict = strict
         self.unknown: list[str] = []
         self._unknown: set[str] = set()
+        self.headers: dict[str, str] = {}
+        """Fact -> the header that first gave it while reading (how errors name the field)."""
 
     def kind(self, fact: str) -> str | None:
         """How cells of ``fact`` are read (None: not a fact; ``"?"``: maybe a policy's fact)."""
@@ -145,6 +148,7 @@ class Columns(dict[str, str]):
                 self._unknown.add(header)
                 self.unknown.append(header)
             return None, None
+        self.headers.setdefault(fact, header)
         return fact, kind
 
 

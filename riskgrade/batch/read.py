@@ -46,7 +46,7 @@ from riskgrade.batch.columns import (
     table_row,
 )
 from riskgrade.batch.workbook import xlsx_rows
-from riskgrade.errors import InputError
+from riskgrade.errors import EncodingError, InputError
 
 FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
 coerce = guess
@@ -115,7 +115,7 @@ class _Lines:
 
     def __init__(self, raw: IO[bytes], encoding: str | None) -> None:
         self._raw = raw
-        self._codecs = [encoding] if encoding else ["utf-8", "gb18030"]
+        self.codecs = [encoding] if encoding else ["utf-8", "gb18030"]
         self.number = 0
         self.problems: list[str] = []
         self.taken: list[str] = []
@@ -141,7 +141,7 @@ class _Lines:
                 pass  # the rest of the line is skipped
             self.problems.append(f"line {self.number} is over {MAX_LINE:,} bytes")
             data = b"\n"
-        for codec in self._codecs:
+        for codec in self.codecs:
             try:
                 text = data.decode(codec)
                 break
@@ -149,7 +149,7 @@ class _Lines:
                 continue
         else:
             text = data.decode("utf-8", errors="replace")
-            names = " or ".join(c.upper() for c in self._codecs)
+            names = " or ".join(c.upper() for c in self.codecs)
             self.problems.append(f"line {self.number} is not {names} text")
         self.taken.append(text)
         return text
@@ -189,7 +189,8 @@ def _csv_rows(path: Path, columns: Columns, encoding: str | None) -> Iterator[Ro
         except csv.Error as exc:
             raise InputError(f"{path}: unreadable header: {exc}") from exc
         if lines.problems:
-            raise InputError(f"{path}: the header is not UTF-8 or GB18030 text; pass --encoding")
+            names = " or ".join(c.upper() for c in lines.codecs)
+            raise EncodingError(f"{path}: the header is not {names} text")
         if header is None:
             return
         plan = plan_header(header, columns, str(path))
@@ -367,11 +368,14 @@ def require_pyarrow() -> Any:
     return parquet
 
 
-def linked_file(path: Path, mapping: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """Nested items (hazards, buildings or elevators) from a side CSV/JSON file, by unit id."""
+def linked_file(
+    path: Path, mapping: Mapping[str, str], encoding: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Nested items (hazards, buildings or elevators) from a side CSV/JSON file, by unit id
+    (a CSV file in ``encoding``, UTF-8 by default)."""
     fmt = detect_format(path)
     if fmt == "csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open(encoding=encoding or "utf-8-sig", newline="") as handle:
             return group_items(list(csv.DictReader(handle)), mapping)
     records = [value for _, value in _json_values(path, fmt) if isinstance(value, dict)]
     return group_items(records, mapping)
@@ -402,7 +406,7 @@ def read_rows(
         rows = _parquet_rows(path, columns)
     else:
         rows = _json_rows(path, columns, fmt)
-    side = {name: linked_file(file, columns) for name, file in (linked or {}).items()}
+    side = {name: linked_file(file, columns, encoding) for name, file in (linked or {}).items()}
     for row in _guarded(rows, path, fmt):
         for name, by_unit in side.items():
             if row.facts.get(name) is None and row.facts.get("id") is not None:

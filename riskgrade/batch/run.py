@@ -34,7 +34,8 @@ from riskgrade.batch.checkpoint import (
     save_checkpoint,
     verified_prefix,
 )
-from riskgrade.batch.columns import id_key
+from riskgrade.batch.columns import Columns, id_key
+from riskgrade.batch.names import FieldNames
 from riskgrade.batch.plain import tabular_encoding
 from riskgrade.batch.read import InputError, Row, RowProblem, detect_format, read_rows
 from riskgrade.batch.table import Handover, grade_chunks, grade_rows_as_table
@@ -94,6 +95,25 @@ class BatchSummary:
     def consistent(self) -> bool:
         """Whether every row read was either graded or failed (nothing lost)."""
         return self.rows == self.graded + self.failed
+
+
+COMMON_GAP_SHARE = 0.1
+"""A fact missing from at least this share of the graded rows is named to the user (the run
+summary of ``riskgrade grade`` and the district report)."""
+
+
+def rank_gaps(gaps: Mapping[str, int]) -> dict[str, int]:
+    """Missing fact -> rows missing it, most missed first (then by name)."""
+    return dict(sorted(gaps.items(), key=lambda item: (-item[1], item[0])))
+
+
+def common_gaps(
+    gaps: Mapping[str, int], graded: int, share: float = COMMON_GAP_SHARE, top: int = 10
+) -> list[tuple[str, int]]:
+    """The ``top`` facts of ranked ``gaps`` missing from at least ``share`` of ``graded`` rows,
+    with their counts: the unknowns most grades rest on, to fill in first."""
+    common = [(n, c) for n, c in gaps.items() if graded and c / graded >= share]
+    return common[:top]
 
 
 def row_problem(row: Row) -> tuple[str | None, list[tuple[str, str]]] | None:
@@ -253,6 +273,7 @@ def grade_file(
     encoding: str | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
     bom: bool = True,
+    lang: str | None = None,
 ) -> BatchSummary:
     """Grade every row of ``input_path`` into ``output``; bad rows go to ``errors``
     (default: ``<output>.errors.csv``).
@@ -271,8 +292,11 @@ def grade_file(
 
     ``encoding`` names a CSV input's text encoding, ``values`` maps a ledger's own spellings of
     values (see :func:`riskgrade.batch.read.load_value_mapping`), ``bom=False`` leaves the UTF-8
-    mark off CSV results."""
+    mark off CSV results. The errors file names each field by the ledger's own header (and,
+    with ``lang``, a field no header gave in that language: see
+    :class:`~riskgrade.batch.names.FieldNames`)."""
     started = time.perf_counter()
+    columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
     if engine == "columnar" and detect_format(output) in ("json", "jsonl"):
         raise InputError(
             f"{output}: the columnar engine writes CSV, XLSX or Parquet results "
@@ -294,7 +318,9 @@ def grade_file(
     )
     writer = ResultWriter(output, state["output_bytes"] if state else None, bom=bom)
     try:
-        error_writer = ErrorWriter(errors, state["errors_bytes"] if state else None, bom=bom)
+        at = state["errors_bytes"] if state else None
+        names = FieldNames(columns.headers, lang)
+        error_writer = ErrorWriter(errors, at, bom=bom, names=names)
     except OutputError:
         writer.close()
         if state is None:
@@ -308,7 +334,7 @@ def grade_file(
             tables = engine == "columnar" and not values and _tabular(input_path, linked, encoding)
             handover = False
             if tables:
-                for chunk in grade_chunks(policy, input_path, mapping, as_of=as_of, skip=rows):
+                for chunk in grade_chunks(policy, input_path, columns, as_of=as_of, skip=rows):
                     if isinstance(chunk, Handover):  # the rest is not plain: row by row
                         handover = True
                         break
@@ -331,7 +357,7 @@ def grade_file(
                 done_before = rows  # the rows graded as tables, read again but skipped
                 rows_in = read_rows(
                     input_path,
-                    mapping=mapping,
+                    mapping=columns,
                     sheet=sheet,
                     linked=linked,
                     encoding=encoding,
@@ -371,8 +397,7 @@ def grade_file(
     _remove(marker)
     if on_progress is not None:
         on_progress(rows)
-    ranked = dict(sorted(gaps.items(), key=lambda item: (-item[1], item[0])))
-    return BatchSummary(rows, graded, failed, time.perf_counter() - started, ranked)
+    return BatchSummary(rows, graded, failed, time.perf_counter() - started, rank_gaps(gaps))
 
 
 def _tabular(input_path: Path, linked: Mapping[str, Path] | None, encoding: str | None) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from riskgrade.assessment import Assessment
+from riskgrade.batch.names import FieldNames
 from riskgrade.batch.read import detect_format, require_pyarrow
 from riskgrade.errors import GradeError, OutputError
 
@@ -133,6 +134,17 @@ def _result_schema(pa: Any) -> Any:
     return pa.schema([(c, pa.float64() if c in floats else pa.string()) for c in RESULT_COLUMNS])
 
 
+def missing_facts(a: Assessment) -> list[str]:
+    """The facts missing behind ``a``'s data gaps, sorted (the ``data_gaps`` column)."""
+    return sorted({m for f in a.data_gaps for m in f.missing})
+
+
+def assumed_violations(a: Assessment) -> list[str]:
+    """The rules ``a`` breaches only by assumption, because facts were missing, not confirmed:
+    verify them before enforcing (the ``assumed_violations`` column)."""
+    return [f.rule for f in a.violations if f.assumed]
+
+
 def result_record(a: Assessment) -> dict[str, Any]:
     """One assessment as a flat record (:data:`RESULT_COLUMNS`) for CSV, XLSX or Parquet."""
     return {
@@ -145,11 +157,10 @@ def result_record(a: Assessment) -> dict[str, Any]:
         "risk_score": a.score.risk_score,
         "tier": a.score.tier,
         "violations": " ".join(f.rule for f in a.violations),
-        "data_gaps": " ".join(sorted({m for f in a.data_gaps for m in f.missing})),
+        "data_gaps": " ".join(missing_facts(a)),
         "recommendations": " ".join(r.id for r in a.recommendations),
         "top_countermeasures_zh": "；".join(r.title for r in a.recommendations[:3]),
-        # breaches assumed because facts were missing, not confirmed: verify before enforcing
-        "assumed_violations": " ".join(f.rule for f in a.violations if f.assumed),
+        "assumed_violations": " ".join(assumed_violations(a)),
     }
 
 
@@ -299,10 +310,18 @@ class ResultWriter:
 class ErrorWriter:
     """Bad rows, one line per field error: row number, unit id, field, message."""
 
-    def __init__(self, path: Path, append_at: int | None = None, bom: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        append_at: int | None = None,
+        bom: bool = True,
+        names: FieldNames | None = None,
+    ) -> None:
         """CSV, or JSON Lines for a ``.jsonl``/``.json`` path; ``append_at`` and ``bom`` as
-        for :class:`ResultWriter`."""
+        for :class:`ResultWriter`; ``names`` names each field by the ledger's own header (in
+        one place for every engine, so their errors files stay byte for byte equal)."""
         self.path = path
+        self.names = names or FieldNames()
         self.count = 0
         self._handle = _reopen(path, append_at)
         self._jsonl = path.suffix.lower() in (".jsonl", ".json")
@@ -318,16 +337,17 @@ class ErrorWriter:
     def write(self, row_number: int, error: GradeError) -> None:
         """Write one failed row: a line per field error (CSV) or one object (JSON Lines)."""
         self.count += 1
+        named = self.names.errors(error.errors)
         if self._jsonl:
             payload = {
                 "row": row_number,
                 "id": error.entity_id,
-                "errors": error.to_dict()["errors"],
+                "errors": [{"field": f, "message": m} for f, m in named],
             }
             self._handle.write(json.dumps(payload, ensure_ascii=False) + "\n")
             return
         assert self._writer is not None
-        for field, message in error.errors or [("(row)", str(error))]:
+        for field, message in named or [("(row)", str(error))]:
             self._writer.writerow(csv_row([row_number, error.entity_id or "", field, message]))
 
     def close(self) -> None:

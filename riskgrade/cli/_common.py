@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import sys
@@ -14,7 +15,7 @@ from rich.console import Console
 
 from riskgrade.batch import read as io
 from riskgrade.bundled import sample_enterprises_path
-from riskgrade.errors import InputError, PolicyError
+from riskgrade.errors import EncodingError, InputError, PolicyError
 from riskgrade.i18n import COMMAND_EXAMPLES, COMMAND_HELP, default_lang, t
 from riskgrade.policy import Policy, load_policy
 
@@ -74,15 +75,36 @@ def resolve_as_of(as_of: dt.datetime | None, sample: bool = False, lang: str = "
     return dt.date.today()
 
 
+def _codec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--encoding``'s check: a codec Python knows (else a usage error naming it)."""
+    if value is None:
+        return None
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding {value!r} (e.g. gbk, big5, utf-8)") from None
+    return value
+
+
 def encoding_option(func: F) -> F:
-    """Add ``--encoding``, the text encoding of a CSV input (default: UTF-8, else GB18030)."""
+    """Add ``--encoding``, the text encoding of a CSV input (default: UTF-8, else GB18030);
+    every command that reads a ledger has it, with this one meaning and help text."""
     return click.option(
         "--encoding",
         default=None,
         metavar="CODEC",
-        help="CSV 输入的编码 / Text encoding of a CSV input, e.g. gbk, gb18030, utf-8 "
+        callback=_codec,
+        help="CSV 输入的编码 / Text encoding of a CSV input, e.g. gbk, gb18030, big5, utf-8 "
         "(default: UTF-8, else GB18030).",
     )(func)
+
+
+def input_problem(exc: InputError, lang: str) -> str:
+    """The message for an input that cannot be read; text in another encoding gets the hint
+    to name it with ``--encoding`` (every command reading a ledger has that option)."""
+    if isinstance(exc, EncodingError):
+        return t("bad_input", lang, error=exc.reason) + t("try_encoding", lang)
+    return t("bad_input", lang, error=exc)
 
 
 def add_epilogs(commands: Iterable[click.Command]) -> None:
@@ -134,19 +156,24 @@ def policy_files(path: Path | None) -> list[Path]:
     return sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
 
 
-def read_rows(path: Path, lang: str) -> list[dict[str, Any]]:
+def read_rows(
+    path: Path, lang: str, encoding: str | None = None, columns: io.Columns | None = None
+) -> list[dict[str, Any]]:
     """Enterprises from any ledger format ``riskgrade grade`` reads (JSON, JSON Lines, CSV,
     XLSX, Parquet); a row that cannot be read becomes a row that fails to grade."""
-    return [row.facts for row in read_ledger(path, lang)]
+    return [row.facts for row in read_ledger(path, lang, encoding, columns)]
 
 
-def read_ledger(path: Path, lang: str) -> list[io.Row]:
-    """The rows of a ledger with their numbers and the problem of a row the reader could not
-    read (nested too deep, a cell too long ...), so that a command can name it."""
+def read_ledger(
+    path: Path, lang: str, encoding: str | None = None, columns: io.Columns | None = None
+) -> list[io.Row]:
+    """The rows of a ledger (a CSV one in ``encoding``) with their numbers and the problem of
+    a row the reader could not read (nested too deep, a cell too long ...), so that a command
+    can name it; ``columns`` learns which header gave each fact (to name failed fields)."""
     try:
-        return list(io.read_rows(path))
+        return list(io.read_rows(path, mapping=columns, encoding=encoding))
     except io.InputError as exc:
-        raise click.BadParameter(t("bad_input", lang, error=exc)) from exc
+        raise click.BadParameter(input_problem(exc, lang)) from exc
 
 
 def sample_rows() -> list[dict[str, Any]]:

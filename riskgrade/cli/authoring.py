@@ -12,8 +12,11 @@ import click
 from riskgrade.authoring.ci import to_github, to_junit, to_sarif
 from riskgrade.authoring.diff import GRADES, LEVELS, PolicyDiff, diff_policies
 from riskgrade.authoring.graphs import dependency_graph, supersession, to_dot, to_mermaid
+from riskgrade.batch.columns import Columns
+from riskgrade.batch.names import FieldNames
 from riskgrade.cli._common import (
     as_of_option,
+    encoding_option,
     engine_option,
     lang_option,
     open_policy,
@@ -117,6 +120,7 @@ def graph_command(policy: Path, fmt: str, what: str, output: Path | None, lang: 
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--limit", type=int, default=50, show_default=True, help="Changed units to list.")
+@encoding_option
 @lang_option
 def diff_command(
     old: Path,
@@ -127,12 +131,15 @@ def diff_command(
     fmt: str,
     limit: int,
     lang: str | None,
+    encoding: str | None,
 ) -> None:
     """Grade DATA under the OLD and NEW policies and show what moved."""
     lang = resolve_lang(lang)
     before, after = open_policy(old, lang), open_policy(new, lang)
-    rows = read_rows(data, lang)
-    result = diff_policies(before, after, rows, as_of=resolve_as_of(as_of), engine=engine)  # type: ignore[arg-type]
+    columns = Columns()
+    rows = read_rows(data, lang, encoding, columns)
+    when, names = resolve_as_of(as_of), FieldNames(columns.headers, lang)
+    result = diff_policies(before, after, rows, as_of=when, engine=engine, names=names)  # type: ignore[arg-type]
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

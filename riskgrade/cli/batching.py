@@ -22,11 +22,12 @@ from rich.progress import (
 )
 
 from riskgrade.batch.read import InputError, load_value_mapping
-from riskgrade.batch.run import BatchEngine, BatchSummary, errors_path, grade_file
+from riskgrade.batch.run import BatchEngine, BatchSummary, common_gaps, errors_path, grade_file
 from riskgrade.batch.write import refuse_overwrite
 from riskgrade.cli._common import (
     as_of_option,
     encoding_option,
+    input_problem,
     lang_option,
     open_policy,
     policy_files,
@@ -153,12 +154,10 @@ def grade_command(
     sys.exit(1 if summary.failed else 0)
 
 
-def _show_gaps(summary: BatchSummary, lang: str, *, err: bool, share: float = 0.1) -> None:
-    """The facts missing from at least ``share`` of the graded rows (at most ten), so that
-    a clerk sees which unknowns the grades rest on."""
-    common = [
-        (n, c) for n, c in summary.gaps.items() if summary.graded and c / summary.graded >= share
-    ]
+def _show_gaps(summary: BatchSummary, lang: str, *, err: bool) -> None:
+    """The facts missing from a tenth of the graded rows or more (at most ten), so that a
+    clerk sees which unknowns the grades rest on."""
+    common = common_gaps(summary.gaps, summary.graded)
     if not common:
         return
     click.echo(t("gap_summary", lang), err=err)
@@ -228,14 +227,15 @@ def _run(options: dict[str, object]) -> BatchSummary:
                 encoding=o["encoding"],
                 values=load_value_mapping(mapping),
                 bom=not o["no_bom"],
+                lang=lang,
             )
         if header_map.unknown:
             names = ", ".join(header_map.unknown)
             count = len(header_map.unknown)
             click.echo(t("ignored_columns", lang, count=count, names=names), err=True)
         return summary
-    except (InputError, LookupError) as exc:  # LookupError: an --encoding Python does not know
-        click.echo(t("bad_input", lang, error=exc), err=True)
+    except InputError as exc:
+        click.echo(input_problem(exc, lang), err=True)
         sys.exit(2)
     except OutputError as exc:
         click.echo(t("cannot_write", lang, error=exc), err=True)

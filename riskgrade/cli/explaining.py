@@ -11,8 +11,11 @@ from pathlib import Path
 import click
 
 from riskgrade.authoring.explain import explain, render
+from riskgrade.batch.columns import Columns
+from riskgrade.batch.names import FieldNames
 from riskgrade.cli._common import (
     as_of_option,
+    encoding_option,
     engine_option,
     lang_option,
     open_policy,
@@ -37,6 +40,7 @@ from riskgrade.errors import FactError
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@encoding_option
 @lang_option
 def explain_command(
     facts: Path,
@@ -45,12 +49,16 @@ def explain_command(
     engine: str,
     fmt: str,
     lang: str | None,
+    encoding: str | None,
 ) -> None:
-    """Explain the grade of each enterprise in FACTS (a JSON object, list or JSON Lines)."""
+    """Explain the grade of each enterprise in FACTS (JSON, JSON Lines, CSV, XLSX, Parquet)."""
     lang = resolve_lang(lang)
     policy = open_policy(policy_path, lang)
     failed = False
-    for row in read_ledger(facts, lang):
+    columns = Columns()
+    rows = read_ledger(facts, lang, encoding, columns)
+    names = FieldNames(columns.headers, lang)  # failed fields by the ledger's own headers
+    for row in rows:
         if row.problem is not None:  # the reader could not read it: say why, not what is missing
             click.echo(f"row {row.number}: {row.problem.field}: {row.problem.message}", err=True)
             failed = True
@@ -58,7 +66,7 @@ def explain_command(
         try:
             explanation = explain(policy, row.facts, as_of=resolve_as_of(as_of), engine=engine)  # type: ignore[arg-type]
         except FactError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(str(FactError(names.errors(exc.errors), exc.entity_id)), err=True)
             failed = True
             continue
         if fmt == "json":

@@ -15,9 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from riskgrade.batch import read as io
+from riskgrade.batch.names import FieldNames
 from riskgrade.batch.write import ErrorWriter, refuse_overwrite
 from riskgrade.cli._common import (
     as_of_option,
+    encoding_option,
+    input_problem,
     lang_option,
     open_policy,
     policy_files,
@@ -48,9 +51,10 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _shared(func: F) -> F:
-    """INPUT, --policy, --settings, --as-of, --mapping and --lang."""
+    """INPUT, --policy, --settings, --as-of, --mapping, --encoding and --lang."""
     for option in (
         lang_option,
+        encoding_option,
         click.option("--mapping", type=_FILE, default=None, help="Local header -> fact name."),
         as_of_option,
         click.option(
@@ -111,17 +115,23 @@ def _settings(path: Path | None, lang: str) -> SupervisionSettings:
 
 
 def _graded(
-    policy: Policy, input_path: Path | None, mapping: Path | None, as_of: dt.date, lang: str
-) -> tuple[list[Unit], list[GradeError]]:
+    policy: Policy,
+    input_path: Path | None,
+    mapping: Path | None,
+    as_of: dt.date,
+    lang: str,
+    encoding: str | None = None,
+) -> tuple[list[Unit], list[GradeError], FieldNames]:
     """Read and grade INPUT (default: the bundled sample district) with a progress bar; bad
     rows are written beside the output and counted, never dropped silently."""
     path = input_path or sample_district_path()
     if input_path is None:
         click.echo(t("using_sample_district", lang), err=True)
     try:
-        rows = list(io.read_rows(path, mapping=read_mapping(mapping) or None))
+        header_map = read_mapping(mapping)
+        rows = list(io.read_rows(path, mapping=header_map, encoding=encoding))
     except io.InputError as exc:
-        click.echo(t("bad_input", lang, error=exc), err=True)
+        click.echo(input_problem(exc, lang), err=True)
         sys.exit(2)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(
@@ -131,7 +141,7 @@ def _graded(
         units, failures = grade_units(
             policy, rows, as_of, on_progress=lambda n: progress.update(task, completed=n)
         )
-    return units, failures
+    return units, failures, FieldNames(header_map.headers, lang)
 
 
 def _errors_file(output: Path) -> Path:
@@ -139,11 +149,13 @@ def _errors_file(output: Path) -> Path:
     return output.with_suffix(".errors.csv")
 
 
-def _write_errors(failures: list[GradeError], output: Path, lang: str) -> None:
+def _write_errors(job: _Job, output: Path) -> None:
+    """The rows that could not be graded, each field named by the ledger's own header."""
+    failures, lang = job.failures, job.lang
     if not failures:
         return
     path = _errors_file(output)
-    writer = ErrorWriter(path)
+    writer = ErrorWriter(path, names=job.names)
     for failure in failures:
         writer.write(failure.index, failure)
     writer.close()
@@ -162,6 +174,7 @@ class _Job:
     failures: list[GradeError]
     plan: dict[str, Any] | None
     policy: Policy
+    names: FieldNames
 
 
 def _prepare(
@@ -172,6 +185,7 @@ def _prepare(
     as_of: dt.datetime | None,
     mapping: Path | None,
     lang: str | None,
+    encoding: str | None,
     inspectors: int | None,
     days: int | None,
     per_day: int | None,
@@ -194,8 +208,8 @@ def _prepare(
         off, on = settings.inspection.holidays, settings.inspection.workdays
         first = start.date() if start else working_days(when + dt.timedelta(days=1), 1, off, on)[0]
         plan = {"inspectors": inspectors, "days": days, "per_day": per_day, "start": first}
-    units, failures = _graded(policy, input_path, mapping, when, chosen)
-    return _Job(chosen, inputs, settings, when, units, failures, plan, policy)
+    units, failures, names = _graded(policy, input_path, mapping, when, chosen, encoding)
+    return _Job(chosen, inputs, settings, when, units, failures, plan, policy, names)
 
 
 @click.command("report")
@@ -224,7 +238,7 @@ def report_command(output: Path, **options: Any) -> None:
     except OutputError as exc:
         click.echo(t("cannot_write", job.lang, error=exc), err=True)
         sys.exit(2)
-    _write_errors(job.failures, output, job.lang)
+    _write_errors(job, output)
     graded, failed = len(job.units), len(job.failures)
     click.echo(t("report_written", job.lang, path=output, graded=graded, failed=failed))
     sys.exit(1 if job.failures else 0)
@@ -252,7 +266,7 @@ def plan_command(output: Path, **options: Any) -> None:
         sys.exit(2)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    _write_errors(job.failures, output, job.lang)
+    _write_errors(job, output)
     table = Table(title=t("plan_title", job.lang, path=output), show_header=False)
     for label, value in summary_rows(plan, job.lang):
         table.add_row(str(label), str(value))

@@ -83,9 +83,14 @@ def _stacked(groups: dict[str, Breakdown], labels: dict[str, str], horizontal: b
     return _svg(draw, height=max(1.6, 0.32 * len(names) + 1.0) if horizontal else 3.0)
 
 
-def _bars(items: list[tuple[str, int]], colour: str = "#4c72b0") -> str:
+def _bars(items: list[tuple[str, int, int]], labels: tuple[str, str]) -> str:
+    """Horizontal bars of (name, confirmed, assumed): confirmed dark, assumed light after."""
+
     def draw(ax: Any) -> None:
-        ax.barh([k for k, _ in items], [v for _, v in items], color=colour)
+        names, confirmed = [k for k, _, _ in items], [c for _, c, _ in items]
+        ax.barh(names, confirmed, color="#4c72b0", label=labels[0])
+        ax.barh(names, [a for _, _, a in items], left=confirmed, color="#aec7e8", label=labels[1])
+        ax.figure.legend(loc="outside upper center", ncols=2, frameon=False)
         ax.invert_yaxis()
         ax.spines[["top", "right"]].set_visible(False)
 
@@ -140,7 +145,11 @@ def render_html(summary: Summary, *, lang: str = "zh", plan: Plan | None = None)
         "community": _stacked(summary.by_community, labels, horizontal=True),
         "tier": _stacked({labels[k]: b for k, b in summary.by_tier.items()}, labels, True),
         "gaps": _bars(
-            [(c.title[lang][: 28 if lang == "zh" else 48], c.units) for c in summary.duty_gaps]
+            [
+                (c.title[lang][: 28 if lang == "zh" else 48], c.confirmed, c.assumed)
+                for c in summary.duty_gaps
+            ],
+            (REPORT_TEXT[lang]["confirmed"], REPORT_TEXT[lang]["assumed"]),
         ),
     }
     if plan is not None:

@@ -1,8 +1,10 @@
 """District summary: what the graded units of a district say, counted.
 
 :func:`summarize` counts risk colours and duty grades overall, by community and by tier; the
-most common duty gaps; countermeasures by kind and by responsible party; key areas; red and
-orange units with their top countermeasures. :mod:`riskgrade.supervision.page` draws it.
+most common duty gaps, each split into confirmed breaches and those assumed because facts were
+missing; the facts most units lack; countermeasures by kind and by responsible party; key
+areas; red and orange units with their top countermeasures. :mod:`riskgrade.supervision.page`
+draws it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from riskgrade.assessment import DutyGrade, RiskLevel
+from riskgrade.batch.run import common_gaps, rank_gaps
+from riskgrade.batch.write import assumed_violations, missing_facts
 from riskgrade.errors import GradeError
+from riskgrade.facts import fact_label
 from riskgrade.policy import Policy
 from riskgrade.supervision.settings import SupervisionSettings, Unit
 
@@ -40,11 +45,30 @@ class Breakdown:
 
 @dataclass(frozen=True)
 class Count:
-    """How many units share something (a duty gap, a countermeasure), with its title."""
+    """How many units share something (a duty gap, a countermeasure), with its title; for a
+    duty gap, ``assumed`` of the ``units`` breach it only by assumption (facts missing: the
+    ``assumed_violations`` of the results), the others for certain."""
 
     id: str
     units: int
     title: dict[str, str]
+    assumed: int = 0
+
+    @property
+    def confirmed(self) -> int:
+        """Units whose breach rests on facts given, not on missing ones."""
+        return self.units - self.assumed
+
+
+@dataclass(frozen=True)
+class MissingFact:
+    """A fact missing from many graded units (a tenth or more, as ``riskgrade grade``'s run
+    summary names them): its name, its label in each language, how many units miss it."""
+
+    name: str
+    label: dict[str, str]
+    units: int
+    percent: int
 
 
 @dataclass(frozen=True)
@@ -91,6 +115,14 @@ class Summary:
     key_areas: list[KeyArea]
     hot_units: list[HotUnit]
     data_gap_units: int
+    violations: int = 0
+    """Breaches found over all units, confirmed and assumed."""
+    assumed_violations: int = 0
+    """Of :attr:`violations`, those assumed because facts were missing (verify them first)."""
+    assumed_units: int = 0
+    """Units with at least one assumed breach."""
+    missing_facts: list[MissingFact] = field(default_factory=list)
+    """The facts missing from a tenth of the units or more, most missed first (at most ten)."""
 
     def to_json(self) -> dict[str, Any]:
         """The summary as JSON-ready data (the date as ISO text), as embedded in the page."""
@@ -112,6 +144,8 @@ def summarize(
     by_community: dict[str, Breakdown] = {}
     by_tier = {tier: Breakdown() for tier in TIERS}
     gaps: Counter[str] = Counter()
+    assumed: Counter[str] = Counter()
+    missing: Counter[str] = Counter()
     gap_titles: dict[str, dict[str, str]] = {}
     measures: Counter[str] = Counter()
     responsible: Counter[str] = Counter()
@@ -125,6 +159,8 @@ def summarize(
         by_community.setdefault(place, Breakdown()).add(unit)
         by_tier[a.score.tier if a.score.tier in by_tier else "unknown"].add(unit)
         violated = {f.rule: f for f in a.violations}
+        assumed.update(set(assumed_violations(a)))
+        missing.update(missing_facts(a))
         for rule, finding in violated.items():
             gaps[rule] += 1
             gap_titles.setdefault(rule, dict(finding.messages))
@@ -144,7 +180,10 @@ def summarize(
 
     def counted(counter: Counter[str], titles: dict[str, dict[str, str]]) -> list[Count]:
         ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-        return [Count(key, n, titles[key]) for key, n in ranked]
+        return [Count(key, n, titles[key], assumed.get(key, 0)) for key, n in ranked]
+
+    graded = len(units)
+    common = common_gaps(rank_gaps(missing), graded)
 
     rec_titles = {k: {"zh": v.title.zh, "en": v.title.en} for k, v in catalogue.items()}
     return Summary(
@@ -182,7 +221,19 @@ def summarize(
             for u in hot
         ],
         data_gap_units=data_gap_units,
+        violations=sum(len({f.rule for f in u.assessment.violations}) for u in units),
+        assumed_violations=sum(assumed.values()),
+        assumed_units=sum(bool(assumed_violations(u.assessment)) for u in units),
+        missing_facts=[
+            MissingFact(
+                name,
+                {"zh": fact_label(name, "zh"), "en": name},
+                count,
+                round(100 * count / graded),
+            )
+            for name, count in common
+        ],
     )
 
 
-__all__ = ["GRADES", "LEVELS", "TIERS", "Summary", "summarize"]
+__all__ = ["GRADES", "LEVELS", "TIERS", "MissingFact", "Summary", "summarize"]

@@ -105,7 +105,8 @@ def test_damaged_rows_go_to_the_errors_file_and_nothing_is_lost(tmp_path: Path) 
     assert result.exit_code == 1
     assert "rows 6 · graded 4 · failed 2" in result.output  # the blank line is no row
     problems = _read_results(errors)
-    assert {(p["row"], p["field"]) for p in problems} >= {("4", "industry"), ("4", "employees")}
+    # named by the ledger's own headers (行业, 从业人员数), not the facts' names
+    assert {(p["row"], p["field"]) for p in problems} >= {("4", "行业"), ("4", "从业人员数")}
     assert all(p["row"] for p in problems)
     assert len(_read_results(tmp_path / "out.csv")) == 4
 
@@ -178,7 +179,7 @@ def test_xlsx_merged_cells_fill_down_and_nothing_is_lost(tmp_path: Path) -> None
     assert result.exit_code == 1
     assert "rows 4 · graded 3 · failed 1" in result.output  # the blank row is not a unit
     errors = _read_results(tmp_path / "out.errors.csv")
-    assert errors[0]["row"] == "6" and errors[0]["field"] == "industry"
+    assert errors[0]["row"] == "6" and errors[0]["field"] == "行业"
 
 
 def test_user_mapping_file_for_local_headers(tmp_path: Path) -> None:
@@ -260,7 +261,7 @@ def test_duplicate_ids_fail_naming_the_first_row(tmp_path: Path) -> None:
     result = _grade(str(source), "-o", str(tmp_path / "out.csv"))
     assert result.exit_code == 1 and "rows 3 · graded 2 · failed 1" in result.output
     (problem,) = _read_results(tmp_path / "out.errors.csv")
-    assert (problem["row"], problem["id"], problem["field"]) == ("4", "D1", "id")
+    assert (problem["row"], problem["id"], problem["field"]) == ("4", "D1", "统一社会信用代码")
     assert "first in row 2" in problem["message"]
 
 
