@@ -332,11 +332,11 @@ def grade_file(
     try:
         try:
             tables = engine == "columnar" and not values and _tabular(input_path, linked, encoding)
-            handover = False
+            handover: Handover | None = None
             if tables:
                 for chunk in grade_chunks(policy, input_path, columns, as_of=as_of, skip=rows):
                     if isinstance(chunk, Handover):  # the rest is not plain: row by row
-                        handover = True
+                        handover = chunk
                         break
                     # a chunk at a time: written at once, one checkpoint
                     writer.write_frame(chunk.results)
@@ -354,7 +354,6 @@ def grade_file(
                     if on_progress is not None:
                         on_progress(rows)
             if not tables or handover:
-                done_before = rows  # the rows graded as tables, read again but skipped
                 rows_in = read_rows(
                     input_path,
                     mapping=columns,
@@ -365,6 +364,9 @@ def grade_file(
                 )
                 stream = mark_duplicates(rows_in)
                 pending = islice(stream, done_before, None)
+                if handover is not None:  # the lines before it went the table way
+                    later = (row for row in stream if row.number >= handover.line)
+                    pending = islice(later, handover.skip, None)
                 size = COLUMNAR_CHUNK if engine == "columnar" else CHUNK
                 for item in grade_stream(
                     policy, source, pending, as_of=as_of, engine=engine, workers=workers, chunk=size

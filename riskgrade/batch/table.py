@@ -80,6 +80,8 @@ class Handover:
     were all given as chunks, one record per line, so the row reader skips as many)."""
 
     line: int
+    skip: int = 0
+    """Of the rows from ``line`` on, how many the caller has already graded (a resumed run)."""
 
 
 def read_chunks(
@@ -102,23 +104,23 @@ def read_chunks(
     with path.open("rb") as handle:
         head = handle.readline()
         if not plain_block(head.removeprefix(codecs.BOM_UTF8) or b"\n"):
-            yield Handover(1)
+            yield Handover(1, skip)
             return
         header = next(csv.reader([head.decode("utf-8-sig")]), [])
         plan = plan_header(header, columns, str(path))
         line = 2
         for block in blocks(handle, size):  # a block of whole lines: memory stays bounded
-            if not plain_block(block):  # checked as read, so that reading starts at once
-                yield Handover(line)
+            try:  # checked as read, so that reading starts at once
+                batch = _parsed(head + block, line) if plain_block(block) else None
+            except pl.exceptions.PolarsError:  # cells past the header, a quote left open
+                batch = None
+            if batch is None:
+                yield Handover(line, skip)
                 return
-            batch = pl.read_csv(
-                head + block, infer_schema=False, truncate_ragged_lines=True,
-                row_index_name=_LINE, row_index_offset=line,
-            ).cast({_LINE: pl.Int64})  # fmt: skip
             line += block.count(b"\n") + (not block.endswith(b"\n"))
             names = [n for n in batch.columns if n != _LINE]  # by position: Polars renames
-            blank = pl.all_horizontal(  # a repeated header, csv does not
-                pl.col(n).str.strip_chars().fill_null("") == "" for n in names
+            blank = pl.all_horizontal(  # a repeated header, csv does not; blank as to Python
+                pl.col(n).fill_null("").str.contains(r"^[\s\x1c-\x1f]*$") for n in names
             )
             batch = batch.filter(~blank)
             if skip >= batch.height:
@@ -128,6 +130,14 @@ def read_chunks(
             del batch, block  # not held while the chunk is graded: memory is two chunks' worth
             yield chunk
             skip = 0
+
+
+def _parsed(text: bytes, line: int) -> pl.DataFrame:
+    """CSV text as text columns, rows numbered from ``line``; a row with more cells than the
+    header is an error (the row reader reads such rows)."""
+    return pl.read_csv(text, infer_schema=False, row_index_name=_LINE, row_index_offset=line).cast(
+        {_LINE: pl.Int64}
+    )
 
 
 def field_kinds(items: str | None = None) -> dict[str, str]:
@@ -175,7 +185,7 @@ def _typed(
 _ODD = "__odd"
 _PLAIN_NUMBERS = {  # cells Polars casts exactly as the row reader reads them (15 digits: exact)
     ("int", "int"): r"^-?[0-9]{1,15}$",
-    ("number", "float"): r"^-?[0-9]{1,15}(\.[0-9]{1,15})?$",
+    ("number", "float"): r"^(-?[0-9]{1,15}\.[0-9]{1,15}|-?[1-9][0-9]{0,14}|[0-9]{1,15})$",
 }
 
 

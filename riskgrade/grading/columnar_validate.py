@@ -204,14 +204,16 @@ def _field(
     required = "Field required" if spec.required else None
     if done is not None:  # one column: its cast is the value, and names the problems
         value, error = done
-        if required is not None:
-            given = frame[found[0]].is_not_null()
-            error = pl.select(pl.when(given).then(error).otherwise(pl.lit(required))).to_series()
-        if error.null_count() == error.len():
+        table = pl.DataFrame({"message": error, "given": frame[found[0]].is_not_null()})
+        if required is not None:  # a missing value is named by the fact, as pydantic names it
+            missing = pl.when(pl.col("given")).then("message").otherwise(pl.lit(required))
+            table = table.with_columns(missing.alias("message"))
+        if table["message"].null_count() == table.height:
             return value, pl.DataFrame(schema=_LONG)
-        table = pl.DataFrame({"message": error}).with_row_index("index")
+        field = pl.when(pl.col("given")).then(pl.lit(found[0])).otherwise(pl.lit(spec.name))
         message = pl.col("message")
-        return value, _problems(table, message.is_not_null(), found[0], message, rank)
+        table = table.with_row_index("index")
+        return value, _problems(table, message.is_not_null(), field, message, rank)
     if not found:
         missing = pl.DataFrame({"index": range(frame.height)}, schema={"index": pl.Int64})
         problems = _problems(missing, pl.lit(required is not None), spec.name, required, rank)

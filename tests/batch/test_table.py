@@ -164,6 +164,31 @@ def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, la
     assert b"duplicate id" in b_errors
 
 
+@pytest.mark.parametrize(
+    "early",
+    [
+        "\x1c,\x1d,,",  # blank to Python's csv reader (str.strip), not to Polars
+        "{row},extra",  # a cell past the header's last column
+        ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,x",
+        '{row}"x,"{row}',  # a quoted cell left open at a block's end
+    ],
+)
+def test_rows_the_two_readers_count_apart_never_shift_a_hand_over(
+    tmp_path: Path, early: str
+) -> None:
+    rows = _sample() + _sample()[:6]
+    for i, row in enumerate(rows[len(rows) // 2 :]):
+        row["id"] = f"{row['id']}-{i}"
+    source = _write(tmp_path / "ledger.csv", rows)
+    lines = source.read_text("utf-8").split("\n")
+    lines.insert(3, early.format(row=lines[3]))
+    lines[-3] = lines[-3].replace("街道", '街"道', 1)  # late: the rest goes row by row
+    source.write_text("\n".join(lines), encoding="utf-8")
+    assert '街"道' in lines[-3] and not plain.plain_csv(source)
+    a, a_errors, b, b_errors = _both(tmp_path, source)
+    assert a == b and a_errors == b_errors
+
+
 @pytest.mark.parametrize("size", [300, 1_000, 1 << 20])
 @pytest.mark.parametrize("skip", [0, 4, 11])
 def test_resuming_a_table_run_skips_the_rows_already_written(

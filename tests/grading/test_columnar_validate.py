@@ -415,3 +415,19 @@ def test_grade_frame_grades_the_valid_rows_and_names_the_failed_ones() -> None:
     for got in graded.results.iter_rows(named=True):
         want = result_record(_DEFAULT.grade(rows[got["index"]], as_of=AS_OF, engine="compiled"))
         assert {k: got[k] for k in want} == want
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pl.DataFrame({"id": ["u1", "u2"], "industry": ["retail"] * 2, "从业人员数": [3, None]}),
+        pl.DataFrame(
+            {"统一社会信用代码": ["u1", None], "industry": ["retail"] * 2, "employees": [3, 4]}
+        ),
+        pl.DataFrame({"id": ["u1", "u2"], "行业": [None, None], "employees": [3, 4]}),
+    ],
+)
+def test_a_missing_required_fact_is_named_by_the_fact_not_its_header(frame: pl.DataFrame) -> None:
+    """A required fact given by a Chinese header but empty in a row: pydantic says the fact
+    (``employees: Field required``), and so must the whole-table validation."""
+    assert _differences(_DEFAULT, frame) == []
