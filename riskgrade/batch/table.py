@@ -22,8 +22,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import json
-import re
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,14 +30,12 @@ from typing import Any
 
 import polars as pl
 
+from riskgrade.batch.cells import EDGE, by_value, items_column
 from riskgrade.batch.columns import (
     MAX_CELL,
-    BadValue,
     Column,
     Columns,
     Row,
-    cell_value,
-    checked,
     id_key,
     plan_header,
     table_row,
@@ -58,9 +54,7 @@ TABLE_CHUNK = 32 << 20
 _LINE = "__line"
 _REQUIRED = {spec.name for spec in _ENTERPRISE if spec.required}
 _KINDS = {"enum": "str", "date": "str", "number": "float"}  # the column each kind is read into
-_EDGE = r"^[\x1c-\x1f]|[\x1c-\x1f]$"  # space to Python's str.strip, not to Polars'
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # what the row reader refuses in text
-_ESCAPED_CONTROL = r"\\u00[01][0-9a-fA-F]|\\u[dD][89a-fA-F]|\\[bf]"  # the same, as JSON escapes
 
 
 @dataclass(frozen=True)
@@ -166,13 +160,13 @@ def _typed(
         if column.kind in ("str", "date"):
             text = raw.str.strip_chars()
             texts.append(pl.when(text != "").then(text).alias(column.fact))
-            odd.append(raw.str.contains(_EDGE + "|" + _CONTROL).fill_null(False))
+            odd.append(raw.str.contains(EDGE + "|" + _CONTROL).fill_null(False))
             continue
         if target == "items":
             fields = {f: _KINDS.get(kind, kind) for f, kind in field_kinds(column.fact).items()}
-            values, fits = _items_column(cells, fields)
+            values, fits = items_column(cells, fields)
         else:
-            values, fits = _by_value(cells, column.kind, target)
+            values, fits = by_value(cells, column.kind, target)
         columns[column.fact] = values.alias(column.fact)
         odd.append(~pl.lit(fits))
     flags = batch.select(*texts, pl.any_horizontal(pl.lit(False), *odd).alias(_ODD))
@@ -183,139 +177,6 @@ def _typed(
 
 
 _ODD = "__odd"
-_PLAIN_NUMBERS = {  # cells Polars casts exactly as the row reader reads them (15 digits: exact)
-    ("int", "int"): r"^-?[0-9]{1,15}$",
-    ("number", "float"): r"^(-?[0-9]{1,15}\.[0-9]{1,15}|-?[1-9][0-9]{0,14}|[0-9]{1,15})$",
-}
-
-
-_DTYPES: dict[str, pl.DataType] = {
-    "int": pl.Int64(),
-    "float": pl.Float64(),
-    "bool": pl.Boolean(),
-}
-
-
-def _fits(kind: str, value: Any) -> bool:
-    """Whether a cell's value goes into the typed column of a fact of ``kind`` as it is."""
-    if kind == "int":  # pydantic takes a yes/no word's bool as 1 or 0, and so does this
-        return type(value) in (int, bool) and -(2**53) <= value <= 2**53
-    if kind == "float":
-        return type(value) in (int, bool, float) and (type(value) is float or abs(value) <= 2**53)
-    if kind == "bool":
-        return type(value) is bool
-    if kind == "items":
-        return type(value) is list
-    return type(value) is str  # text, categories, dates (validated from their text)
-
-
-def _cell(raw: str, kind: str) -> tuple[Any, bool]:
-    """A cell as the row reader reads it, and whether it read without a problem."""
-    try:
-        return checked(cell_value(raw, kind)), True
-    except BadValue:
-        return None, False
-
-
-def _by_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Series]:
-    """A text column typed as the row reader reads a cell of ``kind``: its values for a column
-    of ``target``, and which fit. Plain numbers are cast by Polars; other cells are read each
-    distinct one once by the row reader's own function."""
-    pattern = _PLAIN_NUMBERS.get((kind, target))
-    if pattern is None:
-        return _by_distinct_value(cells, kind, target)
-    plain = cells.str.contains(pattern).fill_null(False)
-    others = pl.select(pl.when(~plain).then(cells)).to_series()
-    values, fits = _by_distinct_value(others, kind, target)
-    cast = cells.cast(_DTYPES[target], strict=False)
-    values = pl.select(pl.when(plain).then(cast).otherwise(values)).to_series()
-    return values, plain | fits
-
-
-def _by_distinct_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Series]:
-    """:func:`_by_value` of each distinct cell by :func:`~riskgrade.batch.columns.cell_value`."""
-    distinct = cells.unique().drop_nulls()
-    read = [_cell(raw, kind) for raw in distinct.to_list()]
-    fits = [ok and (v is None or _fits(target, v)) for v, ok in read]
-    kept = [v if ok else None for (v, _), ok in zip(read, fits, strict=True)]
-    if target in ("int", "float"):
-        kept = [int(v) if type(v) is bool else v for v in kept]
-    if target == "items":
-        typed = _items(kept)
-        if typed is None:  # items Polars cannot hold in one column: every list row by rows
-            fits = [ok and v is None for v, ok in zip(kept, fits, strict=True)]
-            typed = pl.Series([None] * len(kept), dtype=pl.List(pl.Null))
-    elif target in _DTYPES:
-        typed = pl.Series(kept, dtype=_DTYPES[target])
-    else:
-        typed = pl.Series(kept, dtype=pl.String)
-    table = pl.DataFrame({"raw": distinct, "value": typed, "fits": fits})
-    joined = pl.DataFrame({"raw": cells}).join(table, on="raw", how="left", maintain_order="left")
-    return joined["value"], joined["fits"].fill_null(True)
-
-
-_KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON object key (or something in a string like one)
-_STARTS = {"str": '"n', "int": "0-9n-", "float": "0-9n-", "bool": "tfn"}  # a JSON value's start
-_DECODED: dict[str, pl.DataType] = {
-    "int": pl.Float64(),  # a fraction or a huge number must stay visible to the validation
-    "float": pl.Float64(),
-    "bool": pl.Boolean(),
-}
-
-
-def _items_column(cells: pl.Series, fields: Mapping[str, str]) -> tuple[pl.Series, pl.Series]:
-    """A column of JSON lists of items decoded by Polars against the item's declared types.
-
-    Polars refuses a value of another JSON type than its field's, which sends the row to the row
-    reader; what it would let pass silently (a key the item does not have, a number too long
-    for a float) sends the whole column, or the row, the slow way."""
-    text = cells.str.strip_chars()
-    present = text.is_not_null() & (text != "")
-    listy = present & text.str.starts_with("[") & ~cells.str.contains(_EDGE).fill_null(False)
-    listy = listy & ~text.str.contains(r"[0-9]{16}|" + _ESCAPED_CONTROL).fill_null(False)
-    candidates = pl.select(pl.when(listy).then(text)).to_series()
-    keys = candidates.drop_nulls().str.extract_all(_KEY).explode().drop_nulls().unique()
-    try:
-        names = {json.loads(key[: key.rindex('"') + 1]) for key in keys.to_list()}
-    except ValueError:
-        names = {None}
-    # a value of another JSON type than its field's (5 for a hazard's level): Polars would
-    # turn it into the field's type, pydantic names it; such columns go the slow way
-    other = "|".join(
-        rf'"{re.escape(f)}"\s*:\s*[^\s{_STARTS.get(kind, _STARTS["str"])}]'
-        for f, kind in fields.items()
-    )
-    if names <= set(fields) and not candidates.str.contains(other).any():
-        dtype = pl.Struct({f: _DECODED.get(kind, pl.String()) for f, kind in fields.items()})
-        try:
-            decoded = candidates.str.json_decode(pl.List(dtype))
-        except pl.exceptions.PolarsError:
-            pass
-        else:
-            return decoded, listy | ~present
-    return _by_value(cells, "list", "items")
-
-
-def _items(values: list[Any]) -> pl.Series | None:
-    """Lists of hazards, buildings or lifts as one List(Struct) column, or None where Polars
-    would change them (items that are not objects, or values of mixed kinds in one field)."""
-    for items in values:
-        if items is not None and not all(isinstance(item, dict) and item for item in items):
-            return None
-    try:
-        series = pl.Series(values, strict=True)
-    except (TypeError, ValueError, pl.exceptions.PolarsError):
-        return None
-    inner = series.dtype.inner if isinstance(series.dtype, pl.List) else None
-    if not isinstance(inner, pl.Struct | pl.Null):
-        return None
-    if isinstance(inner, pl.Struct):  # a field some items lack would be named for all of them
-        fields = {f.name for f in inner.fields}
-        if any(set(item) != fields for items in values if items for item in items):
-            return None
-    if series.to_list() != values:  # a value Polars turned into another (5 into "5")
-        return None
-    return series
 
 
 Failure = tuple[int, str | None, list[tuple[str, str]]]
