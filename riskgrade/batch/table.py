@@ -200,14 +200,16 @@ def grade_chunks(
     *,
     as_of: dt.date,
     skip: int = 0,
+    size: int | None = None,
 ) -> Iterator[GradedChunk | Handover]:
     """Grade a CSV file from its non-blank row ``skip`` on, a chunk at a time, on the columnar
     engine: what the row reader, duplicate check and columnar engine give row by row (the same
     results and failures), without a Python object per graded row. Where the file stops being
     plain, the last item is :func:`read_chunks`'s :class:`Handover`: the caller reads the rest
-    row by row."""
+    row by row. ``size``: bytes of the file graded as one table (:data:`TABLE_CHUNK`)."""
     seen = pl.DataFrame(schema={"key": pl.String, "first": pl.Int64})
-    chunks = read_chunks(path, policy.program.policy, mapping or {}, skip=skip, size=TABLE_CHUNK)
+    size = size or TABLE_CHUNK
+    chunks = read_chunks(path, policy.program.policy, mapping or {}, skip=skip, size=size)
     # the next chunk is read and typed in a thread while this one is graded: Polars lets go of
     # the interpreter, so reading and grading share the cores (the generator only ever moves
     # in that one thread)

@@ -226,3 +226,37 @@ def test_a_fact_given_by_two_columns_is_refused_as_the_row_reader_refuses_it(
                 POLICY, POLICY.source, source, tmp_path / f"{engine}.csv", as_of=AS_OF,
                 engine=engine, mapping=load_mapping(None),
             )  # fmt: skip
+
+
+def test_block_mb_sets_how_much_of_a_ledger_is_one_table(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from riskgrade.cli import main
+
+    rows = [{**row, "id": f"{row['id']}-{i}"} for i in range(6) for row in _sample()]  # a few MB
+    source = _write(tmp_path / "district.csv", rows)
+    blocks = -(-source.stat().st_size // (1 << 20))  # 1 MiB blocks of whole lines
+    assert blocks >= 2
+    tables: list[int] = []
+    real = table._grade_chunk
+
+    def spy(*args: Any) -> Any:
+        graded, seen = real(*args)
+        tables.append(graded.results.height)
+        return graded, seen
+
+    outputs = []
+    for extra in ([], ["--block-mb", "1"]):
+        tables.clear()
+        out = tmp_path / f"out{len(extra)}.csv"
+        with mock.patch.object(table, "_grade_chunk", spy):
+            result = CliRunner().invoke(
+                main,
+                ["grade", str(source), "-o", str(out), "--engine", "columnar",
+                 "--as-of", AS_OF.isoformat(), *extra],
+            )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        outputs.append((len(tables), out.read_bytes()))
+    (default_tables, default_out), (small_tables, small_out) = outputs
+    assert default_tables == 1 and small_tables in (blocks, blocks + 1)
+    assert small_out == default_out
