@@ -14,9 +14,10 @@ _BLOCK = 1 << 22
 
 
 def plain_csv(path: Path, encoding: str | None = None) -> bool:
-    """Whether ``path`` is a CSV file the table reader takes whole: UTF-8 throughout and one
-    record per line (every block :func:`plain_block`), so that record ``k`` is line ``k + 2``.
-    :func:`~riskgrade.batch.table.read_chunks` checks the same block by block as it reads."""
+    """Whether every block of ``path`` is plain (:func:`plain_block`): UTF-8 throughout and one
+    record per line, so that record ``k`` is line ``k + 2``. The table reader checks the same
+    block by block as it reads (and also hands over a block Polars cannot parse as the header
+    says, e.g. with a cell past the header's last column)."""
     if not tabular_encoding(encoding):
         return False
     with path.open("rb") as handle:
