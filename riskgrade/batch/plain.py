@@ -6,11 +6,13 @@ is never read twice; where a block is not plain, the row reader reads the rest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 _BLOCK = 1 << 22
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def plain_csv(path: Path, encoding: str | None = None) -> bool:
@@ -30,13 +32,16 @@ def tabular_encoding(encoding: str | None) -> bool:
 
 
 def plain_block(block: bytes) -> bool:
-    """Whether a block of whole lines is UTF-8 with no blank line and an even number of quotes
-    on every line (no cell runs over a line break)."""
+    """Whether a block of whole lines is UTF-8 with no blank line, no carriage return but
+    before a line feed, and an even number of quotes on every line (no cell runs over a line
+    break)."""
     try:
         block.decode("utf-8")  # blocks end at a line's end, never inside a character
     except UnicodeDecodeError:
         return False
     if block.startswith(b"\n") or b"\n\n" in block or b"\n\r\n" in block:
+        return False
+    if b"\r" in block and _LONE_CR.search(block):  # the csv module refuses it in a cell
         return False
     return b'"' not in block or not any(line.count(b'"') & 1 for line in block.split(b"\n"))
 

@@ -130,7 +130,7 @@ def test_plain_csv_sends_other_files_row_by_row(tmp_path: Path) -> None:
         assert a == b and a_errors == b_errors
 
 
-@pytest.mark.parametrize("late", ["multiline", "blank", "gb18030", "odd quote"])
+@pytest.mark.parametrize("late", ["multiline", "blank", "gb18030", "odd quote", "lone CR"])
 def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, late: str) -> None:
     rows = _sample() + _sample()[:6]
     for i, row in enumerate(rows[len(rows) // 2 :]):
@@ -146,6 +146,8 @@ def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, la
         tail = tail.replace("\n", "\n\n", 1)
     elif late == "odd quote":
         tail = tail.replace("街道", '街"道', 1)
+    elif late == "lone CR":  # the csv module refuses it in an unquoted cell
+        tail = tail.replace("街道", "街\r道", 1)
     encoded = tail.encode("gb18030" if late == "gb18030" else "utf-8")
     source.write_bytes(text[:cut].encode("utf-8") + encoded)
     assert not plain.plain_csv(source)
