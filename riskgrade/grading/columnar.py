@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from riskgrade.assessment import RiskLevel
-from riskgrade.errors import FactError
+from riskgrade.errors import EngineError, FactError
 from riskgrade.facts import Enterprise
 from riskgrade.grading.evaluate import Outcome, facts_of
 from riskgrade.grading.program import Program
@@ -163,6 +163,11 @@ def _beside(frame: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
     (every stage selects from the one before it), so no join is needed."""
     if not other[ROW].equals(frame[ROW]):  # a stage that reordered its rows: a bug here
         raise AssertionError("columnar stages out of step")
+    if taken := [name for name in other.columns[1:] if name in frame.columns]:
+        raise EngineError(
+            f"the columnar engine names a column of its results {taken[0]!r}, and so does a "
+            "fact of the policy: rename the fact, or grade on another engine"
+        )
     return frame.hstack(other.drop(ROW).get_columns())
 
 

@@ -271,3 +271,19 @@ def test_grade_many_on_the_columnar_engine_keeps_order_and_failures() -> None:
             assert isinstance(theirs, riskgrade.Assessment)
             assert mine.model_dump(exclude={"engine"}) == theirs.model_dump(exclude={"engine"})
             assert mine.engine == "columnar"
+
+
+@pytest.mark.parametrize("fact", ["violations", "duty_score", "risk_level", "recommendations"])
+def test_a_fact_named_like_a_result_column_is_a_clear_engine_error(fact: str) -> None:
+    """The columnar engine keeps its results beside the facts: a policy fact of the same name is
+    refused by name (before: Polars' DuplicateError), and the per-unit engines grade it."""
+    from riskgrade.policy import load_policy_source
+    from tests.conftest import MINI
+
+    policy = load_policy_source(
+        {"mini.yaml": MINI.replace("derived:\n", f"facts:\n  {fact}: {{type: str}}\nderived:\n", 1)}
+    )
+    unit = {"id": "u1", "industry": "retail", "employees": 3, fact: "x"}
+    assert policy.grade(unit, as_of=AS_OF, engine="compiled").entity_id == "u1"
+    with pytest.raises(riskgrade.EngineError, match=repr(fact)):
+        policy.grade_frame([unit], as_of=AS_OF)
