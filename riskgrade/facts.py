@@ -23,6 +23,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -234,6 +235,10 @@ def declared_value(value: Any, kind: str, values: list[str] | None = None) -> An
             raise ValueError(f"expected true or false (是/否, 有/无, √/×, Y/N), got {value!r}")
         return read
     if kind in ("int", "number"):
+        if isinstance(value, str):  # "40", " 40 ", "40.0": read as the schema's counts are
+            value = _number_text(value, kind)
+            if value is None:
+                return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number, got {value!r}")
         if kind == "int" and not float(value).is_integer():
@@ -246,6 +251,25 @@ def declared_value(value: Any, kind: str, values: list[str] | None = None) -> An
     if kind == "enum" and values is not None:  # any case, width and spacing; else did you mean
         return own_enum_value(value, values) if value.strip() else None
     return value
+
+
+_NUMBER_TEXT = {
+    "int": TypeAdapter(int),
+    "number": TypeAdapter(float, config=ConfigDict(allow_inf_nan=False)),
+}
+
+
+def _number_text(text: str, kind: str) -> int | float | None:
+    """Number text read by pydantic's rules for the schema's counts and amounts (surrounding
+    spaces, ``40.0`` for a count); a blank is unknown. Raises ValueError naming the kind."""
+    if not text.strip():
+        return None
+    try:
+        number: int | float = _NUMBER_TEXT[kind].validate_python(text)
+    except ValidationError:
+        whole = "whole " if kind == "int" else ""
+        raise ValueError(f"expected a {whole}number, got {text!r}") from None
+    return number
 
 
 def fact_errors(exc: ValidationError) -> list[tuple[str, str]]:

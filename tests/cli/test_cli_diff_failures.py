@@ -37,7 +37,7 @@ def test_a_row_that_fails_under_the_new_policy_is_a_transition(tmp_path: Path) -
     result = run("diff", text, number, data, "--lang", "en")
     assert result.exit_code == 1
     assert "graded → failed: 1, failed → failed: 1" in result.output
-    assert "A: yellow/B → failed (floors: expected a number, got 'three')" in result.output
+    assert "A: yellow/B → failed (floors: expected a whole number, got 'three')" in result.output
     assert "B: failed → failed (employees:" in result.output
     # no unit was compared, so there is no stability verdict
     assert "stable" not in result.output and "PSI =" not in result.output

@@ -112,3 +112,45 @@ def test_a_clerks_ledger_grades_on_both_batch_paths(tmp_path: Path, engine: str)
     assert all("canteen_class_b" in row["violations"].split() for row in rows)
     errors = out.with_name("out.errors.csv").read_text(encoding="utf-8-sig")
     assert "licence_class" in errors and "'C' is not an allowed value" in errors
+
+
+SEATS = MINI.replace(
+    "derived:\n",
+    "facts:\n  canteen_seats: {type: int}\n  kitchen_area: {type: number}\nderived:\n",
+    1,
+).replace(
+    "rules:\n",
+    "rules:\n"
+    "  - id: cramped_kitchen\n"
+    "    duty: staffing\n"
+    "    when: 'canteen_seats > 50 and kitchen_area < 20.5'\n"
+    "    severity: minor\n"
+    "    deduction: 5\n"
+    "    basis: [law_24]\n"
+    "    message: {zh: 厨房过小, en: Kitchen too small}\n"
+    "    recommend: [designate_officer]\n",
+    1,
+)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("seats", "area"), [("60", "20"), (" 60 ", "19.5"), ("60.0", " 7 ")])
+def test_numbers_written_as_text_are_read_as_the_schemas_counts_are(
+    engine: str, seats: str, area: str
+) -> None:
+    policy = load_policy_source({"seats.yaml": SEATS})
+    facts = BASE | {"canteen_seats": seats, "kitchen_area": area}
+    assessment = policy.grade(facts, as_of=AS_OF, engine=engine)
+    assert "cramped_kitchen" in {f.rule for f in assessment.violations}
+    _, extras = policy.validate(BASE | {"canteen_seats": " ", "kitchen_area": area})
+    assert extras["canteen_seats"] is None  # a blank is unknown
+
+
+@pytest.mark.parametrize(
+    ("seats", "message"), [("4.5", "whole number, got .4.5."), ("abc", "whole number, got .abc.")]
+)
+def test_text_that_is_no_number_fails_naming_the_fact(seats: str, message: str) -> None:
+    policy = load_policy_source({"seats.yaml": SEATS})
+    with pytest.raises(riskgrade.FactError, match=message) as caught:
+        policy.grade(BASE | {"canteen_seats": seats}, as_of=AS_OF, engine="compiled")
+    assert [field for field, _ in caught.value.errors] == ["canteen_seats"]
