@@ -70,7 +70,7 @@ def by_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Se
 
 
 def _by_distinct_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Series]:
-    """:func:`_by_value` of each distinct cell by :func:`~riskgrade.batch.columns.cell_value`."""
+    """:func:`by_value` of each distinct cell by :func:`~riskgrade.batch.columns.cell_value`."""
     distinct = cells.unique().drop_nulls()
     read = [_cell(raw, kind) for raw in distinct.to_list()]
     fits = [ok and (v is None or _fits(target, v)) for v, ok in read]

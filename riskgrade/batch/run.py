@@ -367,8 +367,9 @@ def grade_file(
                     values=values,
                 )
                 stream = mark_duplicates(rows_in)
-                pending = islice(stream, done_before, None)
-                if handover is not None:  # the lines before it went the table way
+                if handover is None:
+                    pending = islice(stream, done_before, None)
+                else:  # the lines before it went the table way
                     later = (row for row in stream if row.number >= handover.line)
                     pending = islice(later, handover.skip, None)
                 size = COLUMNAR_CHUNK if engine == "columnar" else CHUNK

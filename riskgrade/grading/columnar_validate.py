@@ -131,15 +131,12 @@ def _items(items: pl.Series, loc: str, spec: Spec, rank: int) -> _Checked:
     )
     n = flat.height
     fields = flat.select(pl.col("items").struct.unnest()) if given else pl.DataFrame()
-    present = [field for field in specs if field.name in given]
-    cast_fields = cast_many(fields, [(field, field.name, usual_cast) for field in present])
+    jobs = [(field, field.name, usual_cast) for field in specs if field.name in given]
+    cast_fields = dict(zip([job[1] for job in jobs], cast_many(fields, jobs), strict=True))
     columns: dict[str, pl.Series] = {}
-    for field in specs:
-        columns[f"v:{field.name}"], columns[f"e:{field.name}"] = (
-            nulls(field.dtype, n), nulls(pl.String(), n)
-        )  # fmt: skip
-    for field, (value, error) in zip(present, cast_fields, strict=True):
-        columns[f"v:{field.name}"], columns[f"e:{field.name}"] = value, error
+    for field in specs:  # a field no item has: unknown throughout
+        absent = (nulls(field.dtype, n), nulls(pl.String(), n))
+        columns[f"v:{field.name}"], columns[f"e:{field.name}"] = cast_fields.get(field.name, absent)
     flat = flat.with_columns(**columns)
     here, present = pl.lit(loc + ".") + pl.col("pos").cast(pl.String), pl.col("items").is_not_null()
     not_a_record = f"Input should be a valid dictionary or instance of {model.__name__}"

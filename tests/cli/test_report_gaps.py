@@ -50,6 +50,13 @@ def _invoke(args: list[str]) -> str:
     return result.output
 
 
+def _report(ledger: Path, tmp_path: Path, lang: str) -> str:
+    """``riskgrade report`` of ``ledger`` in ``lang``: the page's HTML."""
+    page = tmp_path / "汇总.html"
+    _invoke(["report", str(ledger), "-o", str(page), "--lang", lang])
+    return page.read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]], str]:
     """The ledger, ``grade``'s results for it and ``grade``'s run summary (Chinese)."""
@@ -65,9 +72,7 @@ def test_the_report_splits_each_gap_into_confirmed_and_assumed(
     graded: tuple[Path, list[dict[str, str]], str], tmp_path: Path, lang: str
 ) -> None:
     ledger, results, _ = graded
-    page = tmp_path / "汇总.html"
-    _invoke(["report", str(ledger), "-o", str(page), "--lang", lang])
-    html = page.read_text(encoding="utf-8")
+    html = _report(ledger, tmp_path, lang)
     tables = parse(html)
     assumed = Counter(r for row in results for r in set(row["assumed_violations"].split()))
     violated = Counter(r for row in results for r in set(row["violations"].split()))
@@ -98,9 +103,7 @@ def test_the_report_lists_the_facts_the_run_summary_lists(
     graded: tuple[Path, list[dict[str, str]], str], tmp_path: Path, lang: str
 ) -> None:
     ledger, results, log = graded
-    page = tmp_path / "汇总.html"
-    _invoke(["report", str(ledger), "-o", str(page), "--lang", lang])
-    tables = parse(page.read_text(encoding="utf-8"))
+    tables = parse(_report(ledger, tmp_path, lang))
     shown = tables.tables["missing-facts"]
     assert shown[0][1][0][1] == ("事实" if lang == "zh" else "Fact")
     listed = {attrs["data-id"]: cells for attrs, cells in shown[1:]}
