@@ -1,29 +1,42 @@
 """Which CSV text the table reader takes: UTF-8, one record per line.
 
-:func:`plain_block` is checked block by block as :mod:`riskgrade.batch.table` reads, so that a file
-is never read twice; where a block is not plain, the row reader reads the rest.
+:func:`parsed_block` parses a block with Polars and keeps it only where it is plain, so that a
+file is never read twice; where a block is not plain, the row reader reads the rest.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import polars as pl
+
+LINE = "__line"
+"""The column of a parsed block holding each row's line number."""
 
 _BLOCK = 1 << 22
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def plain_csv(path: Path, encoding: str | None = None) -> bool:
-    """Whether every block of ``path`` is plain (:func:`plain_block`): UTF-8 throughout and one
-    record per line, so that record ``k`` is line ``k + 2``. The table reader checks the same
-    block by block as it reads (and also hands over a block Polars cannot parse as the header
-    says, e.g. with a cell past the header's last column)."""
+    """Whether ``path`` is plain throughout: a plain header (:func:`plain_line`) and every block
+    plain (:func:`parsed_block`), so that record ``k`` is line ``k + 2``. The table reader
+    checks the same block by block as it reads."""
     if not tabular_encoding(encoding):
         return False
     with path.open("rb") as handle:
-        return all(plain_block(block) for block in blocks(handle, _BLOCK))
+        head = handle.readline()
+        if not plain_line(head.removeprefix(codecs.BOM_UTF8)):
+            return False
+        line = 2
+        for block in blocks(handle, _BLOCK):
+            if parsed_block(head, block, line) is None:
+                return False
+            line += lines_in(block)
+    return True
 
 
 def tabular_encoding(encoding: str | None) -> bool:
@@ -31,19 +44,42 @@ def tabular_encoding(encoding: str | None) -> bool:
     return encoding in (None, "utf-8", "utf-8-sig", "utf8")
 
 
-def plain_block(block: bytes) -> bool:
-    """Whether a block of whole lines is UTF-8 with no blank line, no carriage return but
-    before a line feed, and an even number of quotes on every line (no cell runs over a line
-    break)."""
+def plain_line(line: bytes) -> bool:
+    """Whether a header line is not blank, is UTF-8, has no carriage return but before its line
+    feed and has an even number of quotes (no cell runs over the line's end)."""
+    if not line.strip():
+        return False
     try:
-        block.decode("utf-8")  # blocks end at a line's end, never inside a character
+        line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    if block.startswith(b"\n") or b"\n\n" in block or b"\n\r\n" in block:
-        return False
-    if b"\r" in block and _LONE_CR.search(block):  # the csv module refuses it in a cell
-        return False
-    return b'"' not in block or not any(line.count(b'"') & 1 for line in block.split(b"\n"))
+    return not _LONE_CR.search(line) and not line.count(b'"') & 1
+
+
+def parsed_block(head: bytes, block: bytes, line: int) -> pl.DataFrame | None:
+    """A block of whole lines under the header line ``head``, parsed by Polars as text columns
+    with each row's line number (from ``line``) in :data:`LINE`; None where it is not plain.
+
+    Plain: UTF-8 (Polars refuses other bytes in a text column), no carriage return but before a
+    line feed (the csv module fails such a cell), no cell past the header's last column, and
+    exactly one row per line. A cell running over a line break, or a line with an odd number of
+    quotes (Polars finds records by quote parity), makes fewer rows than lines or an error. A
+    blank line is a row of nulls, as it is a record of no cells to the csv module, numbered alike.
+    """
+    if b"\r" in block and _LONE_CR.search(block):
+        return None
+    try:
+        batch = pl.read_csv(
+            head + block, infer_schema=False, row_index_name=LINE, row_index_offset=line
+        )
+    except pl.exceptions.PolarsError:  # not UTF-8, a cell past the header, a quote left open
+        return None
+    return batch.cast({LINE: pl.Int64}) if batch.height == lines_in(block) else None
+
+
+def lines_in(block: bytes) -> int:
+    """The number of lines in a block of whole lines (the last may lack its line feed)."""
+    return block.count(b"\n") + (not block.endswith(b"\n"))
 
 
 def blocks(handle: Any, size: int) -> Iterator[bytes]:
