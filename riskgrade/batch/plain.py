@@ -19,6 +19,11 @@ LINE = "__line"
 
 _BLOCK = 1 << 22
 _LONE_CR = re.compile(rb"\r(?!\n)")
+_ODD_QUOTE = (  # past an even number of quotes on its line (outside a quoted cell), a quote
+    r'(?m)^(?:[^"\n]*"[^"\n]*")*[^"\n]*'
+    r'(?:[^,"\n]"'  # not at a cell's start, or one that closes a cell
+    r'|"[^"\n]*"[^",\r\n])'  # and is followed by more than a separator or the line's end
+)
 
 
 def plain_csv(path: Path, encoding: str | None = None) -> bool:
@@ -61,20 +66,30 @@ def parsed_block(head: bytes, block: bytes, line: int) -> pl.DataFrame | None:
     with each row's line number (from ``line``) in :data:`LINE`; None where it is not plain.
 
     Plain: UTF-8 (Polars refuses other bytes in a text column), no carriage return but before a
-    line feed (the csv module fails such a cell), no cell past the header's last column, and
-    exactly one row per line. A cell running over a line break, or a line with an odd number of
-    quotes (Polars finds records by quote parity), makes fewer rows than lines or an error. A
+    line feed (the csv module fails such a cell), quotes only as RFC 4180 places them (the csv
+    module and Polars read others apart), no cell past the header's last column, and exactly one
+    row per line (a cell running over a line break makes fewer rows than lines, or an error). A
     blank line is a row of nulls, as it is a record of no cells to the csv module, numbered alike.
     """
     if b"\r" in block and _LONE_CR.search(block):
         return None
     try:
+        if b'"' in block and _odd_quotes(block):
+            return None
         batch = pl.read_csv(
             head + block, infer_schema=False, row_index_name=LINE, row_index_offset=line
         )
     except pl.exceptions.PolarsError:  # not UTF-8, a cell past the header, a quote left open
         return None
     return batch.cast({LINE: pl.Int64}) if batch.height == lines_in(block) else None
+
+
+def _odd_quotes(block: bytes) -> bool:
+    """Whether a line of the block quotes a cell otherwise than RFC 4180 does (``"a"b``,
+    ``""a""``, ``x"y``): the csv module and Polars read such cells differently."""
+    text = pl.DataFrame({"text": [block]}, schema={"text": pl.Binary})
+    odd = pl.col("text").cast(pl.String).str.contains(_ODD_QUOTE)  # refuses what is not UTF-8
+    return bool(text.select(odd).item())  # a query lets go of the interpreter, a Series not
 
 
 def lines_in(block: bytes) -> int:
