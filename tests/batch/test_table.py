@@ -146,12 +146,14 @@ def test_blank_lines_keep_a_file_plain_and_number_the_rows_as_the_row_reader(
     assert f"\n{6 + blank.count(chr(10))},".encode() in b_errors  # its line, blank lines counted
 
 
-@pytest.mark.parametrize("late", ["multiline", "gb18030", "odd quote", "lone CR"])
+@pytest.mark.parametrize("late", ["multiline", "gb18030", "odd quote", "quotes apart", "lone CR"])
 def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, late: str) -> None:
     rows = _sample() + _sample()[:6]
     for i, row in enumerate(rows[len(rows) // 2 :]):
         row["id"] = f"{row['id']}-{i}"
     rows[-2]["id"] = rows[1]["id"]  # a repeated id on either side of the hand-over
+    for row in rows[-4:]:
+        row[next(k for k in row if k in ("name", "企业名称"))] = "甲单位"  # a cell in the results
     source = _write(tmp_path / "ledger.csv", rows)
     text = source.read_text("utf-8")
     cut = text.index("\n", len(text) * 3 // 4) + 1  # blocks of plain lines come first
@@ -160,6 +162,8 @@ def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, la
         tail = tail.replace("街道", '"街\n道"', 1)
     elif late == "odd quote":
         tail = tail.replace("街道", '街"道', 1)
+    elif late == "quotes apart":  # the csv module reads 甲单位"", Polars 甲单位
+        tail = tail.replace(",甲单位,", ',""甲单位"",', 1)
     elif late == "lone CR":  # the csv module refuses it in an unquoted cell
         tail = tail.replace("街道", "街\r道", 1)
     encoded = tail.encode("gb18030" if late == "gb18030" else "utf-8")
