@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -101,6 +101,27 @@ def read_chunks(
     columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
     kinds = {name: _KINDS.get(kind, kind) for name, kind in field_kinds().items()}
     kinds.update({name: _KINDS.get(d.type, d.type) for name, d in policy.extra_facts.items()})
+    # the next part is parsed in a thread of its own while this one is typed: a stage each
+    for part in ahead(_parts(path, columns, skip, size)):
+        if isinstance(part, Handover):
+            yield part
+            return
+        yield _typed(part.batch, part.names, part.plan, kinds, part.size)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A plain block of a CSV file parsed as text columns, blank rows left out."""
+
+    batch: pl.DataFrame
+    names: list[str]
+    """The columns of ``batch`` as Polars named them, in the header's order."""
+    plan: list[Column]
+    size: int
+
+
+def _parts(path: Path, columns: Columns, skip: int, size: int) -> Iterator[_Part | Handover]:
+    """:func:`read_chunks`'s parts, not yet typed."""
     with path.open("rb") as handle:
         head = handle.readline()
         if not plain_line(head.removeprefix(codecs.BOM_UTF8)):
@@ -123,10 +144,25 @@ def read_chunks(
             if skip >= batch.height:
                 skip -= batch.height
                 continue
-            chunk = _typed(batch.slice(skip), names, plan, kinds, len(block))
-            del batch, block  # not held while the chunk is graded: memory is two chunks' worth
-            yield chunk
+            part = _Part(batch.slice(skip), names, plan, len(block))
+            del batch, block  # not held while the part is typed
+            yield part
             skip = 0
+
+
+def ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items`` in order, the next one made in a thread while the caller works on this one
+    (Polars lets go of the interpreter, so the stages share the cores; the iterator only ever
+    moves in that one thread)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="riskgrade-read") as worker:
+        pending = worker.submit(next, items, _END)
+        while (item := pending.result()) is not _END:
+            pending = worker.submit(next, items, _END)
+            yield item
+
+
+_END: Any = object()
+T = TypeVar("T")
 
 
 def field_kinds(items: str | None = None) -> dict[str, str]:
@@ -207,19 +243,12 @@ def grade_chunks(
     parts = read_chunks(
         path, policy.program.policy, mapping or {}, skip=skip, size=min(size, PARSE_CHUNK)
     )
-    chunks = gathered(parts, size)
-    # the next chunk is read and typed in a thread while this one is graded: Polars lets go of
-    # the interpreter, so reading and grading share the cores (the generator only ever moves
-    # in that one thread)
-    with ThreadPoolExecutor(1, thread_name_prefix="riskgrade-read") as reader:
-        pending = reader.submit(next, chunks, None)
-        while (chunk := pending.result()) is not None:
-            if isinstance(chunk, Handover):
-                yield chunk
-                return
-            pending = reader.submit(next, chunks, None)
-            graded, seen = _grade_chunk(policy, chunk, as_of, seen)
-            yield graded
+    for chunk in ahead(gathered(parts, size)):  # read and typed while the one before is graded
+        if isinstance(chunk, Handover):
+            yield chunk
+            return
+        graded, seen = _grade_chunk(policy, chunk, as_of, seen)
+        yield graded
 
 
 def gathered(chunks: Iterator[Chunk | Handover], size: int) -> Iterator[Chunk | Handover]:
