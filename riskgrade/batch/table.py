@@ -243,12 +243,48 @@ def grade_chunks(
     parts = read_chunks(
         path, policy.program.policy, mapping or {}, skip=skip, size=min(size, PARSE_CHUNK)
     )
-    for chunk in ahead(gathered(parts, size)):  # read and typed while the one before is graded
+    checked = (
+        chunk if isinstance(chunk, Handover) else _checked(policy, chunk)
+        for chunk in gathered(parts, size)
+    )
+    for chunk in ahead(checked):  # read, typed and validated while the one before is graded
         if isinstance(chunk, Handover):
             yield chunk
             return
         graded, seen = _grade_chunk(policy, chunk, as_of, seen)
         yield graded
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A chunk with what needs nothing from the chunks before it: its rows validated, the
+    key of each unit's id."""
+
+    chunk: Chunk
+    keys: pl.DataFrame
+    """``line``, ``unit`` (the id as given) and ``key`` (:func:`id_key`) of every row with an
+    id, typed or not."""
+    valid: pl.DataFrame
+    bad: pl.DataFrame
+    """:func:`validate_frame` of the typed rows, duplicates included."""
+
+
+def _checked(policy: Policy, chunk: Chunk) -> _Checked:
+    """:class:`_Checked` of a chunk."""
+    ids = [
+        (row.number, str(row.facts["id"]), id_key(row.facts["id"]))
+        for row in chunk.rows
+        if row.problem is None and isinstance(row.facts.get("id"), str | int)
+    ]
+    units = chunk.typed.select(pl.col(_LINE).alias("line"), pl.col("id").alias("unit"))
+    units = units.drop_nulls("unit")
+    keys = pl.concat([
+        units.with_columns(_keys(units["unit"]).alias("key")),
+        pl.DataFrame(ids, schema={"line": pl.Int64, "unit": pl.String, "key": pl.String},
+                     orient="row"),
+    ])  # fmt: skip
+    valid, bad = validate_frame(chunk.typed.drop(_LINE), policy.program.policy)
+    return _Checked(chunk, keys, valid, bad)
 
 
 def gathered(chunks: Iterator[Chunk | Handover], size: int) -> Iterator[Chunk | Handover]:
@@ -280,35 +316,27 @@ def gathered(chunks: Iterator[Chunk | Handover], size: int) -> Iterator[Chunk | 
 
 
 def _grade_chunk(
-    policy: Policy, chunk: Chunk, as_of: dt.date, seen: pl.DataFrame
+    policy: Policy, checked: _Checked, as_of: dt.date, seen: pl.DataFrame
 ) -> tuple[GradedChunk, pl.DataFrame]:
     """One chunk of :func:`grade_chunks`, and the ids seen so far with the row each was first
-    seen in (a repeated id fails as :func:`riskgrade.batch.run.mark_duplicates` fails it)."""
+    seen in (a repeated id fails as :func:`riskgrade.batch.run.mark_duplicates` fails it, and
+    only so: its other problems are not named)."""
     failed: dict[int, Failure] = {}
-    ids = [
-        (row.number, str(row.facts["id"]), id_key(row.facts["id"]))
-        for row in chunk.rows
-        if row.problem is None and isinstance(row.facts.get("id"), str | int)
-    ]
-    units = chunk.typed.select(pl.col(_LINE).alias("line"), pl.col("id").alias("unit"))
-    units = units.drop_nulls("unit")
-    keys = pl.concat([
-        units.with_columns(_keys(units["unit"]).alias("key")),
-        pl.DataFrame(ids, schema={"line": pl.Int64, "unit": pl.String, "key": pl.String},
-                     orient="row"),
-    ])  # fmt: skip
+    chunk, keys = checked.chunk, checked.keys
     firsts = keys.group_by("key").agg(pl.col("line").min().alias("first"))
     known = pl.concat([seen, firsts.join(seen, on="key", how="anti")])
     repeated = keys.join(known, on="key").filter(pl.col("line") != pl.col("first"))
     for line, unit, _, first in repeated.select("line", "unit", "key", "first").iter_rows():
         message = f"duplicate id {unit.strip()!r}: first in row {first}"
         failed[line] = (line, unit, [("id", message)])
-    typed = chunk.typed.filter(~pl.col(_LINE).is_in(repeated["line"].implode()))
-    valid, bad = validate_frame(typed.drop(_LINE), policy.program.policy)
-    lines, units = typed[_LINE], typed["id"]
-    for index, unit, errors in bad.iter_rows():
-        problems = [(e["field"], e["message"]) for e in errors]
-        failed[lines[index]] = (lines[index], unit or units[index], problems)
+    lines, units = chunk.typed[_LINE], chunk.typed["id"]
+    for index, unit, errors in checked.bad.iter_rows():
+        if lines[index] not in failed:
+            problems = [(e["field"], e["message"]) for e in errors]
+            failed[lines[index]] = (lines[index], unit or units[index], problems)
+    valid = checked.valid
+    if failed:
+        valid = valid.filter(~lines.gather(valid["index"]).is_in(list(failed)))
     parts = []
     if valid.height:
         graded = grade_valid_frame(policy.program, valid, as_of).select(RESULT_COLUMNS)
