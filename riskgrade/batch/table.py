@@ -260,7 +260,12 @@ class _Checked:
     """A chunk with what needs nothing from the chunks before it: its rows validated, the
     key of each unit's id."""
 
-    chunk: Chunk
+    lines: pl.Series
+    """The line of each typed row (the typed table itself is not kept: ``valid`` holds it)."""
+    units: pl.Series
+    """The id of each typed row."""
+    rows: list[Row]
+    """:attr:`Chunk.rows`."""
     keys: pl.DataFrame
     """``line``, ``unit`` (the id as given) and ``key`` (:func:`id_key`) of every row with an
     id, typed or not."""
@@ -284,7 +289,7 @@ def _checked(policy: Policy, chunk: Chunk) -> _Checked:
                      orient="row"),
     ])  # fmt: skip
     valid, bad = validate_frame(chunk.typed.drop(_LINE), policy.program.policy)
-    return _Checked(chunk, keys, valid, bad)
+    return _Checked(chunk.typed[_LINE], chunk.typed["id"], chunk.rows, keys, valid, bad)
 
 
 def gathered(chunks: Iterator[Chunk | Handover], size: int) -> Iterator[Chunk | Handover]:
@@ -322,14 +327,14 @@ def _grade_chunk(
     seen in (a repeated id fails as :func:`riskgrade.batch.run.mark_duplicates` fails it, and
     only so: its other problems are not named)."""
     failed: dict[int, Failure] = {}
-    chunk, keys = checked.chunk, checked.keys
+    keys = checked.keys
     firsts = keys.group_by("key").agg(pl.col("line").min().alias("first"))
     known = pl.concat([seen, firsts.join(seen, on="key", how="anti")])
     repeated = keys.join(known, on="key").filter(pl.col("line") != pl.col("first"))
     for line, unit, _, first in repeated.select("line", "unit", "key", "first").iter_rows():
         message = f"duplicate id {unit.strip()!r}: first in row {first}"
         failed[line] = (line, unit, [("id", message)])
-    lines, units = chunk.typed[_LINE], chunk.typed["id"]
+    lines, units = checked.lines, checked.units
     for index, unit, errors in checked.bad.iter_rows():
         if lines[index] not in failed:
             problems = [(e["field"], e["message"]) for e in errors]
@@ -341,7 +346,7 @@ def _grade_chunk(
     if valid.height:
         graded = grade_valid_frame(policy.program, valid, as_of).select(RESULT_COLUMNS)
         parts.append(graded.insert_column(0, lines.gather(valid["index"])))
-    odd = [r for r in chunk.rows if r.number not in failed]
+    odd = [r for r in checked.rows if r.number not in failed]
     if odd or not parts:  # rows read by the row reader: graded apart, put back in their place
         parts.append(_rows(policy, odd, as_of, failed))
     results = pl.concat(parts, how="vertical_relaxed").sort(_LINE) if len(parts) > 1 else parts[0]
