@@ -88,6 +88,9 @@ def _by_distinct_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Ser
         typed = pl.Series(kept, dtype=_DTYPES[target])
     else:
         typed = pl.Series(kept, dtype=pl.String)
+    if target != "items" and not kept:  # nothing but blanks: no spelling to compare with
+        n = cells.len()
+        return pl.repeat(None, n, dtype=typed.dtype, eager=True), pl.repeat(True, n, eager=True)
     if target != "items" and len(kept) <= _FEW:  # a flag's few spellings: no join
         raw, value, fit = pl.col("raw"), pl.lit(None, typed.dtype), pl.lit(True)
         for cell, v, ok in zip(distinct, typed, fits, strict=True):

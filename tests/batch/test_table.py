@@ -224,6 +224,20 @@ def test_resuming_a_table_run_skips_the_rows_already_written(
     assert len(chunks) > 1 or size > 10_000 or skip  # small blocks: many chunks, numbered through
 
 
+@pytest.mark.parametrize("column", ["safety_department", "ownership", "employees"])
+def test_a_column_blank_in_every_row_grades_as_the_row_reader(tmp_path: Path, column: str) -> None:
+    rows = _sample()[:5]
+    for row in rows:
+        row[next(k for k in row if k == column or k in _HEADERS.get(column, ()))] = ""
+    source = _write(tmp_path / "blank_column.csv", rows)
+    a, a_errors, b, b_errors = _both(tmp_path, source)
+    assert a == b and a_errors == b_errors
+
+
+_HEADERS = {"safety_department": ("安全生产管理机构",), "ownership": ("所有制", "经济类型"),
+            "employees": ("从业人员数",)}  # fmt: skip
+
+
 def test_a_row_with_an_odd_cell_takes_the_row_readers_path(tmp_path: Path) -> None:
     rows = _sample()[:4]
     rows[1]["employees"] = "abc"
