@@ -14,6 +14,8 @@ from typing import Any
 
 import polars as pl
 
+from riskgrade.batch.read import MAX_LINE
+
 LINE = "__line"
 """The column of a parsed block holding each row's line number."""
 
@@ -51,14 +53,17 @@ def tabular_encoding(encoding: str | None) -> bool:
 
 def plain_line(line: bytes) -> bool:
     """Whether a header line is not blank, is UTF-8, has no carriage return but before its line
-    feed and has an even number of quotes (no cell runs over the line's end)."""
+    feed and has its quotes where RFC 4180 puts them (no cell runs over the line's end, and
+    the csv module and Polars count the same cells)."""
     if not line.strip():
         return False
     try:
         line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return not _LONE_CR.search(line) and not line.count(b'"') & 1
+    if _LONE_CR.search(line) or line.count(b'"') & 1:
+        return False
+    return b'"' not in line or not _odd_quotes(line)  # header cells counted alike
 
 
 def parsed_block(head: bytes, block: bytes, line: int) -> pl.DataFrame | None:
@@ -73,11 +78,14 @@ def parsed_block(head: bytes, block: bytes, line: int) -> pl.DataFrame | None:
     """
     if b"\r" in block and _LONE_CR.search(block):
         return None
+    if _long_line(block):  # the row reader fails such a line
+        return None
     try:
         if b'"' in block and _odd_quotes(block):
             return None
+        end = b"" if block.endswith(b"\n") else b"\n"  # a quote left open on the last line
         batch = pl.read_csv(
-            head + block, infer_schema=False, row_index_name=LINE, row_index_offset=line
+            head + block + end, infer_schema=False, row_index_name=LINE, row_index_offset=line
         )
     except pl.exceptions.PolarsError:  # not UTF-8, a cell past the header, a quote left open
         return None
@@ -90,6 +98,19 @@ def _odd_quotes(block: bytes) -> bool:
     text = pl.DataFrame({"text": [block]}, schema={"text": pl.Binary})
     odd = pl.col("text").cast(pl.String).str.contains(_ODD_QUOTE)  # refuses what is not UTF-8
     return bool(text.select(odd).item())  # a query lets go of the interpreter, a Series not
+
+
+def _long_line(block: bytes) -> bool:
+    """Whether a line of the block is longer than the row reader reads
+    (:data:`~riskgrade.batch.read.MAX_LINE` bytes with its line feed, or as many without)."""
+    if len(block) - MAX_LINE < lines_in(block) - 1:  # too many lines for any to be that long
+        return False
+    start = 0
+    while (end := block.find(b"\n", start)) >= 0:
+        if end + 1 - start > MAX_LINE:
+            return True
+        start = end + 1
+    return len(block) - start >= MAX_LINE
 
 
 def lines_in(block: bytes) -> int:

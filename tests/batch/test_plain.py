@@ -8,7 +8,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskgrade.batch.plain import LINE, lines_in, parsed_block
+from riskgrade.batch.plain import LINE, lines_in, parsed_block, plain_line
 
 HEAD = b"x,y\n"
 
@@ -50,9 +50,17 @@ def test_what_is_not_plain() -> None:
         "a space after a closing quote": b'"a" ,b\n',
         "a lone carriage return": b"a,b\rc\n",
         "a cell past the header": b"a,b,c\n",
+        "a quote left open on a last line without a line feed": b'x,"A1""',
+        "a line over 8 MiB": b"a,b\n" + b"c," + b"d" * (8 << 20) + b"\n",
     }
     for name, block in cases.items():
         assert parsed_block(HEAD, block, 2) is None, name
     assert parsed_block(HEAD, b"a,b\n\n\r\nc,d", 2) is not None  # blank lines, no last feed
     compact = b'"{""a"":1,""b"":""x,y""}","a ""b"" c"\r\n"""",""\n'  # JSON in cells, quotes
     assert parsed_block(HEAD, compact, 2) is not None
+
+
+def test_a_header_the_two_readers_count_apart_is_not_plain() -> None:
+    assert plain_line(b'id,name,"a ""b"""\r\n')
+    assert not plain_line(b'"" ","a"",id,name\n')  # csv: 4 cells, Polars: 3
+    assert not plain_line(b'id,"name\n')

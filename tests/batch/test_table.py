@@ -146,7 +146,9 @@ def test_blank_lines_keep_a_file_plain_and_number_the_rows_as_the_row_reader(
     assert f"\n{6 + blank.count(chr(10))},".encode() in b_errors  # its line, blank lines counted
 
 
-@pytest.mark.parametrize("late", ["multiline", "gb18030", "odd quote", "quotes apart", "lone CR"])
+@pytest.mark.parametrize(
+    "late", ["multiline", "gb18030", "odd quote", "quotes apart", "open at the end", "lone CR"]
+)
 def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, late: str) -> None:
     rows = _sample() + _sample()[:6]
     for i, row in enumerate(rows[len(rows) // 2 :]):
@@ -164,6 +166,9 @@ def test_a_file_that_stops_being_plain_is_finished_row_by_row(tmp_path: Path, la
         tail = tail.replace("街道", '街"道', 1)
     elif late == "quotes apart":  # the csv module reads 甲单位"", Polars 甲单位
         tail = tail.replace(",甲单位,", ',""甲单位"",', 1)
+    elif late == "open at the end":  # the last cell, no line feed: 2026-05-27" to csv
+        tail = tail.rstrip("\n")
+        tail = tail[: tail.rindex(",") + 1] + '"2026-05-27""'
     elif late == "lone CR":  # the csv module refuses it in an unquoted cell
         tail = tail.replace("街道", "街\r道", 1)
     encoded = tail.encode("gb18030" if late == "gb18030" else "utf-8")
