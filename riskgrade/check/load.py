@@ -127,14 +127,18 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
 
 
 _FAST: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
-_APART = re.compile("[\t\x85\u2028\u2029\ufeff]|\r(?!\n)")
+_APART = re.compile(  # what libyaml reads otherwise than PyYAML, found by differential tests
+    "[\t\x85\u2028\u2029\ufeff?]"  # tabs and Unicode breaks; '?' in [a?b] (PyYAML refuses)
+    "|\r(?!\n)"  # a lone carriage return
+    "|[|>][-+0-9]*#"  # a block scalar's indicator then a comment (PyYAML refuses)
+    "|:[ ]*[,}\\]]"  # an empty value in a flow collection (another column)
+)
 
 
 def _plain_yaml(text: str) -> bool:
-    """Whether libyaml reads ``text`` as PyYAML does (the same data, nodes and marks; measured
-    by a differential test): not where a tab, a Unicode line break, a byte-order mark or a
-    carriage return but before a line feed stands, which the two parsers read apart."""
-    return _APART.search(text) is None
+    """Whether libyaml reads ``text`` as PyYAML does (the same data, nodes and marks; held by
+    a differential test): a text that ends with a line feed and has none of :data:`_APART`."""
+    return text.endswith("\n") and _APART.search(text) is None
 
 
 def _load(

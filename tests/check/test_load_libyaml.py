@@ -16,7 +16,8 @@ pytestmark = pytest.mark.skipif(load._FAST is None, reason="PyYAML built without
 _WORDS = ["安全", "a", '"引号"', "'单'", "中文：冒号", "{k: 值}", "[1, 二]", "2026-01-01", "null",
           "3.5", "|\n  多行", '"转义\\n"', "? q", "!x y", "&a b", "*a", "# c", "a #c", "\u3000",
           "\t", "\r", "\x85", "\u2028", "\ufeff", "0o17", "0x1F", "1_000", ".inf", "yes", "~",
-          "<<: {a: 1}", "a:b", "- 列", "--- ", "..."]  # fmt: skip
+          "<<: {a: 1}", "a:b", "- 列", "--- ", "...", "records?", "[http://e.com/?q=1]", "[a?b]",
+          "|#c", ">#c", "{a: , b: 1}", "{a: }", "[a, , b]", "? 中", "{a, b: 1}"]  # fmt: skip
 _KEYS = ["键", "key", "规则", "a b"]
 
 
@@ -37,7 +38,7 @@ def _documents(draw: st.DrawFn) -> str:
             )
         )  # fmt: skip
     end = draw(st.sampled_from(["\n", "\r\n"]))
-    return end.join(lines) + end
+    return end.join(lines) + draw(st.sampled_from([end, ""]))
 
 
 def _same(text: str) -> None:
@@ -66,3 +67,20 @@ def test_the_bundled_policy_reads_the_same() -> None:
     assert files
     for file in files:
         _same(file.read_text("utf-8"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "description: {zh: 记录, en: Migrant workers without training records?}\n",
+        "x: [http://e.com/?q=1]\n",
+        "a: |#c\n",
+        "a: >#c\n  x\n",
+        "m: {row: , levels: [1]}\n",
+        "---",
+        "? 中",
+        "a: 1\r\nb: [x]",
+    ],
+)
+def test_what_libyaml_reads_apart_is_read_by_pyyaml(text: str) -> None:
+    assert load.load_text(text, "f.yaml") == load._load(text, "f.yaml", yaml.SafeLoader)
