@@ -24,7 +24,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,6 +71,9 @@ class Chunk:
     """Rows with a cell the typed table cannot hold, read as the row reader reads them."""
     size: int
     """Bytes of the file the chunk was read from."""
+    new_from: int = 0
+    """In a resumed run, the line from which rows are new: the rows before it were graded by
+    the run before, and only their ids count (to find a repeated id)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ def read_chunks(
         if isinstance(part, Handover):
             yield part
             return
-        yield _typed(part.batch, part.names, part.plan, kinds, part.size)
+        chunk = _typed(part.batch, part.names, part.plan, kinds, part.size)
+        yield replace(chunk, new_from=part.new_from) if part.new_from else chunk
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ class _Part:
     """The columns of ``batch`` as Polars named them, in the header's order."""
     plan: list[Column]
     size: int
+    new_from: int
+    """:attr:`Chunk.new_from`."""
 
 
 def _parts(path: Path, columns: Columns, skip: int, size: int) -> Iterator[_Part | Handover]:
@@ -141,13 +147,12 @@ def _parts(path: Path, columns: Columns, skip: int, size: int) -> Iterator[_Part
                 pl.col(n).fill_null("").str.contains(r"^[\s\x1c-\x1f]*$") for n in names
             )
             batch = batch.filter(~blank)
-            if skip >= batch.height:
-                skip -= batch.height
-                continue
-            part = _Part(batch.slice(skip), names, plan, len(block))
+            done = min(skip, batch.height)  # rows a resumed run graded before: ids only
+            skip -= done
+            new_from = (batch[_LINE][done] if done < batch.height else line) if done else 0
+            part = _Part(batch, names, plan, len(block), new_from)
             del batch, block  # not held while the part is typed
             yield part
-            skip = 0
 
 
 def ahead(items: Iterator[T]) -> Iterator[T]:
@@ -272,6 +277,8 @@ class _Checked:
     valid: pl.DataFrame
     bad: pl.DataFrame
     """:func:`validate_frame` of the typed rows, duplicates included."""
+    new_from: int
+    """:attr:`Chunk.new_from`: ``keys`` also holds the ids of the rows graded before it."""
 
 
 def _checked(policy: Policy, chunk: Chunk) -> _Checked:
@@ -288,8 +295,12 @@ def _checked(policy: Policy, chunk: Chunk) -> _Checked:
         pl.DataFrame(ids, schema={"line": pl.Int64, "unit": pl.String, "key": pl.String},
                      orient="row"),
     ])  # fmt: skip
-    valid, bad = validate_frame(chunk.typed.drop(_LINE), policy.program.policy)
-    return _Checked(chunk.typed[_LINE], chunk.typed["id"], chunk.rows, keys, valid, bad)
+    typed, rows = chunk.typed, chunk.rows
+    if chunk.new_from:
+        typed = typed.filter(pl.col(_LINE) >= chunk.new_from)
+        rows = [row for row in rows if row.number >= chunk.new_from]
+    valid, bad = validate_frame(typed.drop(_LINE), policy.program.policy)
+    return _Checked(typed[_LINE], typed["id"], rows, keys, valid, bad, chunk.new_from)
 
 
 def gathered(chunks: Iterator[Chunk | Handover], size: int) -> Iterator[Chunk | Handover]:
@@ -301,7 +312,8 @@ def gathered(chunks: Iterator[Chunk | Handover], size: int) -> Iterator[Chunk | 
     def joined() -> Chunk:
         typed = pl.concat([c.typed for c in pending], how="vertical", rechunk=True)
         rows = [row for c in pending for row in c.rows]
-        chunk = Chunk(typed, rows, sum(c.size for c in pending))
+        new_from = max(c.new_from for c in pending)  # the rows graded before: a prefix
+        chunk = Chunk(typed, rows, sum(c.size for c in pending), new_from)
         pending.clear()
         return chunk
 
@@ -328,6 +340,11 @@ def _grade_chunk(
     only so: its other problems are not named)."""
     failed: dict[int, Failure] = {}
     keys = checked.keys
+    if checked.new_from:  # a resumed run: the ids of the rows graded before, only seen
+        before = keys.filter(pl.col("line") < checked.new_from)
+        firsts = before.group_by("key").agg(pl.col("line").min().alias("first"))
+        seen = pl.concat([seen, firsts.join(seen, on="key", how="anti")])
+        keys = keys.filter(pl.col("line") >= checked.new_from)
     firsts = keys.group_by("key").agg(pl.col("line").min().alias("first"))
     known = pl.concat([seen, firsts.join(seen, on="key", how="anti")])
     repeated = keys.join(known, on="key").filter(pl.col("line") != pl.col("first"))

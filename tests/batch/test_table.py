@@ -224,7 +224,7 @@ def test_resuming_a_table_run_skips_the_rows_already_written(
     source = _write(tmp_path / "district.csv", rows)
     policy = POLICY.program.policy
     chunks = list(table.read_chunks(source, policy, load_mapping(None), skip=skip, size=size))
-    lines = [line for c in chunks for line in c.typed["__line"].to_list()]
+    lines = [n for c in chunks for n in c.typed["__line"].to_list() if n >= c.new_from]
     assert lines == [n for n in range(2, 14) if n != 8][skip:]
     assert len(chunks) > 1 or size > 10_000 or skip  # small blocks: many chunks, numbered through
 
@@ -241,6 +241,41 @@ def test_a_column_blank_in_every_row_grades_as_the_row_reader(tmp_path: Path, co
 
 _HEADERS = {"safety_department": ("安全生产管理机构",), "ownership": ("所有制", "经济类型"),
             "employees": ("从业人员数",)}  # fmt: skip
+
+
+@pytest.mark.parametrize("stop_after", [1, 2])
+def test_a_resumed_run_still_finds_an_id_repeated_from_the_rows_graded_before(
+    tmp_path: Path, stop_after: int
+) -> None:
+    rows = _sample()[:12]
+    rows[11]["id"] = rows[0]["id"]  # line 13 repeats line 2, graded before the stop
+    rows[7]["employees"] = "abc"  # a row the row reader reads, before and after
+    source = _write(tmp_path / "ledger.csv", rows)
+    expected, expected_errors = tmp_path / "c.csv", tmp_path / "c.errors.csv"
+    mapping = load_mapping(None)
+    grade_file(POLICY, POLICY.source, source, expected, errors=expected_errors, as_of=AS_OF,
+               engine="compiled", mapping=mapping)  # fmt: skip
+    result, errors = tmp_path / "o.csv", tmp_path / "o.errors.csv"
+    seen: list[int] = []
+
+    def stop(rows_done: int) -> None:
+        seen.append(rows_done)
+        if len(seen) == stop_after:
+            raise KeyboardInterrupt
+
+    with (
+        mock.patch.object(table, "TABLE_CHUNK", 1_500),
+        mock.patch.object(table, "PARSE_CHUNK", 1_000),
+    ):
+        with pytest.raises(KeyboardInterrupt):
+            grade_file(POLICY, POLICY.source, source, result, errors=errors, as_of=AS_OF,
+                       engine="columnar", mapping=mapping, on_progress=stop)  # fmt: skip
+        assert 0 < seen[-1] < 11  # stopped with line 13 still to grade
+        grade_file(POLICY, POLICY.source, source, result, errors=errors, as_of=AS_OF,
+                   engine="columnar", mapping=mapping, resume=True)  # fmt: skip
+    assert result.read_bytes() == expected.read_bytes()
+    assert errors.read_bytes() == expected_errors.read_bytes()
+    assert b"\n13," in errors.read_bytes() and b"first in row 2" in errors.read_bytes()
 
 
 def test_a_row_with_an_odd_cell_takes_the_row_readers_path(tmp_path: Path) -> None:
