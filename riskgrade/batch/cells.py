@@ -103,7 +103,6 @@ def _by_distinct_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Ser
     return joined["value"], joined["fits"].fill_null(True)
 
 
-_KEY = r'"(?:[^"\\]|\\.)*"\s*:'  # a JSON object key (or something in a string like one)
 _STARTS = {"str": '"n', "int": "0-9n-", "float": "0-9n-", "bool": "tfn"}  # a JSON value's start
 _DECODED: dict[str, pl.DataType] = {
     "int": pl.Float64(),  # a fraction or a huge number must stay visible to the validation
@@ -149,9 +148,9 @@ def items_column(cells: pl.Series, fields: Mapping[str, str]) -> tuple[pl.Series
 
 
 def _unknown_key(names: Iterable[str]) -> str:
-    """A pattern for a JSON object key (as :data:`_KEY` finds one) that is not one of
-    ``names`` as written: its text left the names' common path somewhere (a key spelt with an
-    escape, ``"\\u0069d"``, counts as unknown: the slow way reads it)."""
+    """A pattern for a JSON object key (``"..."`` then ``:``, or something in a string like one)
+    that is not one of ``names`` as written: its text left the names' common path somewhere (a
+    key spelt with an escape, ``"\\u0069d"``, counts as unknown: the slow way reads it)."""
     trie: dict[str, Any] = {}
     for name in names:
         assert re.fullmatch(r"[A-Za-z0-9_]+", name), name  # no character a class must escape
@@ -170,7 +169,7 @@ def _unknown_key(names: Iterable[str]) -> str:
     return rf'"(?:{other(trie)})"\s*:'
 
 
-_CHAR = r'(?:[^"\\]|\\.)'  # one character of a JSON string, as :data:`_KEY` reads it
+_CHAR = r'(?:[^"\\]|\\.)'  # one character of a JSON string (an escape counts as one)
 
 
 def _items(values: list[Any]) -> pl.Series | None:
