@@ -24,7 +24,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,8 +109,7 @@ def read_chunks(
         if isinstance(part, Handover):
             yield part
             return
-        chunk = _typed(part.batch, part.names, part.plan, kinds, part.size)
-        yield replace(chunk, new_from=part.new_from) if part.new_from else chunk
+        yield _typed(part, kinds)
 
 
 @dataclass(frozen=True)
@@ -177,10 +176,9 @@ def field_kinds(items: str | None = None) -> dict[str, str]:
     return {spec.name: spec.kind for spec in (_ITEMS[model] if model else _ENTERPRISE)}
 
 
-def _typed(
-    batch: pl.DataFrame, names: list[str], plan: list[Column], kinds: Mapping[str, str], size: int
-) -> Chunk:
-    """One chunk of text cells typed column by column; rows with an odd cell set apart."""
+def _typed(part: _Part, kinds: Mapping[str, str]) -> Chunk:
+    """One part's text cells typed column by column; rows with an odd cell set apart."""
+    batch, names, plan = part.batch, part.names, part.plan
     columns: dict[str, pl.Series] = {_LINE: batch[_LINE]}
     odd: list[pl.Expr] = []
     texts: list[pl.Expr] = []  # text as it is, trimmed: all such columns in one pass
@@ -209,7 +207,8 @@ def _typed(
     typed = pl.DataFrame(columns).with_columns(flags.drop(_ODD)).filter(~flags[_ODD])
     typed = typed.select(_LINE, *(c.fact for c in plan if c.fact in typed.columns))
     others = batch.filter(flags[_ODD]).select(_LINE, *names).iter_rows()
-    return Chunk(typed, [table_row(values[0], values[1:], plan) for values in others], size)
+    rows = [table_row(values[0], values[1:], plan) for values in others]
+    return Chunk(typed, rows, part.size, part.new_from)
 
 
 _ODD = "__odd"
@@ -341,12 +340,9 @@ def _grade_chunk(
     failed: dict[int, Failure] = {}
     keys = checked.keys
     if checked.new_from:  # a resumed run: the ids of the rows graded before, only seen
-        before = keys.filter(pl.col("line") < checked.new_from)
-        firsts = before.group_by("key").agg(pl.col("line").min().alias("first"))
-        seen = pl.concat([seen, firsts.join(seen, on="key", how="anti")])
+        seen = _with_firsts(seen, keys.filter(pl.col("line") < checked.new_from))
         keys = keys.filter(pl.col("line") >= checked.new_from)
-    firsts = keys.group_by("key").agg(pl.col("line").min().alias("first"))
-    known = pl.concat([seen, firsts.join(seen, on="key", how="anti")])
+    known = _with_firsts(seen, keys)
     repeated = keys.join(known, on="key").filter(pl.col("line") != pl.col("first"))
     for line, unit, _, first in repeated.select("line", "unit", "key", "first").iter_rows():
         message = f"duplicate id {unit.strip()!r}: first in row {first}"
@@ -369,6 +365,12 @@ def _grade_chunk(
     results = pl.concat(parts, how="vertical_relaxed").sort(_LINE) if len(parts) > 1 else parts[0]
     results = results.drop(_LINE)
     return GradedChunk(results, [failed[line] for line in sorted(failed)]), known
+
+
+def _with_firsts(seen: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """``seen`` (``key``, ``first``) with the keys it lacks, each at its first line in ``keys``."""
+    firsts = keys.group_by("key").agg(pl.col("line").min().alias("first"))
+    return pl.concat([seen, firsts.join(seen, on="key", how="anti")])
 
 
 def _keys(units: pl.Series) -> pl.Series:
