@@ -135,27 +135,34 @@ def _items(items: pl.Series, loc: str, spec: Spec, rank: int) -> _Checked:
     cast_fields = dict(zip([job[1] for job in jobs], cast_many(fields, jobs), strict=True))
     columns: dict[str, pl.Series] = {}
     for field in specs:  # a field no item has: unknown throughout
-        absent = (nulls(field.dtype, n), nulls(pl.String(), n))
-        columns[f"v:{field.name}"], columns[f"e:{field.name}"] = cast_fields.get(field.name, absent)
+        if field.name not in cast_fields:
+            cast_fields[field.name] = nulls(field.dtype, n), nulls(pl.String(), n)
+        columns[f"v:{field.name}"], columns[f"e:{field.name}"] = cast_fields[field.name]
     flat = flat.with_columns(**columns)
     here, present = pl.lit(loc + ".") + pl.col("pos").cast(pl.String), pl.col("items").is_not_null()
-    not_a_record = f"Input should be a valid dictionary or instance of {model.__name__}"
-    parts = [_problems(flat, ~present, here, not_a_record, rank)]
-    for j, field in enumerate(specs, 1):
-        error = pl.col(f"e:{field.name}")
-        parts.append(_problems(flat, error.is_not_null(), here + f".{field.name}", error, rank, j))
     unknown = [name for name in given if name not in {field.name for field in specs}]
-    for j, name in enumerate(unknown, 100):
-        parts.append(_problems(flat, present, here + f".{name}", _EXTRA, rank, j))
+    wrong = pl.any_horizontal(pl.col(f"e:{f.name}").is_not_null() for f in specs)
+    order: Any = pl.lit(None, pl.String)
     if model is Hazard and not unknown:  # Hazard._dates_ordered, once every field is valid
         deadline, fixed, found = (
             pl.col("v:deadline"),
             pl.col("v:rectified_on"),
             pl.col("v:found_on"),
         )
-        order: Any = pl.when(deadline < found).then(pl.lit("deadline is before found_on"))
+        order = pl.when(deadline < found).then(pl.lit("deadline is before found_on"))
         order = order.when(fixed < found).then(pl.lit("rectified_on is before found_on"))
-        sound = present & ~pl.any_horizontal(pl.col(f"e:{f.name}").is_not_null() for f in specs)
+    parts = [pl.DataFrame(schema=_LONG)]
+    # a problem table per field costs a query each: only built where some item has a problem
+    if unknown or flat.select((~present | wrong | order.is_not_null()).any()).item():
+        not_a_record = f"Input should be a valid dictionary or instance of {model.__name__}"
+        parts.append(_problems(flat, ~present, here, not_a_record, rank))
+        for j, field in enumerate(specs, 1):
+            error = pl.col(f"e:{field.name}")
+            where = error.is_not_null()
+            parts.append(_problems(flat, where, here + f".{field.name}", error, rank, j))
+        for j, name in enumerate(unknown, 100):
+            parts.append(_problems(flat, present, here + f".{name}", _EXTRA, rank, j))
+        sound = present & ~wrong
         parts.append(_problems(flat, sound & order.is_not_null(), here, order, rank, 999))
     record = pl.struct(pl.col(f"v:{field.name}").alias(field.name) for field in specs)
     grouped = flat.group_by("index", maintain_order=True).agg(record.alias("value"))
