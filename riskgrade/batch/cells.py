@@ -9,7 +9,7 @@ declared types, sending what Polars would change silently the slow way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -101,6 +101,50 @@ def _by_distinct_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Ser
     table = pl.DataFrame({"raw": distinct, "value": typed, "fits": fits})
     joined = pl.DataFrame({"raw": cells}).join(table, on="raw", how="left", maintain_order="left")
     return joined["value"], joined["fits"].fill_null(True)
+
+
+def typed_columns(
+    batch: pl.DataFrame, columns: Sequence[tuple[str, str, str]]
+) -> list[tuple[pl.Expr, pl.Expr]]:
+    """:func:`by_value` of many text columns of ``batch`` (each ``(name, kind, target)``) as
+    expressions over it, ``(values, fits)`` each: one query finds what each column holds (all
+    plain numbers, or its few distinct spellings), so that typing a table is one more query,
+    not a few per column. A column with other cells is typed by :func:`by_value` itself."""
+    probes: list[pl.Expr] = []
+    for i, (name, kind, target) in enumerate(columns):
+        raw = pl.col(name)
+        pattern = _PLAIN_NUMBERS.get((kind, target))
+        if pattern is not None:
+            probes.append((raw.str.contains(pattern) | raw.is_null()).all().alias(str(i)))
+        else:  # at most a few more than _FEW distinct cells kept: others go by_value
+            few = raw.drop_nulls().unique().head(_FEW + 1).implode()
+            probes.append(few.alias(str(i)))
+    found = batch.select(probes).row(0) if probes else ()
+    typed: list[tuple[pl.Expr, pl.Expr]] = []
+    for (name, kind, target), seen in zip(columns, found, strict=True):
+        if seen is True:  # plain numbers only (or blanks)
+            typed.append((pl.col(name).cast(_DTYPES[target], strict=False), pl.lit(True)))
+        elif isinstance(seen, list) and len(seen) <= _FEW and target != "items":
+            typed.append(_spellings(pl.col(name), seen, kind, target))
+        else:
+            values, fits = by_value(batch[name], kind, target)
+            typed.append((pl.lit(values), pl.lit(fits)))
+    return typed
+
+
+def _spellings(
+    raw: pl.Expr, distinct: list[str], kind: str, target: str
+) -> tuple[pl.Expr, pl.Expr]:
+    """A column of a few distinct cells typed by comparison with each (no join)."""
+    dtype = _DTYPES.get(target, pl.String())
+    value, fit = pl.lit(None, dtype), pl.lit(True)
+    for cell in distinct:
+        v, ok = _cell(cell, kind)
+        ok = ok and (v is None or _fits(target, v))
+        v = (int(v) if type(v) is bool and target in ("int", "float") else v) if ok else None
+        value = pl.when(raw == cell).then(pl.lit(v, dtype)).otherwise(value)
+        fit = pl.when(raw == cell).then(pl.lit(ok)).otherwise(fit)
+    return value, fit
 
 
 _STARTS = {"str": '"n', "int": "0-9n-", "float": "0-9n-", "bool": "tfn"}  # a JSON value's start

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from riskgrade.batch.columns import MAX_CELL
 from riskgrade.batch.read import MAX_LINE
 
 LINE = "__line"
@@ -52,10 +53,10 @@ def tabular_encoding(encoding: str | None) -> bool:
 
 
 def plain_line(line: bytes) -> bool:
-    """Whether a header line is not blank, is UTF-8, has no carriage return but before its line
-    feed and has its quotes where RFC 4180 puts them (no cell runs over the line's end, and
-    the csv module and Polars count the same cells)."""
-    if not line.strip():
+    """Whether a header line is not blank, no longer than one cell may be (bytes), is UTF-8, has
+    no carriage return but before its line feed and has its quotes where RFC 4180 puts them (no
+    cell runs over the line's end, and the csv module and Polars count the same cells)."""
+    if not line.strip() or len(line) > MAX_CELL:
         return False
     try:
         line.decode("utf-8")
@@ -72,8 +73,9 @@ def parsed_block(head: bytes, block: bytes, line: int) -> pl.DataFrame | None:
 
     Plain: UTF-8 (Polars refuses other bytes in a text column), no carriage return but before a
     line feed (the csv module fails such a cell), quotes only as RFC 4180 places them (the csv
-    module and Polars read others apart), no cell past the header's last column, and exactly one
-    row per line (a cell running over a line break makes fewer rows than lines, or an error). A
+    module and Polars read others apart), no cell past the header's last column, none longer
+    than the csv module reads (:data:`~riskgrade.batch.columns.MAX_CELL`), and exactly one row
+    per line (a cell running over a line break makes fewer rows than lines, or an error). A
     blank line is a row of nulls, as it is a record of no cells to the csv module, numbered alike.
     """
     if b"\r" in block and _LONE_CR.search(block):
@@ -89,7 +91,19 @@ def parsed_block(head: bytes, block: bytes, line: int) -> pl.DataFrame | None:
         )
     except pl.exceptions.PolarsError:  # not UTF-8, a cell past the header, a quote left open
         return None
-    return batch.cast({LINE: pl.Int64}) if batch.height == lines_in(block) else None
+    if batch.height != lines_in(block) or _long_cell(batch):
+        return None
+    return batch.cast({LINE: pl.Int64})
+
+
+def _long_cell(batch: pl.DataFrame) -> bool:
+    """Whether a cell is longer than the csv module reads (:data:`MAX_CELL` characters): the
+    row reader fails such a record without reading its other cells, its id included."""
+    texts = pl.col(pl.String)
+    longest = batch.select(pl.max_horizontal(texts.str.len_bytes().max())).item()
+    if longest is None or longest <= MAX_CELL:  # no cell has more characters than bytes
+        return False
+    return bool(batch.select(pl.max_horizontal(texts.str.len_chars().max())).item() > MAX_CELL)
 
 
 def _odd_quotes(block: bytes) -> bool:

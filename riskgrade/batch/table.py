@@ -30,9 +30,8 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from riskgrade.batch.cells import EDGE, by_value, items_column
+from riskgrade.batch.cells import EDGE, items_column, typed_columns
 from riskgrade.batch.columns import (
-    MAX_CELL,
     Column,
     Columns,
     Row,
@@ -179,34 +178,37 @@ def field_kinds(items: str | None = None) -> dict[str, str]:
 def _typed(part: _Part, kinds: Mapping[str, str]) -> Chunk:
     """One part's text cells typed column by column; rows with an odd cell set apart."""
     batch, names, plan = part.batch, part.names, part.plan
-    columns: dict[str, pl.Series] = {_LINE: batch[_LINE]}
     odd: list[pl.Expr] = []
-    texts: list[pl.Expr] = []  # text as it is, trimmed: all such columns in one pass
+    out: list[pl.Expr] = [pl.col(_LINE)]  # every typed column: one query
+    scalars: list[tuple[str, str, str]] = []
+    facts: list[str] = []
     for column in plan:
-        cells, target = batch[names[column.index]], kinds.get(column.fact)
-        raw = pl.col(names[column.index])
+        name, target = names[column.index], kinds.get(column.fact)
+        raw = pl.col(name)
         if target is None:  # a fact the validation does not know: pydantic names it per row
             odd.append(pl.lit(True))
             continue
         if column.fact in _REQUIRED:  # an empty required fact: the row reader's to name
             odd.append(raw.str.strip_chars().fill_null("").eq(""))
-        odd.append((raw.str.len_chars() > MAX_CELL).fill_null(False))
         if column.kind in ("str", "date"):
             text = raw.str.strip_chars()
-            texts.append(pl.when(text != "").then(text).alias(column.fact))
+            out.append(pl.when(text != "").then(text).alias(column.fact))
             odd.append(raw.str.contains(EDGE + "|" + _CONTROL).fill_null(False))
-            continue
-        if target == "items":
+        elif target == "items":
             fields = {f: _KINDS.get(kind, kind) for f, kind in field_kinds(column.fact).items()}
-            values, fits = items_column(cells, fields)
+            values, fits = items_column(batch[name], fields)
+            out.append(pl.lit(values).alias(column.fact))
+            odd.append(~pl.lit(fits))
         else:
-            values, fits = by_value(cells, column.kind, target)
-        columns[column.fact] = values.alias(column.fact)
-        odd.append(~pl.lit(fits))
-    flags = batch.select(*texts, pl.any_horizontal(pl.lit(False), *odd).alias(_ODD))
-    typed = pl.DataFrame(columns).with_columns(flags.drop(_ODD)).filter(~flags[_ODD])
+            scalars.append((name, column.kind, target))
+            facts.append(column.fact)
+    for fact, (values, fits) in zip(facts, typed_columns(batch, scalars), strict=True):
+        out.append(values.alias(fact))
+        odd.append(~fits)
+    flagged = batch.select(*out, pl.any_horizontal(pl.lit(False), *odd).alias(_ODD))
+    typed = flagged.filter(~pl.col(_ODD))
     typed = typed.select(_LINE, *(c.fact for c in plan if c.fact in typed.columns))
-    others = batch.filter(flags[_ODD]).select(_LINE, *names).iter_rows()
+    others = batch.filter(flagged[_ODD]).select(_LINE, *names).iter_rows()
     rows = [table_row(values[0], values[1:], plan) for values in others]
     return Chunk(typed, rows, part.size, part.new_from)
 

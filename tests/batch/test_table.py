@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import riskgrade
 from riskgrade.batch import plain, table
+from riskgrade.batch.columns import MAX_CELL
 from riskgrade.batch.read import load_mapping
 from riskgrade.batch.run import grade_file
 from riskgrade.bundled import sample_district_path
@@ -237,6 +238,45 @@ def test_a_column_blank_in_every_row_grades_as_the_row_reader(tmp_path: Path, co
     source = _write(tmp_path / "blank_column.csv", rows)
     a, a_errors, b, b_errors = _both(tmp_path, source)
     assert a == b and a_errors == b_errors
+
+
+def test_cells_at_and_past_the_longest_a_cell_may_be_grade_as_the_row_reader(
+    tmp_path: Path,
+) -> None:
+    """A cell is measured in characters: one of MAX_CELL Chinese characters (three times as
+    many bytes) stays on the table path; from one character more on (the csv module fails the
+    record unread, id and all), the row reader reads the file, in a text and in a list column."""
+    rows = _sample()[:6]
+    rows[1]["name"] = "中" * MAX_CELL
+    source = _write(tmp_path / "at.csv", rows)
+    assert plain.plain_csv(source)
+    a, a_errors, b, b_errors = _both(tmp_path, source)
+    assert a == b and a_errors == b_errors and b"characters" not in b_errors
+    rows[2]["name"] = "中" * (MAX_CELL + 1)
+    rows[3]["name"] = "x" * (MAX_CELL + 1)
+    rows[4]["hazards"] = [{**HAZARD, "id": "中" * MAX_CELL}]
+    source = _write(tmp_path / "past.csv", rows)
+    assert not plain.plain_csv(source)
+    a, a_errors, b, b_errors = _both(tmp_path, source)
+    assert a == b and a_errors == b_errors
+    assert a_errors.count(b"a cell over 131,072 characters") == 3
+
+
+def test_a_flag_column_of_many_spellings_grades_as_the_row_reader(tmp_path: Path) -> None:
+    """More distinct cells in a flag column than are compared one by one: looked up instead."""
+    spellings = ["是", "否", "TRUE", "false", "Y", "n", "1", "0", "有", "无", "yes", "maybe"]
+    rows = _sample()[: len(spellings)]
+    for row, cell in zip(rows, spellings, strict=True):
+        row["safety_department"] = cell
+    source = _write(tmp_path / "flags.csv", rows)
+    with mock.patch.object(table, "TABLE_CHUNK", 1 << 20):  # one table: every spelling in it
+        chunks = list(table.read_chunks(source, POLICY.program.policy, load_mapping(None)))
+    assert len(chunks) == 1 and len(chunks[0].rows) == 1  # "maybe": the row reader's
+    result, errors = tmp_path / "o.csv", tmp_path / "o.errors.csv"
+    grade_file(POLICY, POLICY.source, source, result, errors=errors, as_of=AS_OF,
+               engine="columnar", mapping=load_mapping(None))  # fmt: skip
+    a, a_errors, _, _ = _both(tmp_path, source)
+    assert result.read_bytes() == a and errors.read_bytes() == a_errors
 
 
 _HEADERS = {"safety_department": ("安全生产管理机构",), "ownership": ("所有制", "经济类型"),
