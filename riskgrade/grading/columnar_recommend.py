@@ -18,7 +18,7 @@ import polars as pl
 
 from riskgrade.check.checked import SCORING_FACTS
 from riskgrade.grading.program import Program
-from riskgrade.rules.columnar import ROW, Columnar, with_aggregates
+from riskgrade.rules.columnar import ROW, Columnar, texts_where, with_aggregates
 from riskgrade.rules.expr import names_in
 
 
@@ -82,20 +82,15 @@ def recommend(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataF
         pl.sum_horizontal(t.cast(pl.Int32) for t in taken[: i + 1]).alias(f"n:{rec}")
         for i, rec in enumerate(order)
     ))  # fmt: skip
-    ids = [pl.when(t).then(pl.lit(rec)) for t, rec in zip(taken, order, strict=True)]
+    ids = list(zip(taken, order, strict=True))
     titles = [
-        pl.when(t & (pl.col(f"n:{rec}") <= 3)).then(pl.lit(policy.catalogue[rec].title.zh))
+        (t & (pl.col(f"n:{rec}") <= 3), policy.catalogue[rec].title.zh)
         for t, rec in zip(taken, order, strict=True)
     ]
-    nothing = pl.lit("")
     return places.select(
         ROW,
-        (pl.concat_str(ids, separator=" ", ignore_nulls=True) if ids else nothing).alias(
-            "recommendations"
-        ),
-        (pl.concat_str(titles, separator="；", ignore_nulls=True) if titles else nothing).alias(
-            "top_countermeasures_zh"
-        ),
+        texts_where(ids, " ").alias("recommendations"),
+        texts_where(titles, "；").alias("top_countermeasures_zh"),
     )
 
 
@@ -126,8 +121,7 @@ def missing(frame: pl.DataFrame, program: Program) -> pl.Expr:
                     because[source].append(active & unknown)
             else:
                 because[name].append(active & _absent(name, program))
-    parts = [pl.when(pl.any_horizontal(because[n])).then(pl.lit(n)) for n in sorted(because)]
-    return pl.concat_str(parts, separator=" ", ignore_nulls=True) if parts else pl.lit("")
+    return texts_where([(pl.any_horizontal(because[n]), n) for n in sorted(because)], " ")
 
 
 def _absent(name: str, program: Program) -> pl.Expr:

@@ -25,7 +25,7 @@ import polars as pl
 from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, RiskLevel
 from riskgrade.check.checked import SCORING_FACTS, CheckedRule
 from riskgrade.grading.program import Program
-from riskgrade.rules.columnar import ROW, Columnar, with_aggregates
+from riskgrade.rules.columnar import ROW, Columnar, lists_where, texts_where, with_aggregates
 from riskgrade.scoring.bands import first_band
 
 _MICRO = 1_000_000
@@ -143,16 +143,17 @@ def _violations(findings: pl.DataFrame, program: Program, *, assumed: bool = Fal
     """The breached rules' ids, worst severity first, then in policy order (space-joined);
     ``assumed``: only those breached for want of facts (their ``g:`` column)."""
     parts = [
-        pl.when(
+        (
             _breached(c, level, program) & pl.col(f"g:{c.rule.id}")
             if assumed
-            else _breached(c, level, program)
-        ).then(pl.lit(c.rule.id))
+            else _breached(c, level, program),
+            c.rule.id,
+        )
         for level in _SEVERITIES
         for c in program.policy.rules
         if severity_is(c, level, program) is not False
     ]
-    return pl.concat_str(parts, separator=" ", ignore_nulls=True) if parts else pl.lit("")
+    return texts_where(parts, " ")
 
 
 def _breached(rule: CheckedRule, level: str, program: Program) -> pl.Expr:
@@ -189,29 +190,30 @@ def risk(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
     combos = frame.select(keys).unique()
     scored = combos.with_columns(_score_combos(combos, program))
     frame = frame.join(scored, on=keys, how="left", maintain_order="left", nulls_equal=True)
-    frame = frame.with_columns(passed_over)
-    level: pl.Expr = pl.col("__band_rank")
-    applied: list[pl.Expr] = []
     flags: list[pl.Expr] = []
     for checked, holds in zip(policy.overrides, overrides, strict=True):
         applies = holds.fill_null(checked.override.unknown == "apply")
-        floor = int(RiskLevel.from_name(checked.override.at_least))
-        level = pl.when(applies).then(pl.max_horizontal(level, pl.lit(floor))).otherwise(level)
-        applied.append(pl.when(applies).then(pl.lit(checked.override.id)))
         flags += [
             applies.alias(f"o:{checked.override.id}"),
             holds.is_null().alias(f"og:{checked.override.id}"),
         ]
+    # each override's condition once, as a column: the level and the list below read it again
+    frame = frame.with_columns(*passed_over, *flags)
+    level: pl.Expr = pl.col("__band_rank")
+    applied: list[tuple[pl.Expr, str]] = []
+    for checked in policy.overrides:
+        applies = pl.col(f"o:{checked.override.id}")
+        floor = int(RiskLevel.from_name(checked.override.at_least))
+        level = pl.when(applies).then(pl.max_horizontal(level, pl.lit(floor))).otherwise(level)
+        applied.append((applies, checked.override.id))
     names = {int(level): level.name.lower() for level in RiskLevel}
-    no_overrides = pl.lit([], pl.List(pl.String))
     return frame.select(
         ROW,
         "risk_score",
         "band_level",
-        (pl.concat_list(applied).list.drop_nulls() if applied else no_overrides).alias("overrides"),
+        lists_where(applied).alias("overrides"),
         level.replace_strict(names, return_dtype=pl.String).alias("risk_level"),
-        *flags,
-        *(e.meta.output_name() for e in passed_over),
+        *(e.meta.output_name() for e in [*flags, *passed_over]),
     )
 
 
