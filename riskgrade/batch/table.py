@@ -141,16 +141,23 @@ def _parts(path: Path, columns: Columns, skip: int, size: int) -> Iterator[_Part
                 return
             line += lines_in(block)
             names = [n for n in batch.columns if n != _LINE]  # by position: Polars renames
-            blank = pl.all_horizontal(  # a repeated header, csv does not; blank as to Python
-                pl.col(n).fill_null("").str.contains(r"^[\s\x1c-\x1f]*$") for n in names
-            )
-            batch = batch.filter(~blank)
+            batch = _without_blank_rows(batch, names)
             done = min(skip, batch.height)  # rows a resumed run graded before: ids only
             skip -= done
             new_from = (batch[_LINE][done] if done < batch.height else line) if done else 0
             part = _Part(batch, names, plan, len(block), new_from)
             del batch, block  # not held while the part is typed
             yield part
+
+
+def _without_blank_rows(batch: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """``batch`` without its blank rows (every cell empty or space, as Python's ``str.strip``
+    sees space). The first column is read first: only where some cell of it is blank are the
+    other columns read."""
+    blank = [pl.col(n).fill_null("").str.contains(r"^[\s\x1c-\x1f]*$") for n in names]
+    if not names or not batch.select(blank[0].any()).item():  # most parts: no blank row
+        return batch
+    return batch.filter(~pl.all_horizontal(blank))
 
 
 def ahead(items: Iterator[T]) -> Iterator[T]:
@@ -249,9 +256,9 @@ def grade_chunks(
     parts = read_chunks(
         path, policy.program.policy, mapping or {}, skip=skip, size=min(size, PARSE_CHUNK)
     )
-    checked = (
+    checked = (  # validated in a thread of its own while the next parts are typed
         chunk if isinstance(chunk, Handover) else _checked(policy, chunk)
-        for chunk in gathered(parts, size)
+        for chunk in ahead(gathered(parts, size))
     )
     for chunk in ahead(checked):  # read, typed and validated while the one before is graded
         if isinstance(chunk, Handover):
