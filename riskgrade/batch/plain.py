@@ -109,9 +109,25 @@ def _long_cell(batch: pl.DataFrame) -> bool:
 def _odd_quotes(block: bytes) -> bool:
     """Whether a line of the block quotes a cell otherwise than RFC 4180 does (``"a"b``,
     ``""a""``, ``x"y``): the csv module and Polars read such cells differently."""
-    text = pl.DataFrame({"text": [block]}, schema={"text": pl.Binary})
+    text = pl.DataFrame({"text": _pieces(block)}, schema={"text": pl.Binary})
     odd = pl.col("text").cast(pl.String).str.contains(_ODD_QUOTE)  # refuses what is not UTF-8
-    return bool(text.select(odd).item())  # a query lets go of the interpreter, a Series not
+    return bool(text.select(odd.any()).item())  # a query lets go of the interpreter, a Series not
+
+
+_PIECE = 1 << 20
+
+
+def _pieces(block: bytes) -> list[bytes]:
+    """A block cut into pieces of whole lines of about :data:`_PIECE` bytes: the pattern
+    never runs past a line's end, and over one 8 MiB text Polars' regex needed 48 MB (measured:
+    8 MB in pieces, in half the time)."""
+    pieces, start = [], 0
+    while start < len(block):
+        end = block.find(b"\n", start + _PIECE)
+        end = len(block) if end < 0 else end + 1
+        pieces.append(block[start:end])
+        start = end
+    return pieces
 
 
 def _long_line(block: bytes) -> bool:

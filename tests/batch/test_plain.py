@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from riskgrade.batch import plain
 from riskgrade.batch.plain import LINE, lines_in, parsed_block, plain_line
 
 HEAD = b"x,y\n"
@@ -23,12 +25,14 @@ _LINE = st.one_of(_TEXT, st.lists(_CELL, min_size=1, max_size=3).map(",".join))
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(_LINE, min_size=1, max_size=4))
+@given(st.lists(_LINE, min_size=1, max_size=4), st.sampled_from([1 << 20, 1, 5]))
 def test_a_plain_block_is_one_record_per_line_as_the_csv_module_reads_it(
-    lines: list[str],
+    lines: list[str], piece: int
 ) -> None:
+    """(The quotes are checked in pieces of whole lines: of one line each, or a few.)"""
     block = ("\n".join(lines) + "\n").encode("utf-8")
-    batch = parsed_block(HEAD, block, 2)
+    with mock.patch.object(plain, "_PIECE", piece):
+        batch = parsed_block(HEAD, block, 2)
     if batch is None:
         return
     records = _records(block)  # the csv module reads a plain block without an error
@@ -55,6 +59,8 @@ def test_what_is_not_plain() -> None:
     }
     for name, block in cases.items():
         assert parsed_block(HEAD, block, 2) is None, name
+        with mock.patch.object(plain, "_PIECE", 4):  # the quote in a later piece
+            assert parsed_block(HEAD, b"a,b\n" * 5 + block, 2) is None, name
     assert parsed_block(HEAD, b"a,b\n\n\r\nc,d", 2) is not None  # blank lines, no last feed
     compact = b'"{""a"":1,""b"":""x,y""}","a ""b"" c"\r\n"""",""\n'  # JSON in cells, quotes
     assert parsed_block(HEAD, compact, 2) is not None
