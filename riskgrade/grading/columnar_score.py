@@ -93,8 +93,8 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
         ]
         return found or [pl.lit(False)]
 
-    deducted = pl.sum_horizontal(
-        pl.when(breached[r.id]).then(_micro(r.deduction)).otherwise(0) for r in rules
+    deducted = pl.sum_horizontal(  # 0 to start from: a policy may have no rules
+        pl.lit(0), *(pl.when(breached[r.id]).then(_micro(r.deduction)).otherwise(0) for r in rules)
     )
     # the score in its own column first: the bands and caps below read it many times, and
     # a tree repeated in one query costs Polars far more to plan than a column
@@ -125,10 +125,10 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
         count("major").cast(pl.Float64).alias("findings_major"),
         count("serious").cast(pl.Float64).alias("findings_serious"),
         count("minor").cast(pl.Float64).alias("findings_minor"),
-        pl.sum_horizontal(b.cast(pl.Int64) for b in breached.values())
+        pl.sum_horizontal(pl.lit(0), *(b.cast(pl.Int64) for b in breached.values()))
         .cast(pl.Float64)
         .alias("findings_total"),
-        pl.sum_horizontal(pl.col(f"g:{r.id}").cast(pl.Int64) for r in rules)
+        pl.sum_horizontal(pl.lit(0), *(pl.col(f"g:{r.id}").cast(pl.Int64) for r in rules))
         .cast(pl.Float64)
         .alias("data_gaps"),
         # exact: Polars divides by a constant through its reciprocal (not Python's division)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -158,6 +159,23 @@ def test_a_waiver_drops_its_rule_on_both_paths(tmp_path: Any) -> None:
     assert _grade_differences(policy, rows, AS_OF) == []
     table = grade_table(policy.program, [policy.validate(r) for r in rows], AS_OF)
     assert ["no_ppe" in v.split() for v in table["violations"]] == [False, True]
+
+
+def test_a_policy_without_rules_grades_the_same(tmp_path: Any) -> None:
+    """A policy may score by its factors and overrides alone: no rule to sum deductions over."""
+    document = yaml.safe_load((FIXTURES / "mini.yaml").read_text(encoding="utf-8"))
+    document["rules"] = []
+    document["catalogue"] = {"c": document["catalogue"]["provide_ppe"]}
+    document["scoring"]["risk"]["overrides"][0]["recommend"] = ["c"]
+    document["scoring"]["duty"]["caps"] = {}
+    path = tmp_path / "no_rules.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    policy = riskgrade.load_policy(path)
+    rows = [
+        {"id": "u1", "industry": "retail", "employees": 5},
+        {"id": "u2", "industry": "mining", "employees": 500},
+    ]
+    assert _grade_differences(policy, rows, AS_OF) == []
 
 
 _MINI = riskgrade.load_policy(FIXTURES / "mini.yaml")
