@@ -50,9 +50,17 @@ from riskgrade.policy import Policy
 TABLE_CHUNK = 32 << 20
 """Bytes of a CSV file graded as one table on the columnar engine (whole lines)."""
 PARSE_CHUNK = 8 << 20
-"""Bytes of a CSV file read and typed at once: grading tables are gathered from such parts,
-so that reading holds a quarter of the text a table grades (measured on 1M rows: the reader's
-cost per part is about the same from 8 to 32 MiB, the grader's fixed cost per table is not)."""
+"""Most bytes of a CSV file read and typed at once: grading tables are gathered from parts of
+a quarter of their size, up to this (measured on 1M rows: the reader's cost per part is about
+the same from 8 to 32 MiB, the grader's fixed cost per table is not; the peak memory follows
+the parts' size more than the tables')."""
+
+
+def part_size(size: int) -> int:
+    """Bytes of the parts a table of ``size`` bytes is gathered from: a quarter of it, at least
+    1 MiB (no more than the table), at most :data:`PARSE_CHUNK`."""
+    return min(PARSE_CHUNK, max(size // 4, min(size, 1 << 20)))
+
 
 _LINE = LINE
 _REQUIRED = {spec.name for spec in _ENTERPRISE if spec.required}
@@ -253,9 +261,7 @@ def grade_chunks(
     row by row. ``size``: bytes of the file graded as one table (:data:`TABLE_CHUNK`)."""
     seen = pl.DataFrame(schema={"key": pl.String, "first": pl.Int64})
     size = size or TABLE_CHUNK
-    parts = read_chunks(
-        path, policy.program.policy, mapping or {}, skip=skip, size=min(size, PARSE_CHUNK)
-    )
+    parts = read_chunks(path, policy.program.policy, mapping or {}, skip=skip, size=part_size(size))
     checked = (  # validated in a thread of its own while the next parts are typed
         chunk if isinstance(chunk, Handover) else _checked(policy, chunk)
         for chunk in ahead(gathered(parts, size))

@@ -374,3 +374,12 @@ def test_block_mb_sets_how_much_of_a_ledger_is_one_table(tmp_path: Path) -> None
     (default_tables, default_out), (small_tables, small_out) = outputs
     assert default_tables == 1 and small_tables in (blocks, blocks + 1)
     assert small_out == default_out
+
+
+def test_parts_are_a_quarter_of_a_table_within_bounds() -> None:
+    """Smaller tables (``--block-mb``) read smaller parts too: memory follows the parts."""
+    mib = 1 << 20
+    assert table.part_size(32 * mib) == table.PARSE_CHUNK == 8 * mib
+    assert [table.part_size(n * mib) for n in (16, 8, 4, 1)] == [4 * mib, 2 * mib, mib, mib]
+    assert table.part_size(64 * mib) == 8 * mib
+    assert table.part_size(2_000) == 2_000  # a table smaller than 1 MiB: one part
