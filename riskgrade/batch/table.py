@@ -22,7 +22,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +101,7 @@ def read_chunks(
     *,
     skip: int = 0,
     size: int = TABLE_CHUNK,
-) -> Iterator[Chunk | Handover]:
+) -> Generator[Chunk | Handover, None, None]:
     """The non-blank rows of a CSV file after the first ``skip``, in chunks, as long as its
     blocks are plain (:func:`parsed_block`); a :class:`Handover` at the first that is not (its
     first line included), and nothing after it. The header is resolved as the row reader
@@ -168,15 +168,20 @@ def _without_blank_rows(batch: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     return batch.filter(~pl.all_horizontal(blank))
 
 
-def ahead(items: Iterator[T]) -> Iterator[T]:
+def ahead(items: Iterator[T]) -> Generator[T, None, None]:
     """``items`` in order, the next one made in a thread while the caller works on this one
     (Polars lets go of the interpreter, so the stages share the cores; the iterator only ever
-    moves in that one thread)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="riskgrade-read") as worker:
-        pending = worker.submit(next, items, _END)
-        while (item := pending.result()) is not _END:
+    moves in that one thread). However it ends, ``items`` is closed once the thread is done,
+    so that the stages before it end too."""
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="riskgrade-read") as worker:
             pending = worker.submit(next, items, _END)
-            yield item
+            while (item := pending.result()) is not _END:
+                pending = worker.submit(next, items, _END)
+                yield item
+    finally:
+        if isinstance(items, Generator):
+            items.close()
 
 
 _END: Any = object()
@@ -217,9 +222,9 @@ def _typed(part: _Part, kinds: Mapping[str, str]) -> Chunk:
         else:
             scalars.append((name, column.kind, target))
             facts.append(column.fact)
-    for fact, (values, fits) in zip(facts, typed_columns(batch, scalars), strict=True):
-        out.append(values.alias(fact))
-        odd.append(~fits)
+    for fact, (value, fit) in zip(facts, typed_columns(batch, scalars), strict=True):
+        out.append(value.alias(fact))
+        odd.append(~fit)
     flagged = batch.select(*out, pl.any_horizontal(pl.lit(False), *odd).alias(_ODD))
     typed = flagged.filter(~pl.col(_ODD))
     typed = typed.select(_LINE, *(c.fact for c in plan if c.fact in typed.columns))
@@ -262,16 +267,22 @@ def grade_chunks(
     seen = pl.DataFrame(schema={"key": pl.String, "first": pl.Int64})
     size = size or TABLE_CHUNK
     parts = read_chunks(path, policy.program.policy, mapping or {}, skip=skip, size=part_size(size))
+    typed = ahead(gathered(parts, size))
     checked = (  # validated in a thread of its own while the next parts are typed
-        chunk if isinstance(chunk, Handover) else _checked(policy, chunk)
-        for chunk in ahead(gathered(parts, size))
+        chunk if isinstance(chunk, Handover) else _checked(policy, chunk) for chunk in typed
     )
-    for chunk in ahead(checked):  # read, typed and validated while the one before is graded
-        if isinstance(chunk, Handover):
-            yield chunk
-            return
-        graded, seen = _grade_chunk(policy, chunk, as_of, seen)
-        yield graded
+    graded_ahead = ahead(checked)  # read, typed and validated while the one before is graded
+    try:
+        for chunk in graded_ahead:
+            if isinstance(chunk, Handover):
+                yield chunk
+                return
+            graded, seen = _grade_chunk(policy, chunk, as_of, seen)
+            yield graded
+    finally:  # the threads end here, also when validation failed (its traceback holds them)
+        graded_ahead.close()  # waits for its thread: then nothing else moves ``typed``
+        typed.close()
+        parts.close()
 
 
 @dataclass(frozen=True)
@@ -317,7 +328,9 @@ def _checked(policy: Policy, chunk: Chunk) -> _Checked:
     return _Checked(typed[_LINE], typed["id"], rows, keys, valid, bad, chunk.new_from)
 
 
-def gathered(chunks: Iterator[Chunk | Handover], size: int) -> Iterator[Chunk | Handover]:
+def gathered(
+    chunks: Iterator[Chunk | Handover], size: int
+) -> Generator[Chunk | Handover, None, None]:
     """Consecutive chunks joined into chunks of about ``size`` bytes, in order (a chunk whose
     typed table has other column types than the one before it starts a new one: nothing is
     converted to join them); a :class:`Handover` passed on after the chunk before it."""

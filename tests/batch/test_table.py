@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -383,3 +384,24 @@ def test_parts_are_a_quarter_of_a_table_within_bounds() -> None:
     assert [table.part_size(n * mib) for n in (16, 8, 4, 1)] == [4 * mib, 2 * mib, mib, mib]
     assert table.part_size(64 * mib) == 8 * mib
     assert table.part_size(2_000) == 2_000  # a table smaller than 1 MiB: one part
+
+
+def test_a_failing_stage_leaves_no_reading_thread_behind(tmp_path: Path) -> None:
+    """Validation raising in its thread ends the stages before it at once (the traceback the
+    caller holds must not keep a thread reading the file)."""
+    rows = [{**row, "id": f"{row['id']}-{i}"} for i in range(3) for row in _sample()]
+    source = _write(tmp_path / "ledger.csv", rows)
+    before = set(threading.enumerate())
+    real, calls = table._checked, []
+
+    def failing(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("validation failed")
+        return real(*args)
+
+    with mock.patch.object(table, "_checked", failing), pytest.raises(RuntimeError) as raised:
+        for _ in table.grade_chunks(POLICY, source, None, as_of=AS_OF, size=2_000):
+            pass
+    assert raised.value.__traceback__ is not None  # still held here
+    assert [t.name for t in set(threading.enumerate()) - before] == []
