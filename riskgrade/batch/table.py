@@ -23,10 +23,9 @@ import codecs
 import csv
 import datetime as dt
 from collections.abc import Generator, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 
@@ -40,6 +39,7 @@ from riskgrade.batch.columns import (
     table_row,
 )
 from riskgrade.batch.plain import LINE, blocks, lines_in, parsed_block, plain_line
+from riskgrade.batch.stages import ahead
 from riskgrade.batch.write import RESULT_COLUMNS
 from riskgrade.check.checked import CheckedPolicy
 from riskgrade.errors import FactError
@@ -166,26 +166,6 @@ def _without_blank_rows(batch: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     if not names or not batch.select(blank[0].any()).item():  # most parts: no blank row
         return batch
     return batch.filter(~pl.all_horizontal(blank))
-
-
-def ahead(items: Iterator[T]) -> Generator[T, None, None]:
-    """``items`` in order, the next one made in a thread while the caller works on this one
-    (Polars lets go of the interpreter, so the stages share the cores; the iterator only ever
-    moves in that one thread). However it ends, ``items`` is closed once the thread is done,
-    so that the stages before it end too."""
-    try:
-        with ThreadPoolExecutor(1, thread_name_prefix="riskgrade-read") as worker:
-            pending = worker.submit(next, items, _END)
-            while (item := pending.result()) is not _END:
-                pending = worker.submit(next, items, _END)
-                yield item
-    finally:
-        if isinstance(items, Generator):
-            items.close()
-
-
-_END: Any = object()
-T = TypeVar("T")
 
 
 def field_kinds(items: str | None = None) -> dict[str, str]:
