@@ -119,8 +119,8 @@ _PIECE = 1 << 20
 
 def _pieces(block: bytes) -> list[bytes]:
     """A block cut into pieces of whole lines of about :data:`_PIECE` bytes: the pattern
-    never runs past a line's end, and over one 8 MiB text Polars' regex needed 48 MB (measured:
-    8 MB in pieces, in half the time)."""
+    never runs past a line's end, and over one 8 MiB text Polars' regex needed 48 MB more
+    (measured with the allocator returning freed memory at once: 8 MB in pieces, as fast)."""
     pieces, start = [], 0
     while start < len(block):
         end = block.find(b"\n", start + _PIECE)
