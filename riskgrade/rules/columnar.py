@@ -345,7 +345,8 @@ def _runs(parts: Sequence[tuple[pl.Expr, str]]) -> list[tuple[pl.Expr, tuple[str
 def _table(texts: tuple[str, ...], separator: str | None) -> pl.Series:
     """For each number a run's conditions make, the texts chosen (bit ``k``: the ``k``-th), in
     order: joined by ``separator`` (null where none is), or as a list where it is None. Kept:
-    a policy's runs are the same for every table it grades (building them cost 2 ms a run)."""
+    a policy's runs are the same for every table it grades (building the tables of 56
+    conditions took 2.2 ms)."""
     chosen = [
         [text for bit, text in enumerate(texts) if mask >> bit & 1]
         for mask in range(1 << len(texts))
