@@ -74,6 +74,13 @@ def by_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Se
 def _by_distinct_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Series, pl.Series]:
     """:func:`by_value` of each distinct cell by :func:`~riskgrade.batch.columns.cell_value`."""
     distinct = cells.unique().drop_nulls()
+    if target != "items" and distinct.len() <= _FEW:  # a flag's few spellings: no join
+        if not distinct.len():  # nothing but blanks: nothing to compare with
+            n, dtype = cells.len(), _DTYPES.get(target, pl.String())
+            return pl.repeat(None, n, dtype=dtype, eager=True), pl.repeat(True, n, eager=True)
+        value, fit = _spellings(pl.col("raw"), distinct.to_list(), kind, target)
+        out = pl.DataFrame({"raw": cells}).select(value.alias("value"), fit.alias("fits"))
+        return out["value"], out["fits"]
     read = [_cell(raw, kind) for raw in distinct.to_list()]
     fits = [ok and (v is None or _fits(target, v)) for v, ok in read]
     kept = [v if ok else None for (v, _), ok in zip(read, fits, strict=True)]
@@ -88,16 +95,6 @@ def _by_distinct_value(cells: pl.Series, kind: str, target: str) -> tuple[pl.Ser
         typed = pl.Series(kept, dtype=_DTYPES[target])
     else:
         typed = pl.Series(kept, dtype=pl.String)
-    if target != "items" and not kept:  # nothing but blanks: no spelling to compare with
-        n = cells.len()
-        return pl.repeat(None, n, dtype=typed.dtype, eager=True), pl.repeat(True, n, eager=True)
-    if target != "items" and len(kept) <= _FEW:  # a flag's few spellings: no join
-        raw, value, fit = pl.col("raw"), pl.lit(None, typed.dtype), pl.lit(True)
-        for cell, v, ok in zip(distinct, typed, fits, strict=True):
-            value = pl.when(raw == cell).then(pl.lit(v, typed.dtype)).otherwise(value)
-            fit = pl.when(raw == cell).then(pl.lit(ok)).otherwise(fit)
-        out = pl.DataFrame({"raw": cells}).select(value.alias("value"), fit.alias("fits"))
-        return out["value"], out["fits"]
     table = pl.DataFrame({"raw": distinct, "value": typed, "fits": fits})
     joined = pl.DataFrame({"raw": cells}).join(table, on="raw", how="left", maintain_order="left")
     return joined["value"], joined["fits"].fill_null(True)
