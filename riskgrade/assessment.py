@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from enum import IntEnum, StrEnum
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -196,8 +197,20 @@ class Score(_Result):
     tier: str | None = None
 
 
+_OWN_DICT = BaseModel.__dict__["__dict__"]  # an instance's own attribute dict
+_set = object.__setattr__
+_LOAD = "riskgrade: parts still to build"
+DEFERRED = ("score", "findings", "recommendations", "trace", "waivers")
+"""The fields of an :meth:`Assessment.deferred` assessment built when first read."""
+
+
 class Assessment(_Result):
-    """How one enterprise fulfils its duties and how risky it is, with what to do about it."""
+    """How one enterprise fulfils its duties and how risky it is, with what to do about it.
+
+    An assessment from :meth:`~riskgrade.Policy.grade_many` on the columnar engine builds its
+    score, findings, recommendations, trace and waivers when one of them is first read
+    (:meth:`deferred`); it is the same assessment in every other way: equal, dumped, copied
+    and pickled with the values it then has."""
 
     entity_id: str
     name: str | None = None
@@ -214,6 +227,44 @@ class Assessment(_Result):
     policy_hash: str
     engine: str
 
+    @classmethod
+    def deferred(cls, load: Callable[[], dict[str, Any]], values: dict[str, Any]) -> Self:
+        """An assessment of ``values`` (every field but :data:`DEFERRED`; the dict is kept)
+        whose deferred fields ``load`` gives when one of them, its ``__dict__`` or any dump
+        is first read.
+
+        ``load`` may run twice if two threads read at once; it must give equal values."""
+        instance = cls.__new__(cls)
+        values[_LOAD] = load  # until built (nothing reads the instance's own dict but below)
+        _OWN_DICT.__set__(instance, values)
+        _set(instance, "__pydantic_fields_set__", set(_FIELDS))
+        _set(instance, "__pydantic_extra__", None)
+        _set(instance, "__pydantic_private__", None)
+        return instance
+
+    # pydantic reads and writes fields through ``__dict__`` (dumps, equality, copies, pickles):
+    # reading it builds what is deferred, so each of them sees the whole assessment.
+    @property  # type: ignore[misc]
+    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+        own: dict[str, Any] = _OWN_DICT.__get__(self)
+        load = own.get(_LOAD)
+        if load is not None:
+            built = load()
+            own = {name: own[name] if name in own else built[name] for name in _FIELDS}
+            _OWN_DICT.__set__(self, own)  # in the declared order, as JSON shows them
+        return own
+
+    @__dict__.setter
+    def __dict__(self, value: dict[str, Any]) -> None:
+        _OWN_DICT.__set__(self, value)
+
+    if not TYPE_CHECKING:  # (a ``__getattr__`` would let mypy pass any attribute)
+
+        def __getattr__(self, name: str) -> Any:
+            if name in DEFERRED:  # not built yet
+                return self.__dict__[name]
+            return super().__getattr__(name)
+
     @property
     def violations(self) -> list[Finding]:
         """The findings that are breached duties (``kind == "violation"``)."""
@@ -223,3 +274,6 @@ class Assessment(_Result):
     def data_gaps(self) -> list[Finding]:
         """The findings that are facts the policy needed but the unit's data lacked."""
         return [f for f in self.findings if f.kind == "data_gap"]
+
+
+_FIELDS = tuple(Assessment.__pydantic_fields__)

@@ -12,7 +12,6 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -241,15 +240,23 @@ class Policy:
         rows: Iterable[Mapping[str, Any] | Enterprise],
         *,
         as_of: dt.date | None = None,
-        engine: EngineName = "compiled",
+        engine: EngineName = "columnar",
     ) -> Iterator[Assessment | GradeError]:
         """Grade rows lazily, in input order: one :class:`Assessment` or one
-        :class:`GradeError` (returned, not raised) per row, so nothing is dropped. Batch work
-        uses the compiled fast path by default; ``engine="durable"`` runs durable_rules;
-        ``engine="columnar"`` evaluates the rules of each chunk of rows as one table."""
+        :class:`GradeError` (returned, not raised) per row, so nothing is dropped.
+
+        By default each chunk of rows (500, then 10,000) is validated and graded as one table
+        on the columnar engine, and each assessment builds its score, findings,
+        recommendations, trace and waivers when one is first read (same values, same
+        ``model_dump``): reading only levels and grades costs little more than the table.
+        Such an assessment keeps its row and its chunk's rule outcomes until it is built.
+        ``engine="compiled"``, ``"python"`` or ``"durable"`` grade row by row."""
         when = as_of or dt.date.today()
+        check_engine(engine)
         if engine == "columnar":
-            yield from self._grade_many_columnar(rows, when)
+            from riskgrade.grading.columnar_many import grade_rows
+
+            yield from grade_rows(self, rows, when)
             return
         for index, row in enumerate(rows):
             try:
@@ -258,32 +265,6 @@ class Policy:
                 yield GradeError(index, exc.entity_id or _row_id(row), exc.errors, exc)
             except EngineError as exc:
                 yield GradeError(index, _row_id(row), [("(engine)", str(exc))], exc)
-
-    def _grade_many_columnar(
-        self, rows: Iterable[Mapping[str, Any] | Enterprise], as_of: dt.date, chunk: int = 2_000
-    ) -> Iterator[Assessment | GradeError]:
-        """:meth:`grade_many` on the columnar engine: rows validated one by one, the rules of
-        each chunk evaluated as one table, then each unit scored and given its countermeasures."""
-        from riskgrade.grading.columnar import unit_outcomes
-
-        iterator, start = iter(rows), 0
-        while part := list(islice(iterator, chunk)):
-            checked: list[tuple[Enterprise, dict[str, Any]] | GradeError] = []
-            for index, row in enumerate(part, start):
-                try:
-                    checked.append(self.validate(row))
-                except FactError as exc:
-                    unit = exc.entity_id or _row_id(row)
-                    checked.append(GradeError(index, unit, exc.errors, exc))
-            units = [item for item in checked if not isinstance(item, GradeError)]
-            outcomes = iter(unit_outcomes(self.program, units, as_of))
-            for item in checked:
-                if isinstance(item, GradeError):
-                    yield item
-                else:
-                    graded = grade_unit(self.program, *item, as_of, "columnar", next(outcomes))
-                    yield graded.assessment
-            start += len(part)
 
 
 def _row_id(row: Any) -> str | None:

@@ -84,7 +84,7 @@ def grade_table(
     """Stages 5–7 for validated units, as one table in their order: the flat result columns
     of ``riskgrade grade`` (:data:`riskgrade.batch.write.RESULT_COLUMNS`), then the band
     level and the overrides applied."""
-    return _grade(unit_frame(program, units), program, as_of)
+    return _grade(unit_frame(program, units), program, as_of)[0]
 
 
 def grade_records(
@@ -116,6 +116,14 @@ def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> 
     :func:`riskgrade.grading.columnar_validate.validate_frame` gives them (facts by name, the
     policy's extra facts beside them; other columns are ignored): the same columns, one row per
     unit in the table's order, without a Python dict per unit."""
+    return grade_with_outcomes(program, frame, as_of)[0]
+
+
+def grade_with_outcomes(
+    program: Program, frame: pl.DataFrame, as_of: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`grade_valid_frame`, and the rule outcomes it graded on (:func:`rule_outcomes`,
+    in the same order)."""
     derived = _derived(program)
     schema = {n: dtype_of(t) for n, t in program.policy.schema.items() if n not in derived}
     frame = frame.select(
@@ -125,8 +133,11 @@ def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> 
     return _grade(frame, program, as_of)
 
 
-def _grade(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
-    """Stages 5–7 over a typed table of units' facts numbered by :data:`ROW`."""
+def _grade(
+    frame: pl.DataFrame, program: Program, as_of: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Stages 5–7 over a typed table of units' facts numbered by :data:`ROW`: the results,
+    and the rule outcomes."""
     from riskgrade.grading import columnar_recommend, columnar_score
 
     frame = with_derived(frame, program, as_of)
@@ -139,7 +150,7 @@ def _grade(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFram
     frame = _beside(frame, columnar_recommend.recommend(frame, program, as_of))
     labels = {level.name.lower(): level.label_zh for level in RiskLevel}
     tier = pl.col("tier").cast(pl.String) if "tier" in frame.columns else pl.lit(None, pl.String)
-    return frame.sort(ROW).select(
+    results = frame.sort(ROW).select(
         "id",
         "name",
         "risk_level",
@@ -156,6 +167,7 @@ def _grade(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFram
         "band_level",
         "overrides",
     )
+    return results, outcomes.sort(ROW).drop(ROW)
 
 
 def _beside(frame: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:

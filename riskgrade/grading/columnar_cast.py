@@ -164,12 +164,17 @@ def _bounded(spec: Spec, value: str, error: str) -> tuple[pl.Expr, pl.Expr]:
 
 
 def judge_each(raw: list[Any], judge: Callable[[Any], Any]) -> list[Any]:
-    """``judge`` of each value, once per distinct hashable value."""
+    """``judge`` of each value, once per distinct hashable value (a tuple of dicts is not)."""
     seen: dict[tuple[type, Hashable], Any] = {}
+    out: list[Any] = []
     for value in raw:
-        if isinstance(value, Hashable) and (type(value), value) not in seen:
-            seen[type(value), value] = judge(value)
-    return [seen[type(v), v] if isinstance(v, Hashable) else judge(v) for v in raw]
+        key = (type(value), value)
+        try:
+            verdict = seen[key] if key in seen else seen.setdefault(key, judge(value))
+        except TypeError:  # unhashable
+            verdict = judge(value)
+        out.append(verdict)
+    return out
 
 
 def nulls(dtype: pl.DataType, n: int) -> pl.Series:
