@@ -43,6 +43,7 @@ _EXTRA = "Extra inputs are not permitted"
 _LONG: dict[str, Any] = {"index": pl.Int64, "rank": pl.Int64, "pos": pl.Int64, "sub": pl.Int64}
 _LONG |= {"field": pl.String, "message": pl.String}
 _Checked = tuple[pl.Series, pl.DataFrame]  # typed values, and their problems (_LONG)
+_NONE = pl.DataFrame(schema=_LONG)  # no problems
 
 
 def _specs(model: type[BaseModel]) -> list[Spec]:
@@ -151,7 +152,7 @@ def _items(items: pl.Series, loc: str, spec: Spec, rank: int) -> _Checked:
         )
         order = pl.when(deadline < found).then(pl.lit("deadline is before found_on"))
         order = order.when(fixed < found).then(pl.lit("rectified_on is before found_on"))
-    parts = [pl.DataFrame(schema=_LONG)]
+    parts = [_NONE]
     # a problem table per field costs a query each: only built where some item has a problem
     if unknown or flat.select((~present | wrong | order.is_not_null()).any()).item():
         not_a_record = f"Input should be a valid dictionary or instance of {model.__name__}"
@@ -208,12 +209,15 @@ def _field(
     required = "Field required" if spec.required else None
     if done is not None:  # one column: its cast is the value, and names the problems
         value, error = done
-        table = pl.DataFrame({"message": error, "given": frame[found[0]].is_not_null()})
+        column = frame[found[0]]
+        if error.null_count() == len(error) and (required is None or not column.null_count()):
+            return value, _NONE  # (most facts of most tables: no query)
+        table = pl.DataFrame({"message": error, "given": column.is_not_null()})
         if required is not None:  # a missing value is named by the fact, as pydantic names it
             missing = pl.when(pl.col("given")).then("message").otherwise(pl.lit(required))
             table = table.with_columns(missing.alias("message"))
         if table["message"].null_count() == table.height:
-            return value, pl.DataFrame(schema=_LONG)
+            return value, _NONE
         field = pl.when(pl.col("given")).then(pl.lit(found[0])).otherwise(pl.lit(spec.name))
         message = pl.col("message")
         table = table.with_row_index("index")
@@ -302,9 +306,9 @@ def validate_frame(frame: pl.DataFrame, policy: CheckedPolicy) -> tuple[pl.DataF
     ``failed`` holds the others: ``index``, ``id`` (as the per-row path gives it) and
     ``errors``, a list of ``{field, message}`` naming every bad field, in pydantic's order."""
     declared, n = policy.extra_facts, frame.height
-    given = {column: frame[column].is_not_null() for column in frame.columns}
+    given = set(frame.columns)
     values: dict[str, pl.Series] = {}
-    parts = [pl.DataFrame(schema=_LONG)]
+    parts = [_NONE]
     surplus: dict[str, pl.Series] = {}
     found_in = {
         spec.name: [a for a in spec.aliases if a in given and a not in declared]
@@ -318,14 +322,14 @@ def validate_frame(frame: pl.DataFrame, policy: CheckedPolicy) -> tuple[pl.DataF
     for rank, spec in enumerate(_ENTERPRISE):
         found = found_in[spec.name]
         for later, alias in enumerate(found[1:], 1):  # a header shadowed by an earlier one
-            earlier = pl.DataFrame([given[a] for a in found[:later]])
-            surplus[alias] = given[alias] & earlier.select(pl.any_horizontal(pl.all()))[:, 0]
+            earlier = frame.select(pl.any_horizontal(pl.col(found[:later]).is_not_null()))
+            surplus[alias] = frame[alias].is_not_null() & earlier.to_series()
         single = done.get(found[0]) if len(found) == 1 and spec.kind != "items" else None
         values[spec.name], problems = _field(frame, spec, found, rank, single)
         parts.append(problems)
     for position, column in enumerate(frame.columns):
         if column not in _NAMES and column not in declared:
-            surplus[column] = given[column]
+            surplus[column] = frame[column].is_not_null()
         if column in surplus:
             flags = pl.DataFrame({"x": surplus[column]}).with_row_index("index")
             parts.append(_problems(flags, pl.col("x"), column, _EXTRA, 1000 + position))
