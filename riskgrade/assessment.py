@@ -199,7 +199,7 @@ class Score(_Result):
 
 _OWN_DICT = BaseModel.__dict__["__dict__"]  # an instance's own attribute dict
 _set = object.__setattr__
-_LOAD = "riskgrade: parts still to build"
+_LOAD, _KEY = "riskgrade: parts still to build", "riskgrade: which"
 DEFERRED = ("score", "findings", "recommendations", "trace", "waivers")
 """The fields of an :meth:`Assessment.deferred` assessment built when first read."""
 
@@ -228,16 +228,19 @@ class Assessment(_Result):
     engine: str
 
     @classmethod
-    def deferred(cls, load: Callable[[], dict[str, Any]], values: dict[str, Any]) -> Self:
+    def deferred(
+        cls, load: Callable[[Any], dict[str, Any]], key: Any, values: dict[str, Any]
+    ) -> Self:
         """An assessment of ``values`` (every field but :data:`DEFERRED`; the dict is kept)
-        whose deferred fields ``load`` gives when one of them, its ``__dict__`` or any dump
-        is first read.
+        whose deferred fields ``load(key)`` gives when one of them, its ``__dict__`` or any
+        dump is first read (one ``load`` serves many assessments: a batch makes no object
+        per assessment beyond the assessment and its dict).
 
         ``load`` may run twice if two threads read at once; it must give equal values."""
         instance = cls.__new__(cls)
-        values[_LOAD] = load  # until built (nothing reads the instance's own dict but below)
+        values[_LOAD], values[_KEY] = load, key  # until built (only ``__dict__`` reads them)
         _OWN_DICT.__set__(instance, values)
-        _set(instance, "__pydantic_fields_set__", set(_FIELDS))
+        _set(instance, "__pydantic_fields_set__", _ALL_SET)
         _set(instance, "__pydantic_extra__", None)
         _set(instance, "__pydantic_private__", None)
         return instance
@@ -249,9 +252,10 @@ class Assessment(_Result):
         own: dict[str, Any] = _OWN_DICT.__get__(self)
         load = own.get(_LOAD)
         if load is not None:
-            built = load()
+            built = load(own[_KEY])
             own = {name: own[name] if name in own else built[name] for name in _FIELDS}
             _OWN_DICT.__set__(self, own)  # in the declared order, as JSON shows them
+            _set(self, "__pydantic_fields_set__", set(_FIELDS))
         return own
 
     @__dict__.setter
@@ -277,3 +281,4 @@ class Assessment(_Result):
 
 
 _FIELDS = tuple(Assessment.__pydantic_fields__)
+_ALL_SET = set(_FIELDS)  # every field given: shared by deferred assessments until built

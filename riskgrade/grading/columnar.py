@@ -49,8 +49,7 @@ def with_derived(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.Da
             else:
                 chain = chain.when(condition.is_null()).then(None).when(condition).then(result)
         value = chain.otherwise(None) if chain is not None else pl.lit(None)
-        frame = with_aggregates(frame, compiler)
-        frame = frame.with_columns(value.alias(fact.name))
+        frame = with_aggregates(frame, compiler).with_columns(value.alias(fact.name))
     return frame
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -70,18 +69,18 @@ def _chunk(
                 out[position] = _engine_error(start + position, rows[position], exc)
         else:
             results = results.select("id", "name", "risk_level", "duty_grade")
-            shared = _Chunk(policy, rows, as_of, (results, outcomes))
-            eager = results.iter_rows()
+            positions = [framed.kept[index] for index in valid["index"].to_list()]
+            shared = _Chunk(policy, rows, as_of, (results, outcomes), positions)
             checked = policy.program.policy
             name_, version, digest = (
                 checked.header.name,
                 checked.header.version,
                 checked.content_hash,
             )
-            for at, (index, (unit, name, level, grade)) in enumerate(
-                zip(valid["index"].to_list(), eager, strict=True)
+            columns = [results[c].to_list() for c in results.columns]
+            for at, (position, unit, name, level, grade) in enumerate(
+                zip(positions, *columns, strict=True)
             ):
-                position = framed.kept[index]
                 values = {
                     "entity_id": unit,
                     "name": name,
@@ -93,7 +92,7 @@ def _chunk(
                     "policy_hash": digest,
                     "engine": "columnar",
                 }
-                out[position] = Assessment.deferred(partial(shared.load, position, at), values)
+                out[position] = Assessment.deferred(shared.load, at, values)
     rest = sorted(framed.odd + [framed.kept[index] for index in failed["index"]])
     for position, item in zip(rest, _per_row(policy, rows, rest, start, as_of), strict=True):
         out[position] = item
@@ -106,16 +105,22 @@ class _Chunk:
     """What the deferred parts of one chunk's assessments are built from."""
 
     def __init__(
-        self, policy: Policy, rows: list[Any], as_of: dt.date, graded: tuple[pl.DataFrame, ...]
+        self,
+        policy: Policy,
+        rows: list[Any],
+        as_of: dt.date,
+        graded: tuple[pl.DataFrame, pl.DataFrame],
+        positions: list[int],
     ) -> None:
         self.policy, self.rows, self.as_of = policy, rows, as_of
         self.results, self.outcomes = graded  # id, name, risk level, duty grade; rule outcomes
+        self.positions = positions  # of each results row among ``rows``
 
-    def load(self, position: int, at: int) -> dict[str, Any]:
-        """The deferred fields of the assessment of row ``position`` (row ``at`` of the
-        tables), by the per-unit pipeline on the rule outcomes the table computed; it must
-        agree with what the table graded (id, risk level, duty grade)."""
-        enterprise, extras = self.policy.validate(self.rows[position])
+    def load(self, at: int) -> dict[str, Any]:
+        """The deferred fields of the assessment of row ``at`` of the tables, by the per-unit
+        pipeline on the rule outcomes the table computed; it must agree with what the table
+        graded (id, risk level, duty grade)."""
+        enterprise, extras = self.policy.validate(self.rows[self.positions[at]])
         outcomes = [_OUTCOMES[value] for value in self.outcomes.row(at)]
         whole = grade_unit(
             self.policy.program, enterprise, extras, self.as_of, "columnar", outcomes

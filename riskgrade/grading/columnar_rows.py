@@ -110,17 +110,23 @@ def _column(name: str, values: list[Any], bad: set[int]) -> pl.Series:
         if items is not None:
             return items
     elif dtype := _dtype(kinds, values):
-        return pl.Series(name, values, dtype=dtype)
+        return _strict(name, values, dtype)
     return pl.Series(name, values, dtype=pl.Object)
+
+
+def _strict(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
+    """``values`` (of the one type ``dtype`` holds) as a column, or as Python objects where one
+    does not fit (an int beyond 64 bits: strict construction refuses it)."""
+    try:
+        return pl.Series(name, values, dtype=dtype, strict=True)
+    except (TypeError, OverflowError):
+        return pl.Series(name, values, dtype=pl.Object)
 
 
 def _dtype(kinds: set[type], values: list[Any]) -> pl.DataType | None:
     """The type of a column whose values have ``kinds``, if one holds every value unchanged."""
-    if len(kinds) == 1:
-        dtype = _TYPES.get(next(iter(kinds)))
-        if dtype == pl.Int64 and not all(-(2**63) <= v < 2**63 for v in values if v is not None):
-            return None
-        return dtype
+    if len(kinds) == 1:  # (an int beyond 64 bits fails the strict Int64 column: see _column)
+        return _TYPES.get(next(iter(kinds)))
     if kinds == {int, float} and all(-_EXACT <= v <= _EXACT for v in values if type(v) is int):
         return pl.Float64()
     return None
@@ -146,9 +152,10 @@ def _items(name: str, values: list[Any], bad: set[int]) -> pl.Series | None:
     for key, cells in zip(keys, _cells(flat, keys), strict=True):
         kinds = set(map(type, cells)) - {_NONE}
         dtype = _dtype(kinds, cells) if kinds else pl.Null()
-        if dtype is None:
+        field = None if dtype is None else _strict(key, cells, dtype)
+        if field is None or field.dtype == pl.Object:
             return None
-        fields.append(pl.Series(key, cells, dtype=dtype))
+        fields.append(field)
     records = pl.DataFrame(fields, height=len(flat)).to_struct("item")
     sizes = pl.Series("size", lengths, dtype=pl.Int64)
     owner = pl.int_range(0, len(values), eager=True).repeat_by(sizes.fill_null(0)).explode()

@@ -262,7 +262,8 @@ def _add_aggregate(frame: pl.DataFrame, compiler: Columnar, name: str, node: Cal
     condition = scoped.expr(node.args[1])
     if scoped.aggregates:
         raise NotImplementedError("an aggregate inside an aggregate on the columnar path")
-    outer = [c for c in frame.columns if c not in item_schema and c not in (items, ROW)]
+    read = names_in(node.args[1])  # the unit's facts the condition reads, beside the items
+    outer = [c for c in frame.columns if c in read and c not in item_schema and c != items]
     per_unit = (
         frame.select(ROW, *outer, items)
         .explode(items)
