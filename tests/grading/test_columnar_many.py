@@ -147,16 +147,16 @@ def test_reading_levels_builds_nothing(
     rows = [{**compliant, "id": f"u{i}", "ppe_provided": i % 2 == 0} for i in range(6)]
     results = list(_DEFAULT.grade_many(rows, as_of=AS_OF))
     levels = [(a.entity_id, a.risk_level, a.duty_grade, a.as_of) for a in results]  # type: ignore[union-attr]
-    assert built == [] and len(levels) == 6
+    assert built == ["u0"] and len(levels) == 6  # the first row alone is graded whole
     first = results[1]
     assert isinstance(first, Assessment)
     assert "no_ppe" in [f.rule for f in first.violations]
-    assert built == ["u1"]
+    assert built == ["u0", "u1"]
     first.model_dump(), first.recommendations, first.trace, first.score
-    assert built == ["u1"]  # built once
+    assert built == ["u0", "u1"]  # built once
     findings = json.loads(results[2].model_dump_json())["findings"]  # type: ignore[union-attr]
     assert "no_ppe" not in [f["rule"] for f in findings]
-    assert built == ["u1", "u2"]
+    assert built == ["u0", "u1", "u2"]
 
 
 def test_threads_reading_one_assessment_see_the_same_values() -> None:
