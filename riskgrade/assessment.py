@@ -199,7 +199,7 @@ class Score(_Result):
 
 _OWN_DICT = BaseModel.__dict__["__dict__"]  # an instance's own attribute dict
 _set = object.__setattr__
-_LOAD, _KEY = "riskgrade: parts still to build", "riskgrade: which"
+_LOAD = "riskgrade: parts still to build"
 DEFERRED = ("score", "findings", "recommendations", "trace", "waivers")
 """The fields of an :meth:`Assessment.deferred` assessment built when first read."""
 
@@ -229,16 +229,16 @@ class Assessment(_Result):
 
     @classmethod
     def deferred(
-        cls, load: Callable[[Any], dict[str, Any]], key: Any, values: dict[str, Any]
+        cls, load: Callable[[dict[str, Any]], dict[str, Any]], values: dict[str, Any]
     ) -> Self:
-        """An assessment of ``values`` (every field but :data:`DEFERRED`; the dict is kept)
-        whose deferred fields ``load(key)`` gives when one of them, its ``__dict__`` or any
-        dump is first read (one ``load`` serves many assessments: a batch makes no object
-        per assessment beyond the assessment and its dict).
+        """An assessment of ``values`` (every field but :data:`DEFERRED`, and any other keys
+        ``load`` needs; the dict is kept) whose deferred fields ``load(values)`` gives when one
+        of them, its ``__dict__``, ``model_fields_set`` or any dump is first read. One ``load``
+        serves many assessments: a batch makes no object per assessment beyond it and its dict.
 
         ``load`` may run twice if two threads read at once; it must give equal values."""
         instance = cls.__new__(cls)
-        values[_LOAD], values[_KEY] = load, key  # until built (only ``__dict__`` reads them)
+        values[_LOAD] = load  # until built (only ``__dict__`` reads it)
         _OWN_DICT.__set__(instance, values)
         _set(instance, "__pydantic_fields_set__", _ALL_SET)
         _set(instance, "__pydantic_extra__", None)
@@ -252,11 +252,19 @@ class Assessment(_Result):
         own: dict[str, Any] = _OWN_DICT.__get__(self)
         load = own.get(_LOAD)
         if load is not None:
-            built = load(own[_KEY])
+            built = load(own)
             own = {name: own[name] if name in own else built[name] for name in _FIELDS}
             _OWN_DICT.__set__(self, own)  # in the declared order, as JSON shows them
             _set(self, "__pydantic_fields_set__", set(_FIELDS))
         return own
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        """As pydantic's: the fields given (all of them); built first if deferred, so the set
+        is this assessment's own."""
+        self.__dict__  # noqa: B018
+        fields: set[str] = self.__pydantic_fields_set__
+        return fields
 
     @__dict__.setter
     def __dict__(self, value: dict[str, Any]) -> None:
@@ -281,4 +289,4 @@ class Assessment(_Result):
 
 
 _FIELDS = tuple(Assessment.__pydantic_fields__)
-_ALL_SET = set(_FIELDS)  # every field given: shared by deferred assessments until built
+_ALL_SET = frozenset(_FIELDS)  # every field given: deferred assessments' until built

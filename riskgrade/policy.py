@@ -245,14 +245,15 @@ class Policy:
         """Grade rows lazily, in input order: one :class:`Assessment` or one
         :class:`GradeError` (returned, not raised) per row, so nothing is dropped.
 
-        By default each chunk of rows (500, then 10,000) is validated and graded as one table
-        on the columnar engine, and each assessment builds its score, findings,
-        recommendations, trace and waivers when one is first read (same values, same
-        ``model_dump``): reading only levels and grades costs little more than the table.
-        Such an assessment keeps its row and its chunk's rule outcomes until it is built.
+        By default (the columnar engine) the first row is graded on its own, then each chunk
+        of 20,000 rows is validated and graded as one table, and each assessment builds its
+        score, findings, recommendations, trace and waivers when one is first read (same
+        values, same ``model_dump``): reading only levels and grades costs little more than
+        the table. Rows (and their lists of items) are copied as they are read; an assessment
+        not yet built keeps its row's copy and its chunk's rule outcomes, and reads the items'
+        dicts when it is built: do not change those in place until then.
         ``engine="compiled"``, ``"python"`` or ``"durable"`` grade row by row."""
         when = as_of or dt.date.today()
-        check_engine(engine)
         if engine == "columnar":
             from riskgrade.grading.columnar_many import grade_rows
 

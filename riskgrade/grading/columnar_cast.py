@@ -171,9 +171,11 @@ def judge_each(raw: list[Any], judge: Callable[[Any], Any]) -> list[Any]:
     for value in raw:
         key = (type(value), value)
         try:
-            verdict = seen[key] if key in seen else seen.setdefault(key, judge(value))
-        except TypeError:  # unhashable
-            verdict = judge(value)
+            known = key in seen
+        except Exception:  # unhashable, or a value whose hash or == fails: judged alone
+            out.append(judge(value))
+            continue
+        verdict = seen[key] if known else seen.setdefault(key, judge(value))
         out.append(verdict)
     return out
 

@@ -27,7 +27,7 @@ from riskgrade.assessment import DEFERRED, Assessment, DutyGrade, RiskLevel
 from riskgrade.errors import EngineError, FactError, GradeError
 from riskgrade.facts import Enterprise
 from riskgrade.grading.columnar import grade_with_outcomes, unit_outcomes
-from riskgrade.grading.columnar_rows import rows_frame
+from riskgrade.grading.columnar_rows import ITEM_KEYS, rows_frame
 from riskgrade.grading.columnar_validate import validate_frame
 from riskgrade.grading.evaluate import Outcome
 from riskgrade.grading.pipeline import grade_unit
@@ -42,6 +42,7 @@ FIRST = 1
 evaluated as a table), so that the first result needs only the first row: 36 ms, where a
 table of one row costs its whole fixed cost (103 ms)."""
 
+_NESTED = frozenset(ITEM_KEYS)  # hazards, buildings, lifts, by any of their names
 _LEVELS = {level.name.lower(): level for level in RiskLevel}
 _GRADES = {grade.value: grade for grade in DutyGrade}
 _OUTCOMES: dict[bool | None, Outcome] = {True: "true", None: "unknown", False: "false"}
@@ -50,14 +51,40 @@ _OUTCOMES: dict[bool | None, Outcome] = {True: "true", None: "unknown", False: "
 def grade_rows(
     policy: Policy, rows: Iterable[Mapping[str, Any] | Enterprise], as_of: dt.date
 ) -> Iterator[Assessment | GradeError]:
-    """One :class:`Assessment` or :class:`GradeError` per row, in order (see the module)."""
-    iterator = iter(rows)
-    first = list(islice(iterator, FIRST))
-    yield from _per_row(policy, first, list(range(len(first))), 0, as_of)
-    start = len(first)
-    while part := list(islice(iterator, CHUNK)):
-        yield from _chunk(policy, part, start, as_of)
-        start += len(part)
+    """One :class:`Assessment` or :class:`GradeError` per row, in order (see the module). Each
+    row is copied as it is read (a source may reuse one dict); if the source fails, the rows
+    read before are graded and yielded, then its exception is raised."""
+    iterator, start, first = iter(rows), 0, True
+    while True:
+        part: list[Any] = []
+        failure: Exception | None = None
+        try:
+            for row in islice(iterator, FIRST if first else CHUNK):
+                part.append(_copied(row))
+        except Exception as exc:  # the source's: after the rows it gave
+            failure = exc
+        if first:
+            yield from _per_row(policy, part, list(range(len(part))), start, as_of)
+        elif part:
+            yield from _chunk(policy, part, start, as_of)
+        if failure is not None:
+            raise failure
+        if not part and not first:
+            return
+        start, first = start + len(part), False
+
+
+def _copied(row: Any) -> Any:
+    """``row`` as it is now: a mapping copied, and its lists of hazards, buildings and lifts
+    (not the items' dicts: copying those too cost 2.5x as long on 20,000 units, and a source
+    seldom reuses them); an :class:`Enterprise` is immutable."""
+    if not isinstance(row, Mapping):
+        return row
+    copy = dict(row)
+    for key in _NESTED.intersection(copy):
+        if type(items := copy[key]) is list:
+            copy[key] = list(items)
+    return copy
 
 
 def _chunk(
@@ -66,40 +93,19 @@ def _chunk(
     framed = rows_frame(rows, policy.checked)
     out: list[Assessment | GradeError | None] = [None] * len(rows)
     valid, failed = validate_frame(framed.frame, policy.checked)
+    rest = framed.odd + [framed.kept[index] for index in failed["index"]]
     if valid.height:
         try:
             results, outcomes = grade_with_outcomes(policy.program, valid, as_of)
-        except EngineError as exc:
-            for index in valid["index"]:
-                position = framed.kept[index]
-                out[position] = _engine_error(start + position, rows[position], exc)
+        except (EngineError, NotImplementedError):
+            # what the whole table cannot grade (a derived fact named like a result column, a
+            # deduction of more than six decimals), the per-row way can
+            rest += [framed.kept[index] for index in valid["index"]]
         else:
-            results = results.select("id", "name", "risk_level", "duty_grade")
-            positions = [framed.kept[index] for index in valid["index"].to_list()]
-            shared = _Chunk(policy, rows, as_of, (results, outcomes), positions)
-            checked = policy.program.policy
-            name_, version, digest = (
-                checked.header.name,
-                checked.header.version,
-                checked.content_hash,
+            _defer(
+                policy, rows, framed.kept, valid["index"].to_list(), (results, outcomes), out, as_of
             )
-            columns = [results[c].to_list() for c in results.columns]
-            for at, (position, unit, name, level, grade) in enumerate(
-                zip(positions, *columns, strict=True)
-            ):
-                values = {
-                    "entity_id": unit,
-                    "name": name,
-                    "as_of": as_of,
-                    "risk_level": _LEVELS[level],
-                    "duty_grade": _GRADES[grade],
-                    "policy_name": name_,
-                    "policy_version": version,
-                    "policy_hash": digest,
-                    "engine": "columnar",
-                }
-                out[position] = Assessment.deferred(shared.load, at, values)
-    rest = sorted(framed.odd + [framed.kept[index] for index in failed["index"]])
+    rest.sort()
     for position, item in zip(rest, _per_row(policy, rows, rest, start, as_of), strict=True):
         out[position] = item
     for item in out:
@@ -107,39 +113,65 @@ def _chunk(
         yield item
 
 
+def _defer(
+    policy: Policy,
+    rows: list[Any],
+    kept: list[int],
+    indexes: list[int],
+    graded: tuple[pl.DataFrame, pl.DataFrame],
+    out: list[Assessment | GradeError | None],
+    as_of: dt.date,
+) -> None:
+    """A deferred assessment in ``out`` for each graded row (``indexes``: rows of the table,
+    ``kept``: their positions in ``rows``)."""
+    results, outcomes = graded
+    shared = _Chunk(policy, as_of, outcomes)
+    checked = policy.program.policy
+    name_, version, digest = checked.header.name, checked.header.version, checked.content_hash
+    columns = [results[c].to_list() for c in ("id", "name", "risk_level", "duty_grade")]
+    for at, (index, unit, name, level, grade) in enumerate(zip(indexes, *columns, strict=True)):
+        position = kept[index]
+        values = {
+            "entity_id": unit,
+            "name": name,
+            "as_of": as_of,
+            "risk_level": _LEVELS[level],
+            "duty_grade": _GRADES[grade],
+            "policy_name": name_,
+            "policy_version": version,
+            "policy_hash": digest,
+            "engine": "columnar",
+            _ROW: rows[position],
+            _AT: at,
+        }
+        out[position] = Assessment.deferred(shared.load, values)
+
+
+_ROW, _AT = "riskgrade: row", "riskgrade: at"  # what a deferred assessment is built from
+
+
 class _Chunk:
-    """What the deferred parts of one chunk's assessments are built from."""
+    """What the deferred parts of one chunk's assessments are built from, beside each one's
+    own row: the chunk's rule outcomes (so an assessment kept unbuilt keeps its row and the
+    outcomes, a bit or two per rule and unit, not the chunk's rows)."""
 
-    def __init__(
-        self,
-        policy: Policy,
-        rows: list[Any],
-        as_of: dt.date,
-        graded: tuple[pl.DataFrame, pl.DataFrame],
-        positions: list[int],
-    ) -> None:
-        self.policy, self.rows, self.as_of = policy, rows, as_of
-        self.results, self.outcomes = graded  # id, name, risk level, duty grade; rule outcomes
-        self.positions = positions  # of each results row among ``rows``
+    def __init__(self, policy: Policy, as_of: dt.date, outcomes: pl.DataFrame) -> None:
+        self.policy, self.as_of, self.outcomes = policy, as_of, outcomes
 
-    def load(self, at: int) -> dict[str, Any]:
-        """The deferred fields of the assessment of row ``at`` of the tables, by the per-unit
-        pipeline on the rule outcomes the table computed; it must agree with what the table
-        graded (id, risk level, duty grade)."""
-        enterprise, extras = self.policy.validate(self.rows[self.positions[at]])
-        outcomes = [_OUTCOMES[value] for value in self.outcomes.row(at)]
+    def load(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The deferred fields of the assessment of ``values`` (its row, and its row ``at`` of
+        the outcomes), by the per-unit pipeline on the rule outcomes the table computed; it
+        must agree with what the table graded (id, risk level, duty grade)."""
+        enterprise, extras = self.policy.validate(values[_ROW])
+        outcomes = [_OUTCOMES[value] for value in self.outcomes.row(values[_AT])]
         whole = grade_unit(
             self.policy.program, enterprise, extras, self.as_of, "columnar", outcomes
         ).assessment
-        unit, _, level, grade = self.results.row(at)
-        if (whole.entity_id, whole.risk_level.name.lower(), whole.duty_grade) != (
-            unit,
-            level,
-            grade,
-        ):
+        graded = (values["entity_id"], values["risk_level"], values["duty_grade"])
+        if (whole.entity_id, whole.risk_level, whole.duty_grade) != graded:
             raise EngineError(  # a bug of riskgrade's: the differential tests hold them equal
-                f"the columnar engine graded {unit!r} {level} {grade}, the per-unit pipeline "
-                f"{whole.risk_level.name.lower()} {whole.duty_grade}"
+                f"the columnar engine graded {graded[0]!r} {graded[1].name} {graded[2]}, the "
+                f"per-unit pipeline {whole.risk_level.name} {whole.duty_grade}"
             )
         return {name: whole.__dict__[name] for name in DEFERRED}
 

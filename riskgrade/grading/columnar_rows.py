@@ -38,7 +38,7 @@ _TYPES: dict[type, pl.DataType] = {
 }
 _EXACT = 2**53  # whole numbers a float holds exactly
 _FACT = {alias: spec.name for spec in _ENTERPRISE for alias in spec.aliases}
-_ITEM_KEYS = {  # hazards, buildings, lifts (by any of their names): their items' keys
+ITEM_KEYS = {  # hazards, buildings, lifts (by any of their names): their items' keys
     alias: {key for field in _ITEMS[spec.model] for key in field.aliases}
     for spec in _ENTERPRISE
     if spec.kind == "items"
@@ -105,7 +105,7 @@ def _column(name: str, values: list[Any], bad: set[int]) -> pl.Series:
     kinds = set(map(type, values)) - {_NONE}
     if not kinds:
         return pl.Series(name, values, dtype=pl.Null)
-    if kinds == {list} and name in _ITEM_KEYS:
+    if kinds == {list} and name in ITEM_KEYS:
         items = _items(name, values, bad)
         if items is not None:
             return items
@@ -137,8 +137,8 @@ def _items(name: str, values: list[Any], bad: set[int]) -> pl.Series | None:
     an item field's values have no one type (the column is then pydantic's, list by list)."""
     lengths = [None if items is None else len(items) for items in values]
     flat: list[Any] = list(chain.from_iterable(items for items in values if items is not None))
-    if not set(map(type, flat)) <= {dict} or not set().union(*flat) <= _ITEM_KEYS[name]:
-        allowed = _ITEM_KEYS[name]  # some item is not a dict, or has an unknown key: whose?
+    if not set(map(type, flat)) <= {dict} or not set().union(*flat) <= ITEM_KEYS[name]:
+        allowed = ITEM_KEYS[name]  # some item is not a dict, or has an unknown key: whose?
         for row, items in enumerate(values):
             if items and not all(type(i) is dict and i.keys() <= allowed for i in items):
                 bad.add(row)

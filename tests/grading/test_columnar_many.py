@@ -210,3 +210,94 @@ def test_an_engine_error_fails_each_row_of_its_table(monkeypatch: pytest.MonkeyP
 
 def test_deferred_fields_are_named_once() -> None:
     assert set(DEFERRED) < set(Assessment.model_fields)
+
+
+def test_rows_are_read_as_they_were_when_given() -> None:
+    """A source that reuses one dict, and rows changed after their results came back."""
+    data = [{**_BASE, "id": f"u{i}", "employees": 8 + i} for i in range(5)]
+
+    def reused() -> Any:
+        row: dict[str, Any] = {}
+        for facts in data:
+            row.clear()
+            row.update(facts)
+            yield row
+
+    assert [a.entity_id for a in _DEFAULT.grade_many(reused(), as_of=AS_OF)] == [  # type: ignore[union-attr]
+        f"u{i}" for i in range(5)
+    ]
+    rows = [{**row, "hazards": [{"level": "general", "found_on": "2026-11-01"}]} for row in data]
+    results = list(_DEFAULT.grade_many(rows, as_of=AS_OF))
+    want = list(_DEFAULT.grade_many(rows, as_of=AS_OF, engine="compiled"))
+    rows[3]["employees"] = -5
+    rows[4]["hazards"].append({"level": "major", "found_on": "2026-11-01"})
+    for got, expected in zip(results, want, strict=True):
+        assert got.model_dump(exclude={"engine"}) == expected.model_dump(exclude={"engine"})  # type: ignore[union-attr]
+
+
+def test_a_failing_source_still_gives_the_rows_it_gave(small_chunks: None) -> None:
+    def source() -> Any:
+        for i in range(6):
+            yield {**_BASE, "id": f"u{i}"}
+        raise OSError("the ledger could not be read further")
+
+    seen: list[str] = []
+    with pytest.raises(OSError, match="further"):
+        for item in _DEFAULT.grade_many(source(), as_of=AS_OF):
+            seen.append(item.entity_id)  # type: ignore[union-attr]
+    assert seen == [f"u{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("deduction: 10\n", "deduction: 10.1234567\n"),  # more decimals than a table holds
+        ("derived:\n", "derived:\n  duty_score: {type: int, expr: 'employees + 1'}\n"),
+    ],
+)
+def test_what_a_table_cannot_grade_is_graded_row_by_row(change: tuple[str, str]) -> None:
+    from riskgrade.policy import load_policy_source
+    from tests.conftest import MINI
+
+    assert change[0] in MINI
+    policy = load_policy_source({"mini.yaml": MINI.replace(*change, 1)})
+    rows = [{**_BASE, "id": f"u{i}", "employees": i} for i in range(4)]
+    _same(policy, rows)
+
+
+def test_an_unbuilt_assessment_keeps_its_own_row_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import weakref
+
+    class Row(dict[str, Any]):
+        pass
+
+    copies: list[weakref.ref[Row]] = []
+
+    def tracked(row: Any) -> Row:
+        copy = Row(row)
+        copies.append(weakref.ref(copy))
+        return copy
+
+    monkeypatch.setattr(columnar_many, "_copied", tracked)
+    results = list(_DEFAULT.grade_many([{**_BASE, "id": f"u{i}"} for i in range(6)], as_of=AS_OF))
+    kept = results[4]
+    del results
+    gc.collect()
+    assert [ref() is not None for ref in copies] == [False] * 4 + [True, False]
+    assert kept.findings  # still built from its row
+    del kept
+    gc.collect()
+    assert all(ref() is None for ref in copies)
+
+
+def test_fields_set_is_each_assessments_own() -> None:
+    a, b = list(_DEFAULT.grade_many([_BASE, _BASE, _BASE], as_of=AS_OF))[1:]
+    a.model_fields_set.discard("name")  # type: ignore[union-attr]
+    assert "name" in b.model_fields_set and "name" not in a.model_fields_set  # type: ignore[union-attr]
+    assert a.model_fields_set == set(Assessment.model_fields) - {"name"}  # type: ignore[union-attr]
+
+
+def test_an_unknown_engine_fails_each_row() -> None:
+    results = list(_DEFAULT.grade_many([_BASE, _BASE], as_of=AS_OF, engine="fast"))  # type: ignore[arg-type]
+    assert [r.errors[0][0] for r in results] == ["(engine)", "(engine)"]  # type: ignore[union-attr]
