@@ -249,9 +249,12 @@ class Policy:
         of 20,000 rows is validated and graded as one table, and each assessment builds its
         score, findings, recommendations, trace and waivers when one is first read (same
         values, same ``model_dump``): reading only levels and grades costs little more than
-        the table. Rows (and their lists of items) are copied as they are read; an assessment
-        not yet built keeps its row's copy and its chunk's rule outcomes, and reads the items'
-        dicts when it is built: do not change those in place until then.
+        the table. Rows are copied as they are read (with their lists of items and the
+        items' dicts), so a source may reuse them and a caller may change them afterwards; an
+        assessment not yet built keeps its row's copy and its chunk's rule outcomes. If the
+        source raises an ``Exception``, the rows it gave first are graded and yielded, then it
+        is raised. A unit with text that is not UTF-8 (a lone surrogate) has no columnar form:
+        it is graded on the compiled engine, and its assessment says so.
         ``engine="compiled"``, ``"python"`` or ``"durable"`` grade row by row."""
         when = as_of or dt.date.today()
         if engine == "columnar":

@@ -9,7 +9,7 @@ with a query per fact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,13 +164,20 @@ def _bounded(spec: Spec, value: str, error: str) -> tuple[pl.Expr, pl.Expr]:
     return x, e.alias(error)
 
 
+_PLAIN = (str, int, float, bool)
+
+
 def judge_each(raw: list[Any], judge: Callable[[Any], Any]) -> list[Any]:
-    """``judge`` of each value, once per distinct hashable value (a tuple of dicts is not)."""
-    seen: dict[tuple[type, Hashable], Any] = {}
+    """``judge`` of each value, once per distinct hashable value (a tuple of dicts is not).
+    Values other than text and numbers are told apart by their ``repr`` too: two equal
+    datetimes of different zones fall on different dates."""
+    seen: dict[tuple[Any, ...], Any] = {}
     out: list[Any] = []
     for value in raw:
-        key = (type(value), value)
         try:
+            key = (
+                (type(value), value) if type(value) in _PLAIN else (type(value), value, repr(value))
+            )
             known = key in seen
         except Exception:  # unhashable, or a value whose hash or == fails: judged alone
             out.append(judge(value))

@@ -27,9 +27,9 @@ from riskgrade.assessment import DEFERRED, Assessment, DutyGrade, RiskLevel
 from riskgrade.errors import EngineError, FactError, GradeError
 from riskgrade.facts import Enterprise
 from riskgrade.grading.columnar import grade_with_outcomes, unit_outcomes
-from riskgrade.grading.columnar_rows import ITEM_KEYS, rows_frame
+from riskgrade.grading.columnar_rows import ITEM_KEYS, rows_frame, unencodable
 from riskgrade.grading.columnar_validate import validate_frame
-from riskgrade.grading.evaluate import Outcome
+from riskgrade.grading.evaluate import Outcome, facts_of
 from riskgrade.grading.pipeline import grade_unit
 
 if TYPE_CHECKING:
@@ -75,15 +75,16 @@ def grade_rows(
 
 
 def _copied(row: Any) -> Any:
-    """``row`` as it is now: a mapping copied, and its lists of hazards, buildings and lifts
-    (not the items' dicts: copying those too cost 2.5x as long on 20,000 units, and a source
-    seldom reuses them); an :class:`Enterprise` is immutable."""
+    """``row`` as it is now: a mapping copied, with its lists of hazards, buildings and lifts
+    and their dicts (a source may reuse any of them); an :class:`Enterprise` is immutable."""
     if not isinstance(row, Mapping):
         return row
     copy = dict(row)
     for key in _NESTED.intersection(copy):
-        if type(items := copy[key]) is list:
-            copy[key] = list(items)
+        items = copy[key]
+        if isinstance(items, list | tuple):
+            fresh = [dict(item) if isinstance(item, dict) else item for item in items]
+            copy[key] = fresh if isinstance(items, list) else tuple(fresh)
     return copy
 
 
@@ -189,19 +190,29 @@ def _per_row(
         except FactError as exc:
             unit = exc.entity_id or _row_id(row)
             checked.append(GradeError(start + position, unit, exc.errors, exc))
-    units = [item for item in checked if not isinstance(item, GradeError)]
+    # a text Arrow cannot hold (a lone surrogate, as ``errors="surrogateescape"`` reads bytes
+    # that are not UTF-8) has no columnar form: such a unit is graded on the compiled engine
+    unit_ok = [
+        not isinstance(item, GradeError)
+        and not unencodable(facts_of(item[0]))
+        and not unencodable(item[1])
+        for item in checked
+    ]
+    units = [item for item, ok in zip(checked, unit_ok, strict=True) if ok]
     try:
-        outcomes = iter(unit_outcomes(policy.program, units, as_of))
+        outcomes = iter(unit_outcomes(policy.program, units, as_of))  # type: ignore[arg-type]
     except EngineError as exc:
         for position, item in zip(positions, checked, strict=True):
             failed = isinstance(item, GradeError)
             yield item if failed else _engine_error(start + position, rows[position], exc)
         return
-    for item in checked:
+    for item, ok in zip(checked, unit_ok, strict=True):
         if isinstance(item, GradeError):
             yield item
-        else:
+        elif ok:
             yield grade_unit(policy.program, *item, as_of, "columnar", next(outcomes)).assessment
+        else:
+            yield grade_unit(policy.program, *item, as_of, "compiled").assessment
 
 
 def _engine_error(index: int, row: Any, exc: EngineError) -> GradeError:

@@ -101,26 +101,54 @@ def _cells(rows: Sequence[Mapping[str, Any]], header: list[str]) -> list[list[An
 
 
 def _column(name: str, values: list[Any], bad: set[int]) -> pl.Series:
-    """One column of values; rows whose items cannot be held are added to ``bad``."""
+    """One column of values; rows it cannot hold (items it cannot, text that is not UTF-8)
+    are added to ``bad``."""
     kinds = set(map(type, values)) - {_NONE}
     if not kinds:
         return pl.Series(name, values, dtype=pl.Null)
-    if kinds == {list} and name in ITEM_KEYS:
-        items = _items(name, values, bad)
-        if items is not None:
-            return items
-    elif dtype := _dtype(kinds, values):
-        return _strict(name, values, dtype)
-    return pl.Series(name, values, dtype=pl.Object)
+    try:
+        if kinds == {list} and name in ITEM_KEYS:
+            items = _items(name, values, bad)
+            if items is not None:
+                return items
+        elif dtype := _dtype(kinds, values):
+            return _strict(name, values, dtype)
+    except UnicodeEncodeError:
+        pass
+    else:  # Python objects, judged by pydantic: a text that is not UTF-8 comes back as text
+        if not bad and not any(map(unencodable, values)):
+            return pl.Series(name, values, dtype=pl.Object)
+    bad.update(row for row, value in enumerate(values) if unencodable(value))
+    return pl.Series(name, [], dtype=pl.Null)  # thrown away: the rows are taken out
 
 
 def _strict(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
     """``values`` (of the one type ``dtype`` holds) as a column, or as Python objects where one
-    does not fit (an int beyond 64 bits: strict construction refuses it)."""
+    does not fit (an int beyond 64 bits: strict construction refuses it); raises
+    :class:`UnicodeEncodeError` for a text that is not UTF-8 (a lone surrogate)."""
     try:
         return pl.Series(name, values, dtype=dtype, strict=True)
     except (TypeError, OverflowError):
         return pl.Series(name, values, dtype=pl.Object)
+
+
+def unencodable(value: Any) -> bool:
+    """Whether ``value`` (a fact, a list of items, an item) holds a text that is not UTF-8 (a
+    lone surrogate, as ``errors="surrogateescape"`` reads bytes that are not): Arrow has no
+    column for it."""
+    if isinstance(value, str):
+        if value.isascii():
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, Mapping):
+        return any(map(unencodable, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(unencodable, value))
+    return False
 
 
 def _dtype(kinds: set[type], values: list[Any]) -> pl.DataType | None:

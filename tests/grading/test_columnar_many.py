@@ -25,6 +25,7 @@ from pydantic import TypeAdapter
 import riskgrade
 from riskgrade.assessment import DEFERRED, Assessment
 from riskgrade.grading import columnar_many
+from riskgrade.grading.columnar_rows import unencodable
 from riskgrade.testing import enterprises
 from tests.conftest import AS_OF, examples
 from tests.grading.test_columnar_validate import _DEFAULT, _EXTRAS, _rows
@@ -68,7 +69,7 @@ def _same(policy: riskgrade.Policy, rows: list[Any]) -> None:
             assert isinstance(b, riskgrade.GradeError)
             assert (a.index, a.entity_id, a.errors) == (b.index, b.entity_id, b.errors), row
         else:
-            assert a.engine == "columnar"
+            assert a.engine == ("compiled" if unencodable(row) else "columnar")
             assert a.model_dump(exclude={"engine"}) == b.model_dump(exclude={"engine"}), row
 
 
@@ -301,3 +302,48 @@ def test_fields_set_is_each_assessments_own() -> None:
 def test_an_unknown_engine_fails_each_row() -> None:
     results = list(_DEFAULT.grade_many([_BASE, _BASE], as_of=AS_OF, engine="fast"))  # type: ignore[arg-type]
     assert [r.errors[0][0] for r in results] == ["(engine)", "(engine)"]  # type: ignore[union-attr]
+
+
+def test_item_dicts_a_source_reuses_or_a_caller_changes_are_read_as_given() -> None:
+    hazard = {"level": "general", "found_on": "2026-11-01"}
+
+    def source() -> Any:
+        for i, level in enumerate(["general", "major", "general", "general"]):
+            hazard["level"] = level
+            yield {**_BASE, "id": f"h{i}", "hazards": [hazard]}
+
+    got = [(a.entity_id, a.risk_level) for a in _DEFAULT.grade_many(source(), as_of=AS_OF)]  # type: ignore[union-attr]
+    want = [
+        (a.entity_id, a.risk_level)
+        for a in _DEFAULT.grade_many(source(), as_of=AS_OF, engine="compiled")
+    ]  # type: ignore[union-attr]
+    assert got == want
+    rows = [{**_BASE, "id": f"u{i}", "hazards": [dict(hazard, level="general")]} for i in range(3)]
+    results = list(_DEFAULT.grade_many(rows, as_of=AS_OF))
+    before = list(_DEFAULT.grade_many(rows, as_of=AS_OF, engine="compiled"))
+    rows[1]["hazards"][0]["level"] = "major"
+    assert results[1].model_dump(exclude={"engine"}) == before[1].model_dump(exclude={"engine"})  # type: ignore[union-attr]
+
+
+def test_text_that_is_not_utf8_is_graded_on_the_compiled_engine() -> None:
+    rows = [
+        _BASE,
+        {**_BASE, "id": "u2"},
+        {**_BASE, "id": "u3", "name": "x\ud800"},
+        {**_BASE, "id": "u4", "hazards": [{"level": "major", "id": "h\udc80"}]},
+        {**_BASE, "id": "u5", "employees": -1},
+        {**_BASE, "id": "u6"},
+    ]
+    got = list(_DEFAULT.grade_many(rows, as_of=AS_OF))
+    assert [getattr(a, "engine", "error") for a in got] == [
+        "columnar", "columnar", "compiled", "compiled", "error", "columnar"
+    ]  # fmt: skip
+    _same(_DEFAULT, rows)
+
+
+def test_equal_values_of_different_meaning_are_judged_apart() -> None:
+    """Two equal datetimes of different zones: the same instant, different dates."""
+    late = dt.datetime.combine(AS_OF, dt.time(23), tzinfo=dt.UTC)
+    east = late.astimezone(dt.timezone(dt.timedelta(hours=8)))  # 2026-11-29: after as_of
+    rows = [{**_BASE, "id": f"r{i}", "last_drill": day} for i, day in enumerate([late, east])]
+    _same(_DEFAULT, [{**_BASE, "last_drill": dt.date(2025, 1, 1)}, *rows])
