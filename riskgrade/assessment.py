@@ -258,6 +258,10 @@ class Assessment(_Result):
             _set(self, "__pydantic_fields_set__", set(_FIELDS))
         return own
 
+    @__dict__.setter  # type: ignore[no-redef, attr-defined]
+    def __dict__(self, value: dict[str, Any]) -> None:
+        _OWN_DICT.__set__(self, value)
+
     @property
     def model_fields_set(self) -> set[str]:
         """As pydantic's: the fields given (all of them); built first if deferred, so the set
@@ -265,10 +269,6 @@ class Assessment(_Result):
         self.__dict__  # noqa: B018
         fields: set[str] = self.__pydantic_fields_set__
         return fields
-
-    @__dict__.setter
-    def __dict__(self, value: dict[str, Any]) -> None:
-        _OWN_DICT.__set__(self, value)
 
     if not TYPE_CHECKING:  # (a ``__getattr__`` would let mypy pass any attribute)
 

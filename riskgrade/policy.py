@@ -30,6 +30,7 @@ from riskgrade.grading.pipeline import (
     check_engine,
     evaluate_unit,
     grade_unit,
+    row_id,
     validate,
 )
 from riskgrade.grading.program import Program
@@ -266,15 +267,6 @@ class Policy:
             try:
                 yield self.grade(row, as_of=when, engine=engine)
             except FactError as exc:
-                yield GradeError(index, exc.entity_id or _row_id(row), exc.errors, exc)
+                yield GradeError(index, exc.entity_id or row_id(row), exc.errors, exc)
             except EngineError as exc:
-                yield GradeError(index, _row_id(row), [("(engine)", str(exc))], exc)
-
-
-def _row_id(row: Any) -> str | None:
-    if isinstance(row, Enterprise):
-        return row.id
-    if isinstance(row, Mapping):
-        value = row.get("id")
-        return value if isinstance(value, str) else None
-    return None
+                yield GradeError(index, row_id(row), [("(engine)", str(exc))], exc)

@@ -30,7 +30,7 @@ from riskgrade.grading.columnar import grade_with_outcomes, unit_outcomes
 from riskgrade.grading.columnar_rows import ITEM_KEYS, rows_frame, unencodable
 from riskgrade.grading.columnar_validate import validate_frame
 from riskgrade.grading.evaluate import Outcome, facts_of
-from riskgrade.grading.pipeline import grade_unit
+from riskgrade.grading.pipeline import grade_unit, row_id
 
 if TYPE_CHECKING:
     from riskgrade.policy import Policy
@@ -107,8 +107,8 @@ def _chunk(
                 policy, rows, framed.kept, valid["index"].to_list(), (results, outcomes), out, as_of
             )
     rest.sort()
-    for position, item in zip(rest, _per_row(policy, rows, rest, start, as_of), strict=True):
-        out[position] = item
+    for position, graded in zip(rest, _per_row(policy, rows, rest, start, as_of), strict=True):
+        out[position] = graded
     for item in out:
         assert item is not None
         yield item
@@ -188,7 +188,7 @@ def _per_row(
         try:
             checked.append(policy.validate(row))
         except FactError as exc:
-            unit = exc.entity_id or _row_id(row)
+            unit = exc.entity_id or row_id(row)
             checked.append(GradeError(start + position, unit, exc.errors, exc))
     # a text Arrow cannot hold (a lone surrogate, as ``errors="surrogateescape"`` reads bytes
     # that are not UTF-8) has no columnar form: such a unit is graded on the compiled engine
@@ -203,8 +203,10 @@ def _per_row(
         outcomes = iter(unit_outcomes(policy.program, units, as_of))  # type: ignore[arg-type]
     except EngineError as exc:
         for position, item in zip(positions, checked, strict=True):
-            failed = isinstance(item, GradeError)
-            yield item if failed else _engine_error(start + position, rows[position], exc)
+            if isinstance(item, GradeError):
+                yield item
+            else:
+                yield _engine_error(start + position, rows[position], exc)
         return
     for item, ok in zip(checked, unit_ok, strict=True):
         if isinstance(item, GradeError):
@@ -216,13 +218,4 @@ def _per_row(
 
 
 def _engine_error(index: int, row: Any, exc: EngineError) -> GradeError:
-    return GradeError(index, _row_id(row), [("(engine)", str(exc))], exc)
-
-
-def _row_id(row: Any) -> str | None:
-    if isinstance(row, Enterprise):
-        return row.id
-    if isinstance(row, Mapping):
-        value = row.get("id")
-        return value if isinstance(value, str) else None
-    return None
+    return GradeError(index, row_id(row), [("(engine)", str(exc))], exc)

@@ -209,10 +209,10 @@ def _field(
     required = "Field required" if spec.required else None
     if done is not None:  # one column: its cast is the value, and names the problems
         value, error = done
-        column = frame[found[0]]
-        if error.null_count() == len(error) and (required is None or not column.null_count()):
+        cells = frame[found[0]]
+        if error.null_count() == len(error) and (required is None or not cells.null_count()):
             return value, _NONE  # (most facts of most tables: no query)
-        table = pl.DataFrame({"message": error, "given": column.is_not_null()})
+        table = pl.DataFrame({"message": error, "given": cells.is_not_null()})
         if required is not None:  # a missing value is named by the fact, as pydantic names it
             missing = pl.when(pl.col("given")).then("message").otherwise(pl.lit(required))
             table = table.with_columns(missing.alias("message"))

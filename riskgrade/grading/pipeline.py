@@ -66,6 +66,17 @@ def check_engine(engine: str) -> None:
         raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
+def row_id(row: Any) -> str | None:
+    """The id a failed row's :class:`~riskgrade.GradeError` names when validation named none:
+    an :class:`Enterprise`'s, or a mapping's ``id`` if it is text."""
+    if isinstance(row, Enterprise):
+        return row.id
+    if isinstance(row, Mapping):
+        value = row.get("id")
+        return value if isinstance(value, str) else None
+    return None
+
+
 def validate(
     policy: CheckedPolicy, facts: Mapping[str, Any] | Enterprise
 ) -> tuple[Enterprise, dict[str, Any]]:
