@@ -6,8 +6,8 @@ yields an :class:`~riskgrade.Assessment` holding what the table gave (id, name, 
 duty grade) whose score, findings, recommendations, trace and waivers are built when first
 read (:meth:`~riskgrade.Assessment.deferred`), by the per-unit pipeline from the rule outcomes
 the table computed: iterating a batch and reading its levels costs little more than the
-table's evaluation. A failed row yields the :class:`GradeError`
-that pydantic's validation of the row gives, word for word.
+table's evaluation. A failed row yields the :class:`GradeError` that pydantic's validation of
+the row gives, word for word.
 
 Rows the table cannot hold exactly (an unknown key, a fact named twice, odd items), and rows
 the two validations judge differently (a count beyond 64 bits), go the per-row way: validated
@@ -198,9 +198,11 @@ def _per_row(
         and not unencodable(item[1])
         for item in checked
     ]
-    units = [item for item, ok in zip(checked, unit_ok, strict=True) if ok]
+    units: list[tuple[Enterprise, Mapping[str, Any]]] = [
+        i for i, ok in zip(checked, unit_ok, strict=True) if ok and not isinstance(i, GradeError)
+    ]
     try:
-        outcomes = iter(unit_outcomes(policy.program, units, as_of))  # type: ignore[arg-type]
+        outcomes = iter(unit_outcomes(policy.program, units, as_of))
     except EngineError as exc:
         for position, item in zip(positions, checked, strict=True):
             if isinstance(item, GradeError):

@@ -86,7 +86,7 @@ def rows_frame(rows: Sequence[Any], policy: CheckedPolicy) -> Framed:
     columns = [
         _column(n, values, bad) for n, values in zip(header, _cells(facts, header), strict=True)
     ]
-    if bad:  # rows with items the table cannot hold: theirs too, and the table without them
+    if bad:  # rows a column cannot hold (odd items, text not UTF-8): the table without them
         moved = {kept[i] for i in bad}
         again = rows_frame([rows[i] for i in kept if i not in moved], policy)
         kept_now = [i for i in kept if i not in moved]

@@ -306,18 +306,18 @@ def validate_frame(frame: pl.DataFrame, policy: CheckedPolicy) -> tuple[pl.DataF
     ``failed`` holds the others: ``index``, ``id`` (as the per-row path gives it) and
     ``errors``, a list of ``{field, message}`` naming every bad field, in pydantic's order."""
     declared, n = policy.extra_facts, frame.height
-    given = set(frame.columns)
+    columns = set(frame.columns)
     values: dict[str, pl.Series] = {}
     parts = [_NONE]
     surplus: dict[str, pl.Series] = {}
     found_in = {
-        spec.name: [a for a in spec.aliases if a in given and a not in declared]
+        spec.name: [a for a in spec.aliases if a in columns and a not in declared]
         for spec in _ENTERPRISE
     }
     singles = [s for s in _ENTERPRISE if len(found_in[s.name]) == 1 and s.kind != "items"]
     jobs = [(spec, found_in[spec.name][0], usual_cast) for spec in singles]
     extras = [(name, *_extra(decl)) for name, decl in declared.items()]
-    jobs += [(spec, name, fast) for name, spec, fast in extras if name in given]
+    jobs += [(spec, name, fast) for name, spec, fast in extras if name in columns]
     done = dict(zip([job[1] for job in jobs], cast_many(frame, jobs), strict=True))
     for rank, spec in enumerate(_ENTERPRISE):
         found = found_in[spec.name]
@@ -335,7 +335,7 @@ def validate_frame(frame: pl.DataFrame, policy: CheckedPolicy) -> tuple[pl.DataF
             parts.append(_problems(flags, pl.col("x"), column, _EXTRA, 1000 + position))
     for name, spec, fast in extras:
         values[name], values[f"!{name}"] = (
-            done[name] if name in given else cast(nulls(pl.Null(), n), spec, fast)
+            done[name] if name in columns else cast(nulls(pl.Null(), n), spec, fast)
         )
     table = pl.DataFrame(values, height=n).with_row_index("index").cast({"index": pl.Int64})
     sound = ~pl.col("index").is_in(pl.concat(parts)["index"].unique().implode())
