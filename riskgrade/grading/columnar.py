@@ -119,24 +119,31 @@ def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> 
 
 
 def grade_with_outcomes(
-    program: Program, frame: pl.DataFrame, as_of: dt.date
+    program: Program,
+    frame: pl.DataFrame,
+    as_of: dt.date,
+    extra: Mapping[str, pl.Expr] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """:func:`grade_valid_frame`, and the rule outcomes it graded on (:func:`rule_outcomes`,
-    in the same order)."""
+    in the same order); ``extra``: more result columns, by name, computed over the graded
+    table (its facts, derived facts and inner columns)."""
     derived = _derived(program)
     schema = {n: dtype_of(t) for n, t in program.policy.schema.items() if n not in derived}
     frame = frame.select(
         (pl.col(n) if n in frame.columns else pl.lit(None)).cast(dtype).alias(n)
         for n, dtype in schema.items()
     ).with_row_index(ROW)
-    return _grade(frame, program, as_of)
+    return _grade(frame, program, as_of, extra or {})
 
 
 def _grade(
-    frame: pl.DataFrame, program: Program, as_of: dt.date
+    frame: pl.DataFrame,
+    program: Program,
+    as_of: dt.date,
+    extra: Mapping[str, pl.Expr] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Stages 5–7 over a typed table of units' facts numbered by :data:`ROW`: the results,
-    and the rule outcomes."""
+    """Stages 5–7 over a typed table of units' facts numbered by :data:`ROW`: the results
+    (and ``extra``'s columns after them), and the rule outcomes."""
     from riskgrade.grading import columnar_recommend, columnar_score
 
     frame = with_derived(frame, program, as_of)
@@ -165,6 +172,7 @@ def _grade(
         "assumed_violations",
         "band_level",
         "overrides",
+        *(expr.alias(name) for name, expr in (extra or {}).items()),
     )
     return results, outcomes.sort(ROW).drop(ROW)
 

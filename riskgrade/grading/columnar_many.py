@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from riskgrade.assessment import DEFERRED, Assessment, DutyGrade, RiskLevel
 from riskgrade.errors import EngineError, FactError, GradeError
 from riskgrade.facts import Enterprise
 from riskgrade.grading.columnar import grade_with_outcomes, unit_outcomes
+from riskgrade.grading.columnar_recommend import gapped
 from riskgrade.grading.columnar_rows import ITEM_KEYS, rows_frame, unencodable
 from riskgrade.grading.columnar_validate import validate_frame
 from riskgrade.grading.evaluate import Outcome, facts_of
@@ -54,6 +56,37 @@ def grade_rows(
     """One :class:`Assessment` or :class:`GradeError` per row, in order (see the module). Each
     row is copied as it is read (a source may reuse one dict); if the source fails, the rows
     read before are graded and yielded, then its exception is raised."""
+    return (item for item, _ in _graded(policy, rows, as_of, None))
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What :func:`grade_rows_keeping` keeps of a graded unit beside its assessment."""
+
+    facts: dict[str, Any]
+    """The facts asked for (derived facts included), as the unit was graded on them."""
+    record: dict[str, Any] | None
+    """The unit's row of the results table (:func:`~riskgrade.grading.columnar.grade_table`'s
+    columns, and ``data_gapped``: whether it has a data gap), read without building the
+    assessment; None for a unit graded whole (its assessment holds all of it)."""
+
+
+def grade_rows_keeping(
+    policy: Policy, rows: Iterable[Mapping[str, Any] | Enterprise], as_of: dt.date, facts: Any
+) -> Iterator[tuple[Assessment, Kept] | tuple[GradeError, None]]:
+    """:func:`grade_rows`, each assessment with what was kept of its unit (:class:`Kept`):
+    the values of the named ``facts`` (names the policy's schema does not know are left out),
+    and its results row."""
+    known = set(policy.checked.schema)
+    return _graded(policy, rows, as_of, tuple(n for n in facts if n in known))  # type: ignore[return-value]
+
+
+def _graded(
+    policy: Policy,
+    rows: Iterable[Mapping[str, Any] | Enterprise],
+    as_of: dt.date,
+    keep: tuple[str, ...] | None,
+) -> Iterator[tuple[Assessment | GradeError, Kept | None]]:
     iterator, start, first = iter(rows), 0, True
     while True:
         part: list[Any] = []
@@ -64,9 +97,9 @@ def grade_rows(
         except Exception as exc:  # the source's: after the rows it gave
             failure = exc
         if first:
-            yield from _per_row(policy, part, list(range(len(part))), start, as_of)
+            yield from _per_row(policy, part, list(range(len(part))), start, as_of, keep)
         elif part:
-            yield from _chunk(policy, part, start, as_of)
+            yield from _chunk(policy, part, start, as_of, keep)
         if failure is not None:
             raise failure
         if not part and not first:
@@ -89,15 +122,18 @@ def _copied(row: Any) -> Any:
 
 
 def _chunk(
-    policy: Policy, rows: list[Any], start: int, as_of: dt.date
-) -> Iterator[Assessment | GradeError]:
+    policy: Policy, rows: list[Any], start: int, as_of: dt.date, keep: tuple[str, ...] | None
+) -> Iterator[tuple[Assessment | GradeError, Kept | None]]:
     framed = rows_frame(rows, policy.checked)
-    out: list[Assessment | GradeError | None] = [None] * len(rows)
+    out: list[tuple[Assessment | GradeError, Kept | None] | None] = [None] * len(rows)
     valid, failed = validate_frame(framed.frame, policy.checked)
     rest = framed.odd + [framed.kept[index] for index in failed["index"]]
     if valid.height:
+        extra = None
+        if keep is not None:
+            extra = {_KEPT + n: pl.col(n) for n in keep} | {"data_gapped": gapped(policy.program)}
         try:
-            results, outcomes = grade_with_outcomes(policy.program, valid, as_of)
+            results, outcomes = grade_with_outcomes(policy.program, valid, as_of, extra)
         except (EngineError, NotImplementedError):
             # what the whole table cannot grade (a derived fact named like a result column, a
             # deduction of more than six decimals), the per-row way can
@@ -107,7 +143,8 @@ def _chunk(
                 policy, rows, framed.kept, valid["index"].to_list(), (results, outcomes), out, as_of
             )
     rest.sort()
-    for position, graded in zip(rest, _per_row(policy, rows, rest, start, as_of), strict=True):
+    per_row = _per_row(policy, rows, rest, start, as_of, keep)
+    for position, graded in zip(rest, per_row, strict=True):
         out[position] = graded
     for item in out:
         assert item is not None
@@ -120,7 +157,7 @@ def _defer(
     kept: list[int],
     indexes: list[int],
     graded: tuple[pl.DataFrame, pl.DataFrame],
-    out: list[Assessment | GradeError | None],
+    out: list[tuple[Assessment | GradeError, Kept | None] | None],
     as_of: dt.date,
 ) -> None:
     """A deferred assessment in ``out`` for each graded row (``indexes``: rows of the table,
@@ -130,6 +167,7 @@ def _defer(
     checked = policy.program.policy
     name_, version, digest = checked.header.name, checked.header.version, checked.content_hash
     columns = [results[c].to_list() for c in ("id", "name", "risk_level", "duty_grade")]
+    held = _kept(results) if "data_gapped" in results.columns else None
     for at, (index, unit, name, level, grade) in enumerate(zip(indexes, *columns, strict=True)):
         position = kept[index]
         values = {
@@ -145,9 +183,23 @@ def _defer(
             _ROW: rows[position],
             _AT: at,
         }
-        out[position] = Assessment.deferred(shared.load, values)
+        out[position] = (
+            Assessment.deferred(shared.load, values),
+            next(held) if held is not None else None,
+        )
 
 
+def _kept(results: pl.DataFrame) -> Iterator[Kept]:
+    """What was kept of each unit of ``results`` (its columns of kept facts named
+    :data:`_KEPT` and the fact)."""
+    names = [c for c in results.columns if c.startswith(_KEPT)]
+    facts = results.select(pl.col(names).name.map(lambda c: c.removeprefix(_KEPT))).to_dicts()
+    records = results.drop(names).to_dicts()
+    for record, values in zip(records, facts, strict=True):
+        yield Kept(values, record)
+
+
+_KEPT = "riskgrade: kept "  # results columns of the facts grade_rows_keeping keeps
 _ROW, _AT = "riskgrade: row", "riskgrade: at"  # what a deferred assessment is built from
 
 
@@ -178,8 +230,13 @@ class _Chunk:
 
 
 def _per_row(
-    policy: Policy, rows: list[Any], positions: list[int], start: int, as_of: dt.date
-) -> Iterator[Assessment | GradeError]:
+    policy: Policy,
+    rows: list[Any],
+    positions: list[int],
+    start: int,
+    as_of: dt.date,
+    keep: tuple[str, ...] | None,
+) -> Iterator[tuple[Assessment | GradeError, Kept | None]]:
     """Rows graded the per-row way: validated one by one (a failed row's :class:`GradeError`
     is pydantic's), the valid ones' rules evaluated as one table."""
     checked: list[tuple[Enterprise, dict[str, Any]] | GradeError] = []
@@ -206,17 +263,20 @@ def _per_row(
     except EngineError as exc:
         for position, item in zip(positions, checked, strict=True):
             if isinstance(item, GradeError):
-                yield item
+                yield item, None
             else:
-                yield _engine_error(start + position, rows[position], exc)
+                yield _engine_error(start + position, rows[position], exc), None
         return
     for item, ok in zip(checked, unit_ok, strict=True):
         if isinstance(item, GradeError):
-            yield item
-        elif ok:
-            yield grade_unit(policy.program, *item, as_of, "columnar", next(outcomes)).assessment
+            yield item, None
+            continue
+        if ok:
+            graded = grade_unit(policy.program, *item, as_of, "columnar", next(outcomes))
         else:
-            yield grade_unit(policy.program, *item, as_of, "compiled").assessment
+            graded = grade_unit(policy.program, *item, as_of, "compiled")
+        kept = None if keep is None else Kept({n: graded.facts.get(n) for n in keep}, None)
+        yield graded.assessment, kept
 
 
 def _engine_error(index: int, row: Any, exc: EngineError) -> GradeError:

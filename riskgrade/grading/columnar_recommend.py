@@ -94,8 +94,15 @@ def recommend(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataF
     )
 
 
-def missing(frame: pl.DataFrame, program: Program) -> pl.Expr:
-    """The facts missing behind the unit's data gaps, sorted and space-joined."""
+def gapped(program: Program) -> pl.Expr:
+    """Whether the unit has a data gap: a rule, override or scoring row it could not decide
+    (the assessment's ``data_gaps`` is not empty)."""
+    return pl.any_horizontal(pl.lit(False), *(active for active, _ in _gaps(program)))
+
+
+def _gaps(program: Program) -> list[tuple[pl.Expr, set[str]]]:
+    """Each data gap a unit can have (as its column: whether the unit has it) with the facts
+    it reads."""
     policy = program.policy
     schema = set(policy.schema)
     gaps: list[tuple[pl.Expr, set[str]]] = [
@@ -110,8 +117,14 @@ def missing(frame: pl.DataFrame, program: Program) -> pl.Expr:
             for k, row in enumerate(rows)
             if row.unknown == "skip"
         ]
+    return gaps
+
+
+def missing(frame: pl.DataFrame, program: Program) -> pl.Expr:
+    """The facts missing behind the unit's data gaps, sorted and space-joined."""
+    policy = program.policy
     because: dict[str, list[pl.Expr]] = defaultdict(list)
-    for active, names in gaps:
+    for active, names in _gaps(program):
         for name in names:
             sources = policy.derived_sources.get(name)
             if sources is not None:

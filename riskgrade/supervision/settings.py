@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,12 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from riskgrade.assessment import Assessment, RiskLevel
 from riskgrade.batch.read import Row
 from riskgrade.batch.run import mark_duplicates, row_problem
+from riskgrade.batch.write import result_record
 from riskgrade.bundled import default_settings_path, sample_district_path
 from riskgrade.check.format import Text
 from riskgrade.check.load import load_text
 from riskgrade.check.structure import structure_problems
 from riskgrade.diagnostics import Diagnostic
 from riskgrade.errors import FactError, GradeError, SettingsError
+from riskgrade.grading.pipeline import EngineName
 from riskgrade.policy import Policy
 
 
@@ -162,6 +164,18 @@ class Unit:
     last_inspection: dt.date | None
     high_risk: bool = False
     """The policy's ``high_risk`` fact for the unit (false where the policy has none)."""
+    graded: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """:attr:`record` as the columnar engine's results table gave it, so that counting units
+    needs no assessment built; None: read from :attr:`assessment`."""
+
+    @property
+    def record(self) -> Mapping[str, Any]:
+        """The unit's flat results (the ``riskgrade grade`` result columns:
+        :func:`~riskgrade.batch.write.result_record`) and ``data_gapped``, whether it has a
+        data gap."""
+        if self.graded is not None:
+            return self.graded
+        return {**result_record(self.assessment), "data_gapped": bool(self.assessment.data_gaps)}
 
     @property
     def id(self) -> str:
@@ -174,32 +188,97 @@ class Unit:
         return self.assessment.risk_level
 
 
+KEPT_FACTS = ("industry", "street", "community", "last_inspection", "high_risk")
+"""The facts a :class:`Unit` keeps beside its assessment."""
+
+
 def grade_units(
     policy: Policy,
     rows: Iterable[Mapping[str, Any] | Row],
     as_of: dt.date,
     on_progress: Callable[[int], None] | None = None,
+    engine: EngineName = "columnar",
 ) -> tuple[list[Unit], list[GradeError]]:
-    """Grade ``rows`` (compiled path) keeping where each unit is and when it was last
-    inspected. Rows that fail validation, that a reader could not parse, or that repeat a unit
-    id already seen come back as errors, so none is lost and none is counted twice. An error's
-    ``index`` is the row's number in its file for :class:`~riskgrade.batch.read.Row` inputs, else
-    its 0-based position."""
-    units: list[Unit] = []
+    """Grade ``rows`` keeping where each unit is and when it was last inspected. Rows that
+    fail validation, that a reader could not parse, or that repeat a unit id already seen come
+    back as errors (in row order), so none is lost and none is counted twice. An error's
+    ``index`` is the row's number in its file for :class:`~riskgrade.batch.read.Row` inputs,
+    else its 0-based position.
+
+    On the columnar engine (the default) rows are graded a table at a time and each unit's
+    assessment is built only when read (:meth:`~riskgrade.Assessment.deferred`): counting the
+    units reads their :attr:`Unit.record`, which the table gave. Other engines grade unit by
+    unit."""
     failures: list[GradeError] = []
-    numbered = (r if isinstance(r, Row) else Row(i, dict(r)) for i, r in enumerate(rows))
-    for done, row in enumerate(mark_duplicates(numbered), start=1):
-        if on_progress is not None and done % 100 == 0:
-            on_progress(done)
-        marked = row_problem(row)
-        if marked is not None:
-            failures.append(GradeError(row.number, *marked))
+    numbers: list[int] = []  # of the rows handed on to grading, in order
+
+    def clean() -> Iterator[Mapping[str, Any]]:
+        numbered = (r if isinstance(r, Row) else Row(i, dict(r)) for i, r in enumerate(rows))
+        for done, row in enumerate(mark_duplicates(numbered), start=1):
+            if on_progress is not None and done % 100 == 0:
+                on_progress(done)
+            marked = row_problem(row)
+            if marked is not None:
+                failures.append(GradeError(row.number, *marked))
+                continue
+            numbers.append(row.number)
+            yield row.facts
+
+    if engine == "columnar":
+        units = _columnar_units(policy, clean(), as_of, numbers, failures)
+    else:
+        units = _units(policy, clean(), as_of, engine, numbers, failures)
+    failures.sort(key=lambda failure: failure.index)
+    return units, failures
+
+
+def _columnar_units(
+    policy: Policy,
+    rows: Iterable[Mapping[str, Any]],
+    as_of: dt.date,
+    numbers: list[int],
+    failures: list[GradeError],
+) -> list[Unit]:
+    from riskgrade.grading.columnar_many import grade_rows_keeping
+
+    units: list[Unit] = []
+    for graded, kept in grade_rows_keeping(policy, rows, as_of, KEPT_FACTS):
+        if kept is None:  # and so ``graded`` is a GradeError, numbered in the rows graded
+            failures.append(
+                GradeError(numbers[graded.index], graded.entity_id, graded.errors, graded.cause)
+            )
             continue
+        facts = kept.facts
+        units.append(
+            Unit(
+                graded,
+                str(facts["industry"]),
+                facts.get("street"),
+                facts.get("community"),
+                facts.get("last_inspection"),
+                facts.get("high_risk") is True,
+                kept.record,
+            )
+        )
+    return units
+
+
+def _units(
+    policy: Policy,
+    rows: Iterable[Mapping[str, Any]],
+    as_of: dt.date,
+    engine: EngineName,
+    numbers: list[int],
+    failures: list[GradeError],
+) -> list[Unit]:
+    units: list[Unit] = []
+    for facts in rows:
+        number = numbers[-1]  # ``rows`` numbers each row as it gives it
         try:
-            graded = policy.grade_with_facts(row.facts, as_of=as_of, engine="compiled")
+            graded = policy.grade_with_facts(facts, as_of=as_of, engine=engine)
             assessment, env, enterprise = graded.assessment, graded.facts, graded.enterprise
         except FactError as exc:
-            failures.append(GradeError(row.number, exc.entity_id, exc.errors, exc))
+            failures.append(GradeError(number, exc.entity_id, exc.errors, exc))
             continue
         units.append(
             Unit(
@@ -211,10 +290,11 @@ def grade_units(
                 env.get("high_risk") is True,
             )
         )
-    return units, failures
+    return units
 
 
 __all__ = [
+    "KEPT_FACTS",
     "SupervisionSettings",
     "Unit",
     "default_settings_path",

@@ -17,7 +17,6 @@ from typing import Any
 
 from riskgrade.assessment import DutyGrade, RiskLevel
 from riskgrade.batch.run import common_gaps, rank_gaps
-from riskgrade.batch.write import assumed_violations, missing_facts
 from riskgrade.errors import GradeError
 from riskgrade.facts import fact_label
 from riskgrade.policy import Policy
@@ -152,30 +151,33 @@ def summarize(
     area_units: dict[str, set[str]] = {area: set() for area in settings.key_areas}
     area_rules: dict[str, Counter[str]] = {area: Counter() for area in settings.key_areas}
     data_gap_units = 0
-    for unit in units:
-        a = unit.assessment
+    checked = policy.checked
+    rules = [checked_rule.rule for checked_rule in checked.rules]
+    duties = {rule.id: rule.duty for rule in rules}
+    messages = {rule.id: {"zh": rule.message.zh, "en": rule.message.en} for rule in rules}
+    catalogue = checked.catalogue
+    records = [unit.record for unit in units]  # what the results say: no assessment built
+    for unit, record in zip(units, records, strict=True):
         overall.add(unit)
         place = " / ".join(p for p in (unit.street, unit.community) if p) or "—"
         by_community.setdefault(place, Breakdown()).add(unit)
-        by_tier[a.score.tier if a.score.tier in by_tier else "unknown"].add(unit)
-        violated = {f.rule: f for f in a.violations}
-        assumed.update(set(assumed_violations(a)))
-        missing.update(missing_facts(a))
-        for rule, finding in violated.items():
+        by_tier[record["tier"] if record["tier"] in by_tier else "unknown"].add(unit)
+        assumed.update(set(_ids(record["assumed_violations"])))
+        missing.update(_ids(record["data_gaps"]))
+        for rule in dict.fromkeys(_ids(record["violations"])):
             gaps[rule] += 1
-            gap_titles.setdefault(rule, dict(finding.messages))
+            gap_titles.setdefault(rule, messages[rule])
             for area, spec in settings.key_areas.items():
-                if finding.duty in spec.duties:
+                if duties[rule] in spec.duties:
                     area_units[area].add(unit.id)
                     area_rules[area][rule] += 1
-        data_gap_units += bool(a.data_gaps)
-        for rec in a.recommendations:
-            measures[rec.id] += 1
-            responsible[rec.responsible] += 1
-    catalogue = policy.checked.catalogue
+        data_gap_units += bool(record["data_gapped"])
+        for rec in _ids(record["recommendations"]):
+            measures[rec] += 1
+            responsible[catalogue[rec].responsible] += 1
     hot = sorted(
-        (u for u in units if u.level >= RiskLevel.ORANGE),
-        key=lambda u: (-int(u.level), -u.assessment.score.risk_score, u.id),
+        (i for i, unit in enumerate(units) if unit.level >= RiskLevel.ORANGE),
+        key=lambda i: (-int(units[i].level), -records[i]["risk_score"], units[i].id),
     )
 
     def counted(counter: Counter[str], titles: dict[str, dict[str, str]]) -> list[Count]:
@@ -208,22 +210,22 @@ def summarize(
         ],
         hot_units=[
             HotUnit(
-                u.id,
-                u.assessment.name or "",
-                u.street or "",
-                u.community or "",
-                u.level.name.lower(),
-                str(u.assessment.duty_grade),
-                u.assessment.score.duty_score,
-                u.assessment.score.risk_score,
-                [dict(r.titles) for r in u.assessment.recommendations[:3]],
+                units[i].id,
+                units[i].assessment.name or "",
+                units[i].street or "",
+                units[i].community or "",
+                units[i].level.name.lower(),
+                str(units[i].assessment.duty_grade),
+                records[i]["duty_score"],
+                records[i]["risk_score"],
+                [dict(rec_titles[r]) for r in _ids(records[i]["recommendations"])[:3]],
             )
-            for u in hot
+            for i in hot
         ],
         data_gap_units=data_gap_units,
-        violations=sum(len({f.rule for f in u.assessment.violations}) for u in units),
+        violations=sum(len(set(_ids(r["violations"]))) for r in records),
         assumed_violations=sum(assumed.values()),
-        assumed_units=sum(bool(assumed_violations(u.assessment)) for u in units),
+        assumed_units=sum(bool(_ids(r["assumed_violations"])) for r in records),
         missing_facts=[
             MissingFact(
                 name,
@@ -234,6 +236,11 @@ def summarize(
             for name, count in common
         ],
     )
+
+
+def _ids(text: str | None) -> list[str]:
+    """The ids of a results column (space-separated, as written)."""
+    return text.split() if text else []
 
 
 __all__ = ["GRADES", "LEVELS", "TIERS", "MissingFact", "Summary", "summarize"]
