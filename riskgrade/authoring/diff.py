@@ -6,8 +6,10 @@ import dataclasses
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import tee
 from typing import Any
 
 from riskgrade.assessment import Assessment, DutyGrade, RiskLevel
@@ -115,7 +117,29 @@ def population_stability_index(old: Mapping[str, float], new: Mapping[str, float
     return total
 
 
-def _fired(a: Assessment) -> set[str]:
+def _graded(
+    policy: Policy, rows: Iterable[Mapping[str, Any]], as_of: dt.date, engine: EngineName
+) -> Iterator[tuple[Assessment | GradeError, Callable[[], set[str]]]]:
+    """Each row's assessment (or error) under ``policy``, with the rules it breaches or that
+    override its level: on the columnar engine read from the results table, so that no
+    assessment is built."""
+    if engine != "columnar":
+        for graded in policy.grade_many(rows, as_of=as_of, engine=engine):
+            yield graded, partial(_fired, graded)
+        return
+    from riskgrade.grading.columnar_many import grade_rows_keeping
+
+    for graded, kept in grade_rows_keeping(policy, rows, as_of, ()):
+        record = kept.record if kept is not None else None
+        if record is None:
+            yield graded, partial(_fired, graded)
+        else:
+            fired = {*record["violations"].split(), *record["overrides"]}
+            yield graded, fired.copy
+
+
+def _fired(a: Assessment | GradeError) -> set[str]:
+    assert isinstance(a, Assessment)
     return {f.rule for f in a.findings if f.kind in ("violation", "override")}
 
 
@@ -125,17 +149,21 @@ def diff_policies(
     rows: Iterable[Mapping[str, Any]],
     *,
     as_of: dt.date,
-    engine: EngineName = "durable",
+    engine: EngineName = "columnar",
     names: FieldNames | None = None,
 ) -> PolicyDiff:
     """Grade every row under both policies; rows that fail under either are counted, their
-    fields named by ``names`` (the ledger's own headers) where given."""
+    fields named by ``names`` (the ledger's own headers) where given. Each policy grades the
+    rows as one batch (:meth:`~riskgrade.Policy.grade_many`): on the columnar engine, the
+    default, a table at a time, building the findings of changed units only."""
     result = PolicyDiff(old=f"{old.name} {old.version}", new=f"{new.name} {new.version}")
     result.levels = {lvl: Counter() for lvl in LEVELS}
     result.grades = {g: Counter() for g in GRADES}
-    for index, row in enumerate(rows):
-        before = next(old.grade_many([row], as_of=as_of, engine=engine))
-        after = next(new.grade_many([row], as_of=as_of, engine=engine))
+    first, second = tee(rows)  # each batch reads ahead a table's rows at most
+    graded = zip(
+        _graded(old, first, as_of, engine), _graded(new, second, as_of, engine), strict=True
+    )
+    for index, ((before, fired_before), (after, fired_after)) in enumerate(graded):
         if isinstance(before, GradeError) or isinstance(after, GradeError):
             result.failed += 1
             result.failures.append(_failure(index, before, after, names or FieldNames()))
@@ -153,8 +181,8 @@ def diff_policies(
                     new_level=new_level,
                     old_grade=before.duty_grade.value,
                     new_grade=after.duty_grade.value,
-                    rules_added=tuple(sorted(_fired(after) - _fired(before))),
-                    rules_removed=tuple(sorted(_fired(before) - _fired(after))),
+                    rules_added=tuple(sorted(fired_after() - fired_before())),
+                    rules_removed=tuple(sorted(fired_before() - fired_after())),
                 )
             )
     result.psi = population_stability_index(result.level_share("old"), result.level_share("new"))

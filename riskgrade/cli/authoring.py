@@ -17,7 +17,6 @@ from riskgrade.batch.names import FieldNames
 from riskgrade.cli._common import (
     as_of_option,
     encoding_option,
-    engine_option,
     lang_option,
     open_policy,
     read_rows,
@@ -115,7 +114,14 @@ def graph_command(policy: Path, fmt: str, what: str, output: Path | None, lang: 
 @click.argument("new", type=_POLICY)
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @as_of_option
-@engine_option
+@click.option(
+    "--engine",
+    type=click.Choice(["columnar", "compiled", "durable", "python"]),
+    default="columnar",
+    show_default=True,
+    help="Evaluation path: columnar grades the ledger a table at a time; the others unit by "
+    "unit (all give the same grades).",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

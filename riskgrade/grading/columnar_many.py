@@ -146,8 +146,9 @@ def _chunk(
     per_row = _per_row(policy, rows, rest, start, as_of, keep)
     for position, graded in zip(rest, per_row, strict=True):
         out[position] = graded
-    for item in out:
+    for at, item in enumerate(out):
         assert item is not None
+        out[at] = None  # held by the caller alone from now on (it may build and drop it)
         yield item
 
 
@@ -193,7 +194,8 @@ def _kept(results: pl.DataFrame) -> Iterator[Kept]:
     """What was kept of each unit of ``results`` (its columns of kept facts named
     :data:`_KEPT` and the fact)."""
     names = [c for c in results.columns if c.startswith(_KEPT)]
-    facts = results.select(pl.col(names).name.map(lambda c: c.removeprefix(_KEPT))).to_dicts()
+    renamed = pl.col(names).name.map(lambda c: c.removeprefix(_KEPT))
+    facts = results.select(renamed).to_dicts() if names else [{} for _ in range(results.height)]
     records = results.drop(names).to_dicts()
     for record, values in zip(records, facts, strict=True):
         yield Kept(values, record)
