@@ -159,7 +159,11 @@ def diff_policies(
     result = PolicyDiff(old=f"{old.name} {old.version}", new=f"{new.name} {new.version}")
     result.levels = {lvl: Counter() for lvl in LEVELS}
     result.grades = {g: Counter() for g in GRADES}
-    first, second = tee(rows)  # each batch reads ahead a table's rows at most
+    from riskgrade.grading.columnar_many import copied
+
+    # each batch reads ahead a table's rows at most; each row copied as it is read, as a
+    # source may reuse one dict
+    first, second = tee(copied(row) for row in rows)
     graded = zip(
         _graded(old, first, as_of, engine), _graded(new, second, as_of, engine), strict=True
     )

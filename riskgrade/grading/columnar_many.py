@@ -93,7 +93,7 @@ def _graded(
         failure: Exception | None = None
         try:
             for row in islice(iterator, FIRST if first else CHUNK):
-                part.append(_copied(row))
+                part.append(copied(row))
         except Exception as exc:  # the source's: after the rows it gave
             failure = exc
         if first:
@@ -107,7 +107,7 @@ def _graded(
         start, first = start + len(part), False
 
 
-def _copied(row: Any) -> Any:
+def copied(row: Any) -> Any:
     """``row`` as it is now: a mapping copied, with its lists of hazards, buildings and lifts
     and their dicts (a source may reuse any of them); an :class:`Enterprise` is immutable."""
     if not isinstance(row, Mapping):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -95,45 +96,70 @@ def recommend(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataF
 
 
 def gapped(program: Program) -> pl.Expr:
-    """Whether the unit has a data gap: a rule, override or scoring row it could not decide
-    (the assessment's ``data_gaps`` is not empty)."""
-    return pl.any_horizontal(pl.lit(False), *(active for active, _ in _gaps(program)))
+    """Whether the unit has a data gap (the assessment's ``data_gaps`` is not empty): a rule or
+    override it could not decide, or a scoring row it skipped for want of a fact it names (a
+    row skipped with every fact given, as an undecided derived fact leaves it, is no gap)."""
+    flags = [
+        g.active if g.always else pl.any_horizontal(pl.lit(False), *(e for _, e in _because(g)))
+        for g in _gaps(program)
+    ]
+    return pl.any_horizontal(pl.lit(False), *flags)
 
 
-def _gaps(program: Program) -> list[tuple[pl.Expr, set[str]]]:
-    """Each data gap a unit can have (as its column: whether the unit has it) with the facts
-    it reads."""
+@dataclass(frozen=True)
+class _Gap:
+    """A data gap a unit can have."""
+
+    active: pl.Expr
+    """Whether the unit has it."""
+    reads: set[str]
+    """The facts it reads."""
+    always: bool
+    """Whether it is a data gap even when none of ``reads`` is missing (a rule's, an
+    override's); a scoring row's is one only when a fact it reads is missing."""
+    program: Program
+
+
+def _gaps(program: Program) -> list[_Gap]:
+    """Each data gap a unit can have."""
     policy = program.policy
     schema = set(policy.schema)
-    gaps: list[tuple[pl.Expr, set[str]]] = [
-        (pl.col(f"g:{c.rule.id}"), set(c.reads)) for c in policy.rules
-    ]
+    gaps = [_Gap(pl.col(f"g:{c.rule.id}"), set(c.reads), True, program) for c in policy.rules]
     gaps += [
-        (pl.col(f"og:{o.override.id}"), names_in(o.condition) & schema) for o in policy.overrides
+        _Gap(pl.col(f"og:{o.override.id}"), names_in(o.condition) & schema, True, program)
+        for o in policy.overrides
     ]
     for name, rows in policy.factors.items():
         gaps += [
-            (pl.col(f"fg:{name}:{k}"), names_in(row.condition) & schema)
+            _Gap(pl.col(f"fg:{name}:{k}"), names_in(row.condition) & schema, False, program)
             for k, row in enumerate(rows)
             if row.unknown == "skip"
         ]
     return gaps
 
 
+def _because(gap: _Gap) -> list[tuple[str, pl.Expr]]:
+    """Each fact that may be missing behind ``gap``, with whether it is (and the gap active)."""
+    policy = gap.program.policy
+    out: list[tuple[str, pl.Expr]] = []
+    for name in gap.reads:
+        sources = policy.derived_sources.get(name)
+        if sources is not None:
+            for source in sources:
+                # a derived fact names its unknown sources (no look inside their lists)
+                unknown = pl.col(name).is_null() & pl.col(source).is_null()
+                out.append((source, gap.active & unknown))
+        else:
+            out.append((name, gap.active & _absent(name, gap.program)))
+    return out
+
+
 def missing(frame: pl.DataFrame, program: Program) -> pl.Expr:
     """The facts missing behind the unit's data gaps, sorted and space-joined."""
-    policy = program.policy
     because: dict[str, list[pl.Expr]] = defaultdict(list)
-    for active, names in _gaps(program):
-        for name in names:
-            sources = policy.derived_sources.get(name)
-            if sources is not None:
-                for source in sources:
-                    # a derived fact names its unknown sources (no look inside their lists)
-                    unknown = pl.col(name).is_null() & pl.col(source).is_null()
-                    because[source].append(active & unknown)
-            else:
-                because[name].append(active & _absent(name, program))
+    for gap in _gaps(program):
+        for name, expr in _because(gap):
+            because[name].append(expr)
     return texts_where([(pl.any_horizontal(because[n]), n) for n in sorted(because)], " ")
 
 

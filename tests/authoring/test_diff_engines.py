@@ -57,3 +57,20 @@ def test_the_sample_district_diffs_as_unit_by_unit(monkeypatch: pytest.MonkeyPat
     result = _both(rows)
     assert result["units"] == 399 and result["failed"] == 1
     assert result["changes"]  # the two policies grade many units apart
+
+
+def test_a_source_reusing_one_dict_diffs_as_unit_by_unit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(columnar_many, "CHUNK", 20)
+    rows = [json.loads(line) for line in sample_district_path().read_text("utf-8").splitlines()]
+    rows = rows[:60]
+
+    def reused() -> Any:
+        row: dict[str, Any] = {}
+        for values in rows:
+            row.clear()
+            row.update(values)
+            yield row
+
+    columnar = diff_policies(_MINI, _DEFAULT, reused(), as_of=AS_OF)
+    compiled = diff_policies(_MINI, _DEFAULT, rows, as_of=AS_OF, engine="compiled")
+    assert columnar.to_dict() == compiled.to_dict()

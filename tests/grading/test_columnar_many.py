@@ -280,7 +280,7 @@ def test_an_unbuilt_assessment_keeps_its_own_row_only(monkeypatch: pytest.Monkey
         copies.append(weakref.ref(copy))
         return copy
 
-    monkeypatch.setattr(columnar_many, "_copied", tracked)
+    monkeypatch.setattr(columnar_many, "copied", tracked)
     results = list(_DEFAULT.grade_many([{**_BASE, "id": f"u{i}"} for i in range(6)], as_of=AS_OF))
     kept = results[4]
     del results

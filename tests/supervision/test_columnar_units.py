@@ -170,3 +170,29 @@ def test_progress_is_reported_as_rows_are_read() -> None:
     rows = [{"id": f"p{i}", "industry": "retail", "employees": 5} for i in range(250)]
     grade_units(_DEFAULT, rows, AS_OF, on_progress=seen.append)
     assert seen == [100, 200]
+
+
+def test_a_scoring_row_skipped_with_every_fact_given_is_no_data_gap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A building of unknown height leaves ``has_highrise`` undecided though the buildings are
+    given: the risk factor's row that reads it is skipped, and no fact is missing, so the unit
+    has no data gap (were it counted as one, 130 of these units would be)."""
+    monkeypatch.setattr(columnar_many, "CHUNK", 100)
+    building = {
+        "industrial": False,
+        "residential": False,
+        "floors": 10,
+        "height_m": None,
+        "sprinklers_ok": True,
+        "fire_alarm_ok": True,
+        "smoke_control_ok": True,
+        "fire_water_ok": True,
+        "control_room_staffed": True,
+        "last_fire_test": "2026-10-01",
+    }
+    rows = [row.facts for row in read_rows(sample_district_path())]
+    rows = [{**row, "buildings": [building]} for row in rows if not row.get("buildings")]
+    units = _same(_DEFAULT, rows)
+    quiet = [u for u in units if not u.record["data_gapped"]]
+    assert len(quiet) > 100 and not any(u.assessment.data_gaps for u in quiet)
