@@ -348,10 +348,10 @@ def _grade_chunk(
     failed: dict[int, Failure] = {}
     keys = checked.keys
     if checked.new_from:  # a resumed run: the ids of the rows graded before, only seen
-        seen = _with_firsts(seen, keys.filter(pl.col("line") < checked.new_from))
+        seen = _with_firsts(seen, keys.filter(pl.col("line") < checked.new_from))[0]
         keys = keys.filter(pl.col("line") >= checked.new_from)
-    known = _with_firsts(seen, keys)
-    repeated = keys.join(known, on="key").filter(pl.col("line") != pl.col("first"))
+    known, firsts = _with_firsts(seen, keys)
+    repeated = keys.join(firsts, on="key").filter(pl.col("line") != pl.col("first"))
     for line, unit, _, first in repeated.select("line", "unit", "key", "first").iter_rows():
         message = f"duplicate id {unit.strip()!r}: first in row {first}"
         failed[line] = (line, unit, [("id", message)])
@@ -375,10 +375,14 @@ def _grade_chunk(
     return GradedChunk(results, [failed[line] for line in sorted(failed)]), known
 
 
-def _with_firsts(seen: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
-    """``seen`` (``key``, ``first``) with the keys it lacks, each at its first line in ``keys``."""
+def _with_firsts(seen: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``seen`` (``key``, ``first``) with the keys it lacks, each at its first line in ``keys``;
+    and the first line of each of ``keys``. The keys of ``seen`` are only looked up in a set of
+    ``keys``' (a chunk's): no table of all the ids seen so far is built or copied."""
     firsts = keys.group_by("key").agg(pl.col("line").min().alias("first"))
-    return pl.concat([seen, firsts.join(seen, on="key", how="anti")])
+    earlier = seen.filter(pl.col("key").is_in(firsts["key"].implode()))
+    new = firsts.join(earlier, on="key", how="anti")
+    return pl.concat([seen, new], rechunk=False), pl.concat([earlier, new])
 
 
 def _keys(units: pl.Series) -> pl.Series:
