@@ -296,7 +296,7 @@ def grade_file(
     mark off CSV results. The errors file names each field by the ledger's own header (and,
     with ``lang``, a field no header gave in that language: see
     :class:`~riskgrade.batch.names.FieldNames`). ``block_size``: bytes of a CSV ledger graded as
-    one table on the columnar engine (default 32 MiB; smaller uses less memory, takes longer)."""
+    one table on the columnar engine (default 24 MiB; smaller uses less memory, takes longer)."""
     started = time.perf_counter()
     columns = mapping if isinstance(mapping, Columns) else Columns(mapping or None)
     if engine == "columnar" and detect_format(output) in ("json", "jsonl"):

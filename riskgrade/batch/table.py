@@ -47,8 +47,10 @@ from riskgrade.grading.columnar import grade_records, grade_valid_frame
 from riskgrade.grading.columnar_validate import _ENTERPRISE, _ITEMS, validate_frame
 from riskgrade.policy import Policy
 
-TABLE_CHUNK = 32 << 20
-"""Bytes of a CSV file graded as one table on the columnar engine (whole lines)."""
+TABLE_CHUNK = 24 << 20
+"""Bytes of a CSV file graded as one table on the columnar engine (whole lines). Measured on
+1M rows (595 MB, 2026-11-30, alternating runs): 24 MiB peaked at 447-458 MB in 13.4-14.8 s,
+32 MiB at 536-550 MB in 12.4-13.7 s, 16 MiB at 371-373 MB in 16.0-16.9 s."""
 PARSE_CHUNK = 8 << 20
 """Most bytes of a CSV file read and typed at once: grading tables are gathered from parts of
 a quarter of their size, up to this (measured on 1M rows: the reader's cost per part is about

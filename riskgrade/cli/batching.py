@@ -101,8 +101,8 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=click.IntRange(1, 1024),
     default=None,
     help="每块兆字节 / Megabytes of a CSV ledger graded as one table on the columnar engine "
-    "(default 32; read in parts of a quarter of it, at most 8): smaller blocks take less memory "
-    "and more time (1M rows: 16 took a sixth less memory and a quarter more time than 32).",
+    "(default 24; read in parts of a quarter of it, at most 8): smaller blocks take less memory "
+    "and more time (1M rows: 16 took a fifth less memory and a sixth more time than 24).",
 )
 @click.option("--sheet", default=None, help="XLSX sheet holding the units (default: the first).")
 @click.option("--hazards", type=_FILE, default=None, help="Linked hazards file (unit id column).")
