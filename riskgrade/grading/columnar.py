@@ -21,6 +21,7 @@ from riskgrade.facts import Enterprise
 from riskgrade.grading.evaluate import Outcome, facts_of
 from riskgrade.grading.program import Program
 from riskgrade.rules.columnar import ROW, Columnar, dtype_of, frame_of, with_aggregates
+from riskgrade.rules.expr import names_in
 
 
 def unit_frame(
@@ -38,30 +39,48 @@ def _derived(program: Program) -> set[str]:
 
 def with_derived(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
     """``frame`` with a column for each of the policy's derived facts."""
-    compiler = Columnar(program.policy.schema, as_of)
-    for fact in program.policy.derived:
-        value: pl.Expr | None = None
+    steps = program.kept(("derived", as_of), lambda: _derived_steps(program, as_of))
+    for compiler, columns in steps:
+        frame = with_aggregates(frame, compiler).with_columns(columns)
+    return frame
+
+
+def _derived_steps(program: Program, as_of: dt.date) -> list[tuple[Columnar, list[pl.Expr]]]:
+    """The derived facts' columns in steps, each with the compiler that met their aggregates:
+    a fact goes in the step after the last of the derived facts before it that it reads (the
+    policy lists them in dependency order), so that one query adds many."""
+    derived = program.policy.derived
+    step_of: dict[str, int] = {}
+    for fact in derived:
+        reads: set[str] = set()
+        for when, then in fact.cases:
+            reads |= names_in(when, item_fields=True) | names_in(then, item_fields=True)
+        step_of[fact.name] = 1 + max((step_of[n] for n in reads if n in step_of), default=-1)
+    steps = [(Columnar(program.policy.schema, as_of), []) for _ in set(step_of.values())]
+    for fact in derived:
+        compiler, columns = steps[step_of[fact.name]]
         chain: Any = None
         for when, then in fact.cases:
             condition, result = compiler.expr(when), compiler.expr(then)
-            if chain is None:
-                chain = pl.when(condition.is_null()).then(None).when(condition).then(result)
-            else:
-                chain = chain.when(condition.is_null()).then(None).when(condition).then(result)
+            chain = (pl if chain is None else chain).when(condition.is_null()).then(None)
+            chain = chain.when(condition).then(result)
         value = chain.otherwise(None) if chain is not None else pl.lit(None)
-        frame = with_aggregates(frame, compiler).with_columns(value.alias(fact.name))
-    return frame
+        columns.append(value.alias(fact.name))
+    return steps
 
 
 def rule_outcomes(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
     """One Boolean column per rule, in policy order and named by rule id, beside :data:`ROW`."""
+    compiler, columns = program.kept(("outcomes", as_of), lambda: _outcomes(program, as_of))
+    return with_aggregates(frame, compiler).select(ROW, *columns)
+
+
+def _outcomes(program: Program, as_of: dt.date) -> tuple[Columnar, list[pl.Expr]]:
     compiler = Columnar(program.policy.schema, as_of)
-    conditions = [compiler.expr(rule.condition) for rule in program.policy.rules]
-    frame = with_aggregates(frame, compiler)
-    ids = [rule.rule.id for rule in program.policy.rules]
-    return frame.select(
-        ROW, *(c.cast(pl.Boolean).alias(i) for c, i in zip(conditions, ids, strict=True))
-    )
+    return compiler, [
+        compiler.expr(rule.condition).cast(pl.Boolean).alias(rule.rule.id)
+        for rule in program.policy.rules
+    ]
 
 
 def unit_outcomes(

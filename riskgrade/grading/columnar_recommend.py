@@ -27,78 +27,112 @@ def recommend(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataF
     """Per unit: the countermeasures' ids in order (``recommendations``, space-joined) and
     the first three titles in Chinese (``top_countermeasures_zh``). ``frame`` holds the facts,
     the scoring facts and the columns of :mod:`riskgrade.grading.columnar_score`."""
-    policy = program.policy
-    facts = Columnar(policy.schema, as_of)
-    scoring = Columnar({**policy.schema, **SCORING_FACTS}, as_of)
-    verify = policy.header.defaults.verify
-    causes: dict[str, list[pl.Expr]] = defaultdict(list)
-    fired: list[tuple[str, pl.Expr, pl.Expr]] = [
-        (c.rule.id, pl.col(f"v:{c.rule.id}"), pl.col(f"v:{c.rule.id}") & pl.col(f"g:{c.rule.id}"))
-        for c in policy.rules
-    ]
-    fired += [
-        (
-            o.override.id,
-            pl.col(f"o:{o.override.id}"),
-            pl.col(f"o:{o.override.id}") & pl.col(f"og:{o.override.id}"),
-        )
-        for o in policy.overrides
-    ]
-    for cause, breached, assumed in fired:
-        confirmed = breached
-        if verify is not None:
-            causes[verify].append(assumed)
-            confirmed = breached & ~assumed
-        for rec_id, condition in program.triggers.get(cause, ()):
-            given = (
-                confirmed & ~assumed if policy.catalogue[rec_id].requires_evidence else confirmed
-            )
-            if condition is not None:
-                given = given & facts.expr(condition).fill_null(True)
-            causes[rec_id].append(given)
-    for level, triggers in policy.level_triggers.items():
-        at_level = pl.col("risk_level") == level
-        for rec_id, condition in triggers:
-            given = at_level
-            if condition is not None:
-                given = given & scoring.expr(condition).fill_null(True)
-            causes[rec_id].append(given)
-    frame = with_aggregates(with_aggregates(frame, facts), scoring)
+    plan = program.kept(("recommend", as_of), lambda: _Recommend.of(program, as_of))
+    frame = with_aggregates(with_aggregates(frame, plan.facts), plan.scoring)
     # Materialised step by step: Polars does not share the ``present`` expressions between the
     # many places superseding entries and ordered strings read them (8x slower in one select).
-    flags = frame.select(ROW, *(pl.any_horizontal(e).alias(f"p:{r}") for r, e in causes.items()))
-    closure = policy.supersedes_closure
-    kept: dict[str, pl.Expr] = {}
-    for rec in causes:
-        superseding = [pl.col(f"p:{other}") for other in causes if rec in closure[other]]
-        present = pl.col(f"p:{rec}")
-        kept[rec] = present & ~pl.any_horizontal(superseding) if superseding else present
-    order = sorted(
-        kept, key=lambda r: (policy.catalogue[r].priority, program.catalogue_order[r], r)
-    )
-    flags = flags.select(ROW, *(kept[rec].alias(f"k:{rec}") for rec in order))
-    taken = [pl.col(f"k:{rec}") for rec in order]
-    # an entry's place among the kept ones: the first three give the titles
-    places = flags.select(ROW, *taken, *(
-        pl.sum_horizontal(t.cast(pl.Int32) for t in taken[: i + 1]).alias(f"n:{rec}")
-        for i, rec in enumerate(order)
-    ))  # fmt: skip
-    ids = list(zip(taken, order, strict=True))
-    titles = [
-        (t & (pl.col(f"n:{rec}") <= 3), policy.catalogue[rec].title.zh)
-        for t, rec in zip(taken, order, strict=True)
-    ]
-    return places.select(
-        ROW,
-        texts_where(ids, " ").alias("recommendations"),
-        texts_where(titles, "；").alias("top_countermeasures_zh"),
-    )
+    flags = frame.select(ROW, *plan.present)
+    places = flags.select(ROW, *plan.kept).select(ROW, *plan.places)
+    return places.select(ROW, *plan.columns)
+
+
+@dataclass(frozen=True)
+class _Recommend:
+    """The expressions of :func:`recommend` for one policy and date, step by step."""
+
+    facts: Columnar
+    scoring: Columnar
+    present: list[pl.Expr]
+    """Whether each countermeasure is collected (``p:<id>``)."""
+    kept: list[pl.Expr]
+    """Whether it is kept, not superseded (``k:<id>``), in the order they are listed."""
+    places: list[pl.Expr]
+    """The ``k:`` columns, and each one's place among the kept ones (``n:<id>``)."""
+    columns: list[pl.Expr]
+
+    @classmethod
+    def of(cls, program: Program, as_of: dt.date) -> _Recommend:
+        policy = program.policy
+        facts = Columnar(policy.schema, as_of)
+        scoring = Columnar({**policy.schema, **SCORING_FACTS}, as_of)
+        verify = policy.header.defaults.verify
+        causes: dict[str, list[pl.Expr]] = defaultdict(list)
+        fired: list[tuple[str, pl.Expr, pl.Expr]] = [
+            (
+                c.rule.id,
+                pl.col(f"v:{c.rule.id}"),
+                pl.col(f"v:{c.rule.id}") & pl.col(f"g:{c.rule.id}"),
+            )
+            for c in policy.rules
+        ]
+        fired += [
+            (
+                o.override.id,
+                pl.col(f"o:{o.override.id}"),
+                pl.col(f"o:{o.override.id}") & pl.col(f"og:{o.override.id}"),
+            )
+            for o in policy.overrides
+        ]
+        for cause, breached, assumed in fired:
+            confirmed = breached
+            if verify is not None:
+                causes[verify].append(assumed)
+                confirmed = breached & ~assumed
+            for rec_id, condition in program.triggers.get(cause, ()):
+                evidence = policy.catalogue[rec_id].requires_evidence
+                given = confirmed & ~assumed if evidence else confirmed
+                if condition is not None:
+                    given = given & facts.expr(condition).fill_null(True)
+                causes[rec_id].append(given)
+        for level, triggers in policy.level_triggers.items():
+            at_level = pl.col("risk_level") == level
+            for rec_id, condition in triggers:
+                given = at_level
+                if condition is not None:
+                    given = given & scoring.expr(condition).fill_null(True)
+                causes[rec_id].append(given)
+        present = [pl.any_horizontal(e).alias(f"p:{r}") for r, e in causes.items()]
+        closure = policy.supersedes_closure
+        kept: dict[str, pl.Expr] = {}
+        for rec in causes:
+            superseding = [pl.col(f"p:{other}") for other in causes if rec in closure[other]]
+            found = pl.col(f"p:{rec}")
+            kept[rec] = found & ~pl.any_horizontal(superseding) if superseding else found
+        order = sorted(
+            kept, key=lambda r: (policy.catalogue[r].priority, program.catalogue_order[r], r)
+        )
+        taken = [pl.col(f"k:{rec}") for rec in order]
+        # an entry's place among the kept ones: the first three give the titles
+        places = [*taken, *(
+            pl.sum_horizontal(t.cast(pl.Int32) for t in taken[: i + 1]).alias(f"n:{rec}")
+            for i, rec in enumerate(order)
+        )]  # fmt: skip
+        ids = list(zip(taken, order, strict=True))
+        titles = [
+            (t & (pl.col(f"n:{rec}") <= 3), policy.catalogue[rec].title.zh)
+            for t, rec in zip(taken, order, strict=True)
+        ]
+        return cls(
+            facts,
+            scoring,
+            present,
+            [kept[rec].alias(f"k:{rec}") for rec in order],
+            places,
+            [
+                texts_where(ids, " ").alias("recommendations"),
+                texts_where(titles, "；").alias("top_countermeasures_zh"),
+            ],
+        )
 
 
 def gapped(program: Program) -> pl.Expr:
     """Whether the unit has a data gap (the assessment's ``data_gaps`` is not empty): a rule or
     override it could not decide, or a scoring row it skipped for want of a fact it names (a
     row skipped with every fact given, as an undecided derived fact leaves it, is no gap)."""
+    return program.kept(("gapped",), lambda: _gapped(program))
+
+
+def _gapped(program: Program) -> pl.Expr:
     flags = [
         g.active if g.always else pl.any_horizontal(pl.lit(False), *(e for _, e in _because(g)))
         for g in _gaps(program)
@@ -156,6 +190,10 @@ def _because(gap: _Gap) -> list[tuple[str, pl.Expr]]:
 
 def missing(frame: pl.DataFrame, program: Program) -> pl.Expr:
     """The facts missing behind the unit's data gaps, sorted and space-joined."""
+    return program.kept(("missing",), lambda: _missing(program))
+
+
+def _missing(program: Program) -> pl.Expr:
     because: dict[str, list[pl.Expr]] = defaultdict(list)
     for gap in _gaps(program):
         for name, expr in _because(gap):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -44,13 +45,17 @@ def rule_findings(
 ) -> pl.DataFrame:
     """Per unit and rule: breached (``v:<rule>``) and whether it is a data gap (``g:<rule>``);
     ``ids`` are the units' ids, for waivers. Its severity is :func:`severity_is`'s."""
+    columns = program.kept(("findings", as_of), lambda: _findings(program, as_of))
+    return outcomes.with_columns(ids.alias("__id")).select(ROW, *columns)
+
+
+def _findings(program: Program, as_of: dt.date) -> list[pl.Expr]:
     policy = program.policy
     waived: dict[str, list[str]] = {}
     for waiver in policy.waivers:
         if as_of <= waiver.expires:
             waived.setdefault(waiver.rule, []).append(waiver.unit)
     columns: list[pl.Expr] = []
-    frame = outcomes.with_columns(ids.alias("__id"))
     for checked in policy.rules:
         rule = checked.rule
         outcome = pl.col(rule.id)
@@ -59,7 +64,7 @@ def rule_findings(
             (outcome.fill_null(checked.unknown == "finding") & kept).alias(f"v:{rule.id}"),
             (outcome.is_null() & kept).alias(f"g:{rule.id}"),
         ]
-    return frame.select(ROW, *columns)
+    return columns
 
 
 def severity_is(rule: CheckedRule, level: str, program: Program) -> pl.Expr | bool:
@@ -80,6 +85,14 @@ def severity_is(rule: CheckedRule, level: str, program: Program) -> pl.Expr | bo
 
 def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
     """Duty score, grade and the scoring facts (finding counts) per unit."""
+    score, columns = program.kept(("duty",), lambda: _duty(program))
+    # the score in its own column first: the bands and caps below read it many times, and
+    # a tree repeated in one query costs Polars far more to plan than a column
+    return findings.with_columns(score).select(ROW, *columns)
+
+
+def _duty(program: Program) -> tuple[pl.Expr, list[pl.Expr]]:
+    """:func:`duty`'s score column, and its columns from it."""
     policy = program.policy
     spec = policy.scoring.duty
     rules = [checked.rule for checked in policy.rules]
@@ -96,11 +109,7 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
     deducted = pl.sum_horizontal(  # 0 to start from: a policy may have no rules
         pl.lit(0), *(pl.when(breached[r.id]).then(_micro(r.deduction)).otherwise(0) for r in rules)
     )
-    # the score in its own column first: the bands and caps below read it many times, and
-    # a tree repeated in one query costs Polars far more to plan than a column
-    findings = findings.with_columns(
-        pl.max_horizontal(pl.lit(_micro(spec.start)) - deducted, pl.lit(0)).alias("__duty")
-    )
+    start = pl.max_horizontal(pl.lit(_micro(spec.start)) - deducted, pl.lit(0)).alias("__duty")
     score = pl.col("__duty")
     grade: pl.Expr = pl.lit(DutyGrade.D.rank)
     bands: Mapping[Any, Any] = spec.bands
@@ -120,8 +129,7 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
         return pl.sum_horizontal(found.cast(pl.Int64) for found in of(level))
 
     names = dict(enumerate(DutyGrade.names()))
-    return findings.select(
-        ROW,
+    return start, [
         count("major").cast(pl.Float64).alias("findings_major"),
         count("serious").cast(pl.Float64).alias("findings_serious"),
         count("minor").cast(pl.Float64).alias("findings_minor"),
@@ -134,12 +142,12 @@ def duty(findings: pl.DataFrame, program: Program) -> pl.DataFrame:
         # exact: Polars divides by a constant through its reciprocal (not Python's division)
         (score.cast(pl.Decimal(38, 6)) / _MICRO).cast(pl.Float64).alias("duty_score"),
         grade.replace_strict(names, return_dtype=pl.String).alias("duty_grade"),
-        _violations(findings, program).alias("violations"),
-        _violations(findings, program, assumed=True).alias("assumed_violations"),
-    )
+        _violations(program).alias("violations"),
+        _violations(program, assumed=True).alias("assumed_violations"),
+    ]
 
 
-def _violations(findings: pl.DataFrame, program: Program, *, assumed: bool = False) -> pl.Expr:
+def _violations(program: Program, *, assumed: bool = False) -> pl.Expr:
     """The breached rules' ids, worst severity first, then in policy order (space-joined);
     ``assumed``: only those breached for want of facts (their ``g:`` column)."""
     parts = [
@@ -167,54 +175,72 @@ def _breached(rule: CheckedRule, level: str, program: Program) -> pl.Expr:
 def risk(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
     """Risk score, band level, overrides applied and risk level per unit. ``frame`` holds the
     facts (derived ones included) and the scoring facts of :func:`duty`."""
-    policy = program.policy
-    compiler = Columnar({**policy.schema, **SCORING_FACTS}, as_of)
-    choices: list[pl.Expr] = []
-    passed_over: list[pl.Expr] = []  # skipped rows left undecided: data gaps
-    for name, rows in policy.factors.items():
-        chosen: pl.Expr = pl.lit(None, pl.Int32)
-        undecided = [compiler.expr(row.condition).is_null() for row in rows]
-        for index in reversed(range(len(rows))):
-            holds = compiler.expr(rows[index].condition)
-            taken = holds.fill_null(rows[index].unknown != "skip")
-            chosen = pl.when(taken).then(pl.lit(index, pl.Int32)).otherwise(chosen)
-        choices.append(chosen.alias(f"f:{name}"))
-        passed_over += [
-            (undecided[k] & (pl.col(f"f:{name}") > k)).alias(f"fg:{name}:{k}")
-            for k, row in enumerate(rows)
-            if row.unknown == "skip"
-        ]
-    overrides = [compiler.expr(o.condition) for o in policy.overrides]
-    frame = with_aggregates(frame, compiler).with_columns(choices)
-    keys = [f"f:{name}" for name in policy.factors]
+    plan = program.kept(("risk", as_of), lambda: _Risk.of(program, as_of))
+    frame = with_aggregates(frame, plan.compiler).with_columns(plan.choices)
+    keys = [f"f:{name}" for name in program.policy.factors]
     combos = frame.select(keys).unique()
     scored = combos.with_columns(_score_combos(combos, program))
     frame = frame.join(scored, on=keys, how="left", maintain_order="left", nulls_equal=True)
-    flags: list[pl.Expr] = []
-    for checked, holds in zip(policy.overrides, overrides, strict=True):
-        applies = holds.fill_null(checked.override.unknown == "apply")
-        flags += [
-            applies.alias(f"o:{checked.override.id}"),
-            holds.is_null().alias(f"og:{checked.override.id}"),
-        ]
     # each override's condition once, as a column: the level and the list below read it again
-    frame = frame.with_columns(*passed_over, *flags)
-    level: pl.Expr = pl.col("__band_rank")
-    applied: list[tuple[pl.Expr, str]] = []
-    for checked in policy.overrides:
-        applies = pl.col(f"o:{checked.override.id}")
-        floor = int(RiskLevel.from_name(checked.override.at_least))
-        level = pl.when(applies).then(pl.max_horizontal(level, pl.lit(floor))).otherwise(level)
-        applied.append((applies, checked.override.id))
-    names = {int(level): level.name.lower() for level in RiskLevel}
-    return frame.select(
-        ROW,
-        "risk_score",
-        "band_level",
-        lists_where(applied).alias("overrides"),
-        level.replace_strict(names, return_dtype=pl.String).alias("risk_level"),
-        *(e.meta.output_name() for e in [*flags, *passed_over]),
-    )
+    frame = frame.with_columns(*plan.passed_over, *plan.flags)
+    return frame.select(ROW, "risk_score", "band_level", *plan.columns)
+
+
+@dataclass(frozen=True)
+class _Risk:
+    """The expressions of :func:`risk` for one policy and date."""
+
+    compiler: Columnar
+    choices: list[pl.Expr]
+    """The row each factor takes (``f:<factor>``)."""
+    passed_over: list[pl.Expr]
+    """Skipped rows left undecided: data gaps (``fg:<factor>:<row>``)."""
+    flags: list[pl.Expr]
+    """Whether each override applies (``o:<id>``) and is undecided (``og:<id>``)."""
+    columns: list[pl.Expr]
+    """The overrides applied, the risk level, and the columns of ``passed_over`` and ``flags``."""
+
+    @classmethod
+    def of(cls, program: Program, as_of: dt.date) -> _Risk:
+        policy = program.policy
+        compiler = Columnar({**policy.schema, **SCORING_FACTS}, as_of)
+        choices: list[pl.Expr] = []
+        passed_over: list[pl.Expr] = []
+        for name, rows in policy.factors.items():
+            chosen: pl.Expr = pl.lit(None, pl.Int32)
+            undecided = [compiler.expr(row.condition).is_null() for row in rows]
+            for index in reversed(range(len(rows))):
+                holds = compiler.expr(rows[index].condition)
+                taken = holds.fill_null(rows[index].unknown != "skip")
+                chosen = pl.when(taken).then(pl.lit(index, pl.Int32)).otherwise(chosen)
+            choices.append(chosen.alias(f"f:{name}"))
+            passed_over += [
+                (undecided[k] & (pl.col(f"f:{name}") > k)).alias(f"fg:{name}:{k}")
+                for k, row in enumerate(rows)
+                if row.unknown == "skip"
+            ]
+        flags: list[pl.Expr] = []
+        for checked in policy.overrides:
+            holds = compiler.expr(checked.condition)
+            applies = holds.fill_null(checked.override.unknown == "apply")
+            flags += [
+                applies.alias(f"o:{checked.override.id}"),
+                holds.is_null().alias(f"og:{checked.override.id}"),
+            ]
+        level: pl.Expr = pl.col("__band_rank")
+        applied: list[tuple[pl.Expr, str]] = []
+        for checked in policy.overrides:
+            applies = pl.col(f"o:{checked.override.id}")
+            floor = int(RiskLevel.from_name(checked.override.at_least))
+            level = pl.when(applies).then(pl.max_horizontal(level, pl.lit(floor))).otherwise(level)
+            applied.append((applies, checked.override.id))
+        names = {int(level): level.name.lower() for level in RiskLevel}
+        columns = [
+            lists_where(applied).alias("overrides"),
+            level.replace_strict(names, return_dtype=pl.String).alias("risk_level"),
+            *(pl.col(e.meta.output_name()) for e in [*flags, *passed_over]),
+        ]
+        return cls(compiler, choices, passed_over, flags, columns)
 
 
 def _score_combos(combos: pl.DataFrame, program: Program) -> list[pl.Series]:

@@ -12,10 +12,10 @@ documented pays for none of them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from riskgrade.check.checked import CheckedPolicy, CheckedRule
 from riskgrade.i18n import BASIS_SEPARATORS
@@ -26,8 +26,13 @@ from riskgrade.rules.interpret import evaluate
 if TYPE_CHECKING:
     from riskgrade.rules.durable_engine import DurableEngine
 
+T = TypeVar("T")
 Triggers = dict[str, tuple[tuple[str, Node | None], ...]]
 """Each rule or override id -> its countermeasures, with their extra condition (None: always)."""
+
+
+KEPT = 64
+"""Most values :meth:`Program.kept` keeps (a few stages for each date graded)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Program:
         self._basis_texts: dict[tuple[tuple[str, ...], str], str] = {}
         self._findings: dict[str, tuple[dict[str, Any], list[str]]] = {}
         self._recommendations: dict[str, dict[str, Any]] = {}
+        self._kept: dict[Hashable, Any] = {}
 
     @property
     def compiled(self) -> CompiledPath:
@@ -104,6 +110,23 @@ class Program:
                 label = f"{self.policy.header.name}_{self.policy.content_hash[:8]}"
                 self._durable = DurableEngine.for_conditions(conditions, label)
             return self._durable
+
+    def kept(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``'s value, built once for ``key`` (the columnar engine keeps its Polars
+        expressions here, per stage and date: building them cost more than grading a table
+        of a thousand units). Two threads may both build it; either value serves. At most
+        :data:`KEPT` values are kept; then the oldest go."""
+        try:
+            return self._kept[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        value = build()
+        with self._lock:
+            if len(self._kept) >= KEPT:
+                for old in list(self._kept)[: KEPT // 2]:
+                    del self._kept[old]
+            self._kept[key] = value
+        return value
 
     def closure(self, node: Node) -> Compiled:
         """``node`` (a scoring or countermeasure condition) compiled to a closure once."""

@@ -75,15 +75,14 @@ def test_generated_tables_agree(rows: list[dict[str, Any]]) -> None:
     assert _differences(policy, rows, AS_OF) == []
 
 
-def test_a_wrong_translation_is_caught(
-    default_policy: riskgrade.Policy, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The comparison can fail: with ``>=`` translated as ``>``, units disagree."""
+def test_a_wrong_translation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison can fail: with ``>=`` translated as ``>``, units disagree (a policy
+    loaded afresh: a policy keeps the expressions it translated once)."""
     import riskgrade.rules.columnar as columnar
 
     monkeypatch.setitem(columnar._COMPARE, ">=", lambda a, b: a > b)
     rows = [row.facts for row in read_rows(sample_district_path())]
-    assert _differences(default_policy, rows, AS_OF)
+    assert _differences(riskgrade.load_policy(), rows, AS_OF)
 
 
 _POLICY = riskgrade.load_policy()
@@ -305,3 +304,26 @@ def test_a_fact_named_like_a_result_column_is_a_clear_engine_error(fact: str) ->
     assert policy.grade(unit, as_of=AS_OF, engine="compiled").entity_id == "u1"
     with pytest.raises(riskgrade.EngineError, match=repr(fact)):
         policy.grade_frame([unit], as_of=AS_OF)
+
+
+def test_kept_expressions_serve_each_date_as_a_fresh_policy() -> None:
+    """A policy keeps its translated expressions per date: grading as of one date, then
+    another, then the first again gives what policies loaded afresh give."""
+    policy = riskgrade.load_policy()
+    rows = [row.facts for row in read_rows(sample_district_path())][:60]
+    dates = [AS_OF, AS_OF + dt.timedelta(days=400), AS_OF]
+    got = [policy.grade_frame(rows, as_of=when).results for when in dates]
+    fresh = [riskgrade.load_policy().grade_frame(rows, as_of=when).results for when in dates]
+    assert all(a.equals(b) for a, b in zip(got, fresh, strict=True))
+    assert not got[0].equals(got[1])  # the dates grade apart: the test can fail
+
+
+def test_a_program_keeps_a_bounded_number_of_values() -> None:
+    from riskgrade.grading.program import KEPT
+
+    program = riskgrade.load_policy().program
+    built: list[int] = []
+    for key in range(3 * KEPT):
+        assert program.kept(key, lambda key=key: built.append(key) or key) == key
+    assert program.kept(3 * KEPT - 1, lambda: -1) == 3 * KEPT - 1  # kept: not built again
+    assert built == list(range(3 * KEPT)) and len(program._kept) <= KEPT
