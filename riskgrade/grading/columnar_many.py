@@ -125,7 +125,10 @@ def _chunk(
     policy: Policy, rows: list[Any], start: int, as_of: dt.date, keep: tuple[str, ...] | None
 ) -> Iterator[tuple[Assessment | GradeError, Kept | None]]:
     framed = rows_frame(rows, policy.checked)
-    out: list[tuple[Assessment | GradeError, Kept | None] | None] = [None] * len(rows)
+    # each row's result, and what was kept of it, in two lists: no pair per row held (fewer
+    # objects for the garbage collector to walk while the chunk is read)
+    out: list[Assessment | GradeError | None] = [None] * len(rows)
+    held: list[Kept | None] = [None] * len(rows)
     valid, failed = validate_frame(framed.frame, policy.checked)
     rest = framed.odd + [framed.kept[index] for index in failed["index"]]
     if valid.height:
@@ -139,17 +142,17 @@ def _chunk(
             # deduction of more than six decimals), the per-row way can
             rest += [framed.kept[index] for index in valid["index"]]
         else:
-            _defer(
-                policy, rows, framed.kept, valid["index"].to_list(), (results, outcomes), out, as_of
-            )
+            indexes = valid["index"].to_list()
+            _defer(policy, rows, framed.kept, indexes, (results, outcomes), (out, held), as_of)
     rest.sort()
     per_row = _per_row(policy, rows, rest, start, as_of, keep)
-    for position, graded in zip(rest, per_row, strict=True):
-        out[position] = graded
+    for position, (graded, kept) in zip(rest, per_row, strict=True):
+        out[position], held[position] = graded, kept
     for at, item in enumerate(out):
         assert item is not None
         out[at] = None  # held by the caller alone from now on (it may build and drop it)
-        yield item
+        yield item, held[at]
+        held[at] = None
 
 
 def _defer(
@@ -158,13 +161,14 @@ def _defer(
     kept: list[int],
     indexes: list[int],
     graded: tuple[pl.DataFrame, pl.DataFrame],
-    out: list[tuple[Assessment | GradeError, Kept | None] | None],
+    out: tuple[list[Assessment | GradeError | None], list[Kept | None]],
     as_of: dt.date,
 ) -> None:
-    """A deferred assessment in ``out`` for each graded row (``indexes``: rows of the table,
-    ``kept``: their positions in ``rows``)."""
+    """A deferred assessment in ``out`` for each graded row, and what was kept of it beside
+    (``indexes``: rows of the table, ``kept``: their positions in ``rows``)."""
     results, outcomes = graded
-    shared = _Chunk(policy, as_of, outcomes)
+    load = _Chunk(policy, as_of, outcomes).load  # one bound method for every assessment
+    assessments, kept_of = out
     checked = policy.program.policy
     name_, version, digest = checked.header.name, checked.header.version, checked.content_hash
     columns = [results[c].to_list() for c in ("id", "name", "risk_level", "duty_grade")]
@@ -184,10 +188,9 @@ def _defer(
             _ROW: rows[position],
             _AT: at,
         }
-        out[position] = (
-            Assessment.deferred(shared.load, values),
-            next(held) if held is not None else None,
-        )
+        assessments[position] = Assessment.deferred(load, values)
+        if held is not None:
+            kept_of[position] = next(held)
 
 
 def _kept(results: pl.DataFrame) -> Iterator[Kept]:
