@@ -267,7 +267,14 @@ def derived(state: CheckState) -> None:
                 name, schema[name], tuple(cases), where.location(), decl.description
             )
             reads[name] = set().union(*(names_in(w) | names_in(v) for w, v in cases)) & set(schema)
-    cycles = graphs.derived_cycles(graphs.build_graph((), reads, {}, {}, {}, {}))
+    # the order also follows the derived facts read inside an aggregate's condition, which an
+    # engine must have computed before it counts the items (``reads`` is what names the
+    # facts missing behind a derived fact, so it stays as it is)
+    order: dict[str, set[str]] = {}
+    for name, known in reads.items():
+        cases = facts[name].cases
+        order[name] = known.union(*(graphs.aggregate_reads(n, schema) for c in cases for n in c))
+    cycles = graphs.derived_cycles(graphs.build_graph((), order, {}, {}, {}, {}))
     for cycle in cycles:
         where = merged["derived"][cycle[0]][1]
         state.problems.append(
@@ -277,7 +284,7 @@ def derived(state: CheckState) -> None:
         )
     state.derived_reads = reads
     if not cycles:
-        state.derived = [facts[name] for name in graphs.derived_order(reads) if name in facts]
+        state.derived = [facts[name] for name in graphs.derived_order(order) if name in facts]
 
 
 def rules(state: CheckState) -> None:

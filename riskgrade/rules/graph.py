@@ -6,6 +6,21 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
+from riskgrade.rules.expr import (
+    AGGREGATE_FUNCTIONS,
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    In,
+    Name,
+    Neg,
+    Node,
+    Not,
+    names_in,
+)
+from riskgrade.rules.types import Schema
+
 
 def node(kind: str, name: str) -> str:
     """The graph's name for a node: ``kind:name``, e.g. ``rule:staffing_over_100``."""
@@ -77,3 +92,28 @@ def derived_order(derived: Mapping[str, set[str]]) -> list[str]:
     for name, reads in derived.items():
         graph.add_edges_from((read, name) for read in reads if read in derived)
     return list(nx.lexicographical_topological_sort(graph))
+
+
+def aggregate_reads(node: Node, schema: Schema) -> set[str]:
+    """The unit's facts ``node`` reads inside aggregates' conditions: the names there that are
+    not the items' own fields (an item's field shadows the unit's fact of the same name).
+    ``names_in`` leaves them out; an engine must still know them before it counts the items,
+    so the derived facts' order follows them."""
+    found: set[str] = set()
+    stack: list[Node] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Call):
+            if current.func in AGGREGATE_FUNCTIONS and len(current.args) == 2:
+                collection = current.args[0]
+                typ = schema.get(collection.name) if isinstance(collection, Name) else None
+                fields = set(typ.item or {}) if typ is not None else set()
+                found |= names_in(current.args[1], item_fields=True) - fields
+            stack.extend(current.args)
+        elif isinstance(current, Not | Neg | In):
+            stack.append(current.operand)
+        elif isinstance(current, Arith | Compare):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, BoolOp):
+            stack.extend(current.operands)
+    return found & set(schema)

@@ -109,6 +109,13 @@ CASES = [
         "staff_total:",
     ),
     (
+        "derived cycle inside an aggregate's condition",
+        """expr: 'industry in ["mining", "construction"]'""",
+        "expr: 'count(hazards, high_risk) > 0'",
+        "RG301",
+        "high_risk:",
+    ),
+    (
         "never fires",
         "when: 'not ppe_provided'",
         "when: 'employees > 10 and employees < 5'",

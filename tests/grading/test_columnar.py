@@ -327,3 +327,48 @@ def test_a_program_keeps_a_bounded_number_of_values() -> None:
         assert program.kept(key, lambda key=key: built.append(key) or key) == key
     assert program.kept(3 * KEPT - 1, lambda: -1) == 3 * KEPT - 1  # kept: not built again
     assert built == list(range(3 * KEPT)) and len(program._kept) <= KEPT
+
+
+def test_a_derived_fact_read_inside_an_aggregate_is_computed_first() -> None:
+    """``c_cnt`` counts the major hazards of a unit that is ``z_big``, a derived fact that
+    sorts after it: every engine computes ``z_big`` first and counts the hazard (before, the
+    per-unit engines read it as unknown, a data gap, and the columnar one failed)."""
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "derived:\n",
+        "derived:\n"
+        "  c_cnt:\n"
+        "    type: int\n"
+        "    expr: 'count(hazards, level == \"major\" and z_big)'\n"
+        "  z_big:\n"
+        "    type: bool\n"
+        "    expr: 'employees > 50'\n",
+        1,
+    ).replace(
+        "rules:\n",
+        "rules:\n"
+        "  - id: open_major\n"
+        "    duty: staffing\n"
+        "    when: 'c_cnt > 0'\n"
+        "    severity: major\n"
+        "    deduction: 30\n"
+        "    unknown: gap\n"
+        "    basis: [law_24]\n"
+        "    message: {zh: 重大隐患, en: major hazard}\n",
+        1,
+    )
+    policy = riskgrade.policy.load_policy_source({"p.yaml": text})
+    assert [f.name for f in policy.checked.derived].index("z_big") < [
+        f.name for f in policy.checked.derived
+    ].index("c_cnt")
+    unit = {
+        "id": "u1",
+        "industry": "retail",
+        "employees": 80,
+        "hazards": [{"id": "H1", "level": "major"}],
+    }
+    for engine in ("compiled", "python", "durable", "columnar"):
+        a = policy.grade(unit, as_of=AS_OF, engine=engine)
+        assert "open_major" in [f.rule for f in a.violations], engine
+        assert "open_major" not in [f.rule for f in a.data_gaps], engine
+    assert "open_major" in policy.grade_frame([unit], as_of=AS_OF).results["violations"][0]
