@@ -272,8 +272,8 @@ def derived(state: CheckState) -> None:
     # facts missing behind a derived fact, so it stays as it is)
     order: dict[str, set[str]] = {}
     for name, known in reads.items():
-        cases = facts[name].cases
-        order[name] = known.union(*(graphs.aggregate_reads(n, schema) for c in cases for n in c))
+        given = facts[name].cases
+        order[name] = known.union(*(graphs.aggregate_reads(n, schema) for c in given for n in c))
     cycles = graphs.derived_cycles(graphs.build_graph((), order, {}, {}, {}, {}))
     for cycle in cycles:
         where = merged["derived"][cycle[0]][1]

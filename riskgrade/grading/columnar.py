@@ -56,7 +56,9 @@ def _derived_steps(program: Program, as_of: dt.date) -> list[tuple[Columnar, lis
         for when, then in fact.cases:
             reads |= names_in(when, item_fields=True) | names_in(then, item_fields=True)
         step_of[fact.name] = 1 + max((step_of[n] for n in reads if n in step_of), default=-1)
-    steps = [(Columnar(program.policy.schema, as_of), []) for _ in set(step_of.values())]
+    steps: list[tuple[Columnar, list[pl.Expr]]] = [
+        (Columnar(program.policy.schema, as_of), []) for _ in set(step_of.values())
+    ]
     for fact in derived:
         compiler, columns = steps[step_of[fact.name]]
         chain: Any = None

@@ -72,7 +72,10 @@ class Kept:
 
 
 def grade_rows_keeping(
-    policy: Policy, rows: Iterable[Mapping[str, Any] | Enterprise], as_of: dt.date, facts: Any
+    policy: Policy,
+    rows: Iterable[Mapping[str, Any] | Enterprise],
+    as_of: dt.date,
+    facts: Iterable[str],
 ) -> Iterator[tuple[Assessment, Kept] | tuple[GradeError, None]]:
     """:func:`grade_rows`, each assessment with what was kept of its unit (:class:`Kept`):
     the values of the named ``facts`` (names the policy's schema does not know are left out),

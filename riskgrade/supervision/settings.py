@@ -243,11 +243,12 @@ def _columnar_units(
 
     units: list[Unit] = []
     for graded, kept in grade_rows_keeping(policy, rows, as_of, KEPT_FACTS):
-        if kept is None:  # and so ``graded`` is a GradeError, numbered in the rows graded
+        if isinstance(graded, GradeError):  # numbered in the rows graded: renumbered
             failures.append(
                 GradeError(numbers[graded.index], graded.entity_id, graded.errors, graded.cause)
             )
             continue
+        assert kept is not None
         facts = kept.facts
         units.append(
             Unit(
