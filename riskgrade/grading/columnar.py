@@ -176,7 +176,10 @@ def _grade(
     frame = _beside(frame, columnar_score.risk(frame, program, as_of))
     frame = _beside(frame, columnar_recommend.recommend(frame, program, as_of))
     labels = {level.name.lower(): level.label_zh for level in RiskLevel}
-    tier = pl.col("tier").cast(pl.String) if "tier" in frame.columns else pl.lit(None, pl.String)
+    # the unit's tier is its ``tier`` fact where that is text (as the per-unit score reads it)
+    typ = program.policy.schema.get("tier")
+    textual = "tier" in frame.columns and typ is not None and typ.is_textual
+    tier = pl.col("tier").cast(pl.String) if textual else pl.lit(None, pl.String)
     results = frame.sort(ROW).select(
         "id",
         "name",

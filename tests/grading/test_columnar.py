@@ -372,3 +372,23 @@ def test_a_derived_fact_read_inside_an_aggregate_is_computed_first() -> None:
         assert "open_major" in [f.rule for f in a.violations], engine
         assert "open_major" not in [f.rule for f in a.data_gaps], engine
     assert "open_major" in policy.grade_frame([unit], as_of=AS_OF).results["violations"][0]
+
+
+def test_a_tier_fact_that_is_no_text_gives_no_tier() -> None:
+    """The per-unit score takes the ``tier`` fact as the unit's tier only where it is text;
+    a number named ``tier`` leaves the results' tier empty on the columnar engine too (it
+    wrote the number there, and the district page counted units by it)."""
+    text = (
+        (FIXTURES / "mini.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "derived:\n",
+            "derived:\n  tier:\n    type: number\n    expr: 'employees + 1'\n",
+            1,
+        )
+    )
+    policy = riskgrade.policy.load_policy_source({"p.yaml": text})
+    rows = [{"id": f"u{i}", "industry": "retail", "employees": 3 + i} for i in range(3)]
+    graded = policy.grade_frame(rows, as_of=AS_OF).results
+    per_unit = [policy.grade(row, as_of=AS_OF, engine="compiled").score.tier for row in rows]
+    assert graded["tier"].to_list() == per_unit == [None, None, None]
