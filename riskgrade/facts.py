@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -241,6 +242,8 @@ def declared_value(value: Any, kind: str, values: list[str] | None = None) -> An
                 return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):  # as the schema's numbers
+            raise ValueError(f"expected a finite number, got {value!r}")
         if kind == "int" and not float(value).is_integer():
             raise ValueError(f"expected a whole number, got {value!r}")
         return value

@@ -276,8 +276,10 @@ def _extra(decl: FactDecl) -> tuple[Spec, Fast]:
         if kind == "bool":
             usual = pl.lit(given == "bool")
         elif kind in ("int", "number") and given in ("int", "float"):
-            whole = kind == "number" or given == "int"
-            usual = pl.lit(True) if whole else v.is_finite() & (v.floor() == v)
+            # a NaN or an infinity is judged by ``declared_value``, which refuses it
+            usual = pl.lit(True) if given == "int" else v.is_finite()
+            if kind == "int" and given == "float":
+                usual = usual & (v.floor() == v)
         elif kind in ("str", "enum") and given == "str":
             usual = v.cast(pl.String).is_in(values) if kind == "enum" and values else pl.lit(True)
         value = pl.when(usual).then(v.cast(spec.dtype, strict=False))

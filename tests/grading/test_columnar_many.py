@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 import pickle
 import threading
 from decimal import Decimal
@@ -347,3 +348,17 @@ def test_equal_values_of_different_meaning_are_judged_apart() -> None:
     east = late.astimezone(dt.timezone(dt.timedelta(hours=8)))  # 2026-11-29: after as_of
     rows = [{**_BASE, "id": f"r{i}", "last_drill": day} for i, day in enumerate([late, east])]
     _same(_DEFAULT, [{**_BASE, "last_drill": dt.date(2025, 1, 1)}, *rows])
+
+
+def test_a_policys_own_number_that_is_not_finite_fails_its_row() -> None:
+    """NaN compares as the greatest number in a table and as nothing in Python: the engines
+    graded a NaN of a policy's own fact apart. It is refused, as the schema's numbers are."""
+    given = [120.5, math.nan, math.inf, 99.0]  # the first row alone, the others as a table
+    rows = [{**_BASE, "id": f"n{i}", "floor_area": v} for i, v in enumerate(given)]
+    _same(_EXTRAS, rows)
+    results = list(_EXTRAS.grade_many(rows, as_of=AS_OF))
+    assert [r.errors for r in results[1:3]] == [  # type: ignore[union-attr]
+        [("floor_area", "expected a finite number, got nan")],
+        [("floor_area", "expected a finite number, got inf")],
+    ]
+    assert isinstance(results[0], Assessment) and isinstance(results[3], Assessment)

@@ -56,7 +56,7 @@ _EXTRAS = load_policy_source(
 _EXTRA_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "has_canteen": st.sampled_from([True, False, "yes", 1, "是", "×", " ", "maybe"]),
     "canteen_seats": st.sampled_from([0, 40, 12.0, 2.5, "40", True, math.nan]),
-    "floor_area": st.sampled_from([0, 120.5, math.inf, "120", False]),
+    "floor_area": st.sampled_from([0, 120.5, math.inf, math.nan, -math.inf, "120", False]),
     "licence_no": st.sampled_from(["L-1", "", 7]),
     "licence_expiry": st.sampled_from(
         ["2027-01-31", "2027-02-30", "2027-W05-1", 20270131, "2027/1/31", "2027年1月31日", 46418]
