@@ -295,7 +295,9 @@ def _checked(policy: Policy, chunk: Chunk) -> _Checked:
         for row in chunk.rows
         if row.problem is None and isinstance(row.facts.get("id"), str | int)
     ]
-    units = chunk.typed.select(pl.col(_LINE).alias("line"), pl.col("id").alias("unit"))
+    # a ledger with no id column: each row fails on its id, as the row reader's rows do
+    unit = pl.col("id") if "id" in chunk.typed.columns else pl.lit(None, pl.String)
+    units = chunk.typed.select(pl.col(_LINE).alias("line"), unit.alias("unit"))
     units = units.drop_nulls("unit")
     keys = pl.concat([
         units.with_columns(_keys(units["unit"]).alias("key")),
@@ -307,7 +309,8 @@ def _checked(policy: Policy, chunk: Chunk) -> _Checked:
         typed = typed.filter(pl.col(_LINE) >= chunk.new_from)
         rows = [row for row in rows if row.number >= chunk.new_from]
     valid, bad = validate_frame(typed.drop(_LINE), policy.program.policy)
-    return _Checked(typed[_LINE], typed["id"], rows, keys, valid, bad, chunk.new_from)
+    given = typed.select(pl.col(_LINE), unit.alias("id"))["id"]  # (the line spreads a null)
+    return _Checked(typed[_LINE], given, rows, keys, valid, bad, chunk.new_from)
 
 
 def gathered(

@@ -231,6 +231,18 @@ def test_resuming_a_table_run_skips_the_rows_already_written(
     assert len(chunks) > 1 or size > 10_000 or skip  # small blocks: many chunks, numbered through
 
 
+def test_a_ledger_with_no_id_column_fails_each_row_as_the_row_reader(tmp_path: Path) -> None:
+    """Every row fails on its id (the table path raised a column error before: exit 3)."""
+    source = tmp_path / "no_id.csv"
+    source.write_text("单位编码,行业,从业人员数\nA1,餐饮,3\nA2,零售,5\n", encoding="utf-8")
+    a, a_errors, b, b_errors = _both(tmp_path, source)
+    assert a == b and a_errors == b_errors
+    assert a_errors.decode("utf-8-sig").splitlines()[1:] == [
+        "2,,id,Field required",
+        "3,,id,Field required",
+    ]
+
+
 @pytest.mark.parametrize("column", ["safety_department", "ownership", "employees"])
 def test_a_column_blank_in_every_row_grades_as_the_row_reader(tmp_path: Path, column: str) -> None:
     rows = _sample()[:5]
