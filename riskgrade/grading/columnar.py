@@ -21,7 +21,9 @@ from riskgrade.facts import Enterprise
 from riskgrade.grading.evaluate import Outcome, facts_of
 from riskgrade.grading.program import Program
 from riskgrade.rules.columnar import ROW, Columnar, dtype_of, frame_of, with_aggregates
-from riskgrade.rules.expr import names_in
+from riskgrade.rules.expr import Node, names_in
+from riskgrade.rules.graph import aggregate_reads
+from riskgrade.rules.types import Schema
 
 
 def unit_frame(
@@ -52,9 +54,8 @@ def _derived_steps(program: Program, as_of: dt.date) -> list[tuple[Columnar, lis
     derived = program.policy.derived
     step_of: dict[str, int] = {}
     for fact in derived:
-        reads: set[str] = set()
-        for when, then in fact.cases:
-            reads |= names_in(when, item_fields=True) | names_in(then, item_fields=True)
+        schema = program.policy.schema
+        reads = {n for case in fact.cases for node in case for n in _reads(node, schema)}
         step_of[fact.name] = 1 + max((step_of[n] for n in reads if n in step_of), default=-1)
     steps: list[tuple[Columnar, list[pl.Expr]]] = [
         (Columnar(program.policy.schema, as_of), []) for _ in set(step_of.values())
@@ -69,6 +70,12 @@ def _derived_steps(program: Program, as_of: dt.date) -> list[tuple[Columnar, lis
         value = chain.otherwise(None) if chain is not None else pl.lit(None)
         columns.append(value.alias(fact.name))
     return steps
+
+
+def _reads(node: Node, schema: Schema) -> set[str]:
+    """The facts ``node`` reads, also inside aggregates' conditions (as the checker orders the
+    derived facts by them)."""
+    return names_in(node) | aggregate_reads(node, schema)
 
 
 def rule_outcomes(frame: pl.DataFrame, program: Program, as_of: dt.date) -> pl.DataFrame:
@@ -154,7 +161,7 @@ def grade_with_outcomes(
         (pl.col(n) if n in frame.columns else pl.lit(None)).cast(dtype).alias(n)
         for n, dtype in schema.items()
     ).with_row_index(ROW)
-    return _grade(frame, program, as_of, extra or {})
+    return _grade(frame, program, as_of, extra)
 
 
 def _grade(

@@ -176,8 +176,8 @@ def summarize(
             measures[rec] += 1
             responsible[catalogue[rec].responsible] += 1
     hot = sorted(
-        (i for i, unit in enumerate(units) if unit.level >= RiskLevel.ORANGE),
-        key=lambda i: (-int(units[i].level), -records[i]["risk_score"], units[i].id),
+        ((u, r) for u, r in zip(units, records, strict=True) if u.level >= RiskLevel.ORANGE),
+        key=lambda pair: (-int(pair[0].level), -pair[1]["risk_score"], pair[0].id),
     )
 
     def counted(counter: Counter[str], titles: dict[str, dict[str, str]]) -> list[Count]:
@@ -210,17 +210,17 @@ def summarize(
         ],
         hot_units=[
             HotUnit(
-                units[i].id,
-                units[i].assessment.name or "",
-                units[i].street or "",
-                units[i].community or "",
-                units[i].level.name.lower(),
-                str(units[i].assessment.duty_grade),
-                records[i]["duty_score"],
-                records[i]["risk_score"],
-                [dict(rec_titles[r]) for r in _ids(records[i]["recommendations"])[:3]],
+                u.id,
+                u.assessment.name or "",
+                u.street or "",
+                u.community or "",
+                u.level.name.lower(),
+                str(u.assessment.duty_grade),
+                r["duty_score"],
+                r["risk_score"],
+                [dict(rec_titles[rec]) for rec in _ids(r["recommendations"])[:3]],
             )
-            for i in hot
+            for u, r in hot
         ],
         data_gap_units=data_gap_units,
         violations=sum(len(set(_ids(r["violations"]))) for r in records),
