@@ -123,12 +123,13 @@ def _graded(
     """Each row's assessment (or error) under ``policy``, with the rules it breaches or that
     override its level: on the columnar engine read from the results table, so that no
     assessment is built."""
-    if engine != "columnar":
-        for graded in policy.grade_many(rows, as_of=as_of, engine=engine):
-            yield graded, partial(_fired, graded)
-        return
+    from riskgrade.grading.columnar_copy import thawed
     from riskgrade.grading.columnar_many import grade_rows_keeping
 
+    if engine != "columnar":  # (the per-row engines take mappings, not frozen copies)
+        for graded in policy.grade_many(map(thawed, rows), as_of=as_of, engine=engine):
+            yield graded, partial(_fired, graded)
+        return
     for graded, kept in grade_rows_keeping(policy, rows, as_of, ()):
         record = kept.record if kept is not None else None
         if record is None:
@@ -159,11 +160,12 @@ def diff_policies(
     result = PolicyDiff(old=f"{old.name} {old.version}", new=f"{new.name} {new.version}")
     result.levels = {lvl: Counter() for lvl in LEVELS}
     result.grades = {g: Counter() for g in GRADES}
-    from riskgrade.grading.columnar_many import copied
+    from riskgrade.grading.columnar_copy import Shapes, copied
 
     # each batch reads ahead a table's rows at most; each row copied as it is read, as a
     # source may reuse one dict
-    first, second = tee(copied(row) for row in rows)
+    shapes = Shapes()
+    first, second = tee(copied(row, shapes) for row in rows)
     graded = zip(
         _graded(old, first, as_of, engine), _graded(new, second, as_of, engine), strict=True
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +29,9 @@ from riskgrade.assessment import DEFERRED, Assessment, DutyGrade, RiskLevel
 from riskgrade.errors import EngineError, FactError, GradeError
 from riskgrade.facts import Enterprise
 from riskgrade.grading.columnar import grade_with_outcomes, unit_outcomes
+from riskgrade.grading.columnar_copy import Shapes, copied, thawed
 from riskgrade.grading.columnar_recommend import gapped
-from riskgrade.grading.columnar_rows import ITEM_KEYS, rows_frame, unencodable
+from riskgrade.grading.columnar_rows import rows_frame, unencodable
 from riskgrade.grading.columnar_validate import validate_frame
 from riskgrade.grading.evaluate import Outcome, facts_of
 from riskgrade.grading.pipeline import grade_unit, row_id
@@ -44,7 +46,6 @@ FIRST = 1
 evaluated as a table), so that the first result needs only the first row: 36 ms, where a
 table of one row costs its whole fixed cost (103 ms)."""
 
-_NESTED = frozenset(ITEM_KEYS)  # hazards, buildings, lifts, by any of their names
 _LEVELS = {level.name.lower(): level for level in RiskLevel}
 _GRADES = {grade.value: grade for grade in DutyGrade}
 _OUTCOMES: dict[bool | None, Outcome] = {True: "true", None: "unknown", False: "false"}
@@ -91,12 +92,12 @@ def _graded(
     keep: tuple[str, ...] | None,
 ) -> Iterator[tuple[Assessment | GradeError, Kept | None]]:
     iterator, start, first = iter(rows), 0, True
+    copy = partial(copied, shapes=Shapes())  # the rows' key orders, shared by their copies
     while True:
         part: list[Any] = []
         failure: Exception | None = None
         try:
-            for row in islice(iterator, FIRST if first else CHUNK):
-                part.append(copied(row))
+            part += map(copy, islice(iterator, FIRST if first else CHUNK))
         except Exception as exc:  # the source's: after the rows it gave
             failure = exc
         if first:
@@ -110,30 +111,18 @@ def _graded(
         start, first = start + len(part), False
 
 
-def copied(row: Any) -> Any:
-    """``row`` as it is now: a mapping copied, with its lists of hazards, buildings and lifts
-    and their dicts (a source may reuse any of them); an :class:`Enterprise` is immutable."""
-    if not isinstance(row, Mapping):
-        return row
-    copy = dict(row)
-    for key in _NESTED.intersection(copy):
-        items = copy[key]
-        if isinstance(items, list | tuple):
-            fresh = [dict(item) if isinstance(item, dict) else item for item in items]
-            copy[key] = fresh if isinstance(items, list) else tuple(fresh)
-    return copy
-
-
 def _chunk(
     policy: Policy, rows: list[Any], start: int, as_of: dt.date, keep: tuple[str, ...] | None
 ) -> Iterator[tuple[Assessment | GradeError, Kept | None]]:
     framed = rows_frame(rows, policy.checked)
-    # each row's result, and what was kept of it, in two lists: no pair per row held (fewer
-    # objects for the garbage collector to walk while the chunk is read)
-    out: list[Assessment | GradeError | None] = [None] * len(rows)
+    # each row's result: a row the table graded holds its row of the results (an int) until
+    # it is yielded, when its assessment is made: the chunk holds no assessment, so no
+    # object per row lives long enough for the garbage collector to walk it again and again
+    out: list[Assessment | GradeError | int | None] = [None] * len(rows)
     held: list[Kept | None] = [None] * len(rows)
     valid, failed = validate_frame(framed.frame, policy.checked)
     rest = framed.odd + [framed.kept[index] for index in failed["index"]]
+    made: _Made | None = None
     if valid.height:
         extra = None
         if keep is not None:
@@ -145,66 +134,74 @@ def _chunk(
             # deduction of more than six decimals), the per-row way can
             rest += [framed.kept[index] for index in valid["index"]]
         else:
-            indexes = valid["index"].to_list()
-            _defer(policy, rows, framed.kept, indexes, (results, outcomes), (out, held), as_of)
+            made = _Made(policy, as_of, results, outcomes)
+            for at, index in enumerate(valid["index"].to_list()):
+                out[framed.kept[index]] = at
     rest.sort()
     per_row = _per_row(policy, rows, rest, start, as_of, keep)
     for position, (graded, kept) in zip(rest, per_row, strict=True):
         out[position], held[position] = graded, kept
-    for at, item in enumerate(out):
+    for position, item in enumerate(out):
         assert item is not None
-        out[at] = None  # held by the caller alone from now on (it may build and drop it)
-        yield item, held[at]
-        held[at] = None
+        out[position] = None  # held by the caller alone from now on (it may build and drop it)
+        if type(item) is int:
+            assert made is not None
+            rows[position], row = None, rows[position]  # the assessment's alone too
+            yield made.assessment(item, row), made.kept(item)
+        else:
+            yield item, held[position]  # type: ignore[misc]
+            held[position] = None
 
 
-def _defer(
-    policy: Policy,
-    rows: list[Any],
-    kept: list[int],
-    indexes: list[int],
-    graded: tuple[pl.DataFrame, pl.DataFrame],
-    out: tuple[list[Assessment | GradeError | None], list[Kept | None]],
-    as_of: dt.date,
-) -> None:
-    """A deferred assessment in ``out`` for each graded row, and what was kept of it beside
-    (``indexes``: rows of the table, ``kept``: their positions in ``rows``)."""
-    results, outcomes = graded
-    load = _Chunk(policy, as_of, outcomes).load  # one bound method for every assessment
-    assessments, kept_of = out
-    checked = policy.program.policy
-    name_, version, digest = checked.header.name, checked.header.version, checked.content_hash
-    columns = [results[c].to_list() for c in ("id", "name", "risk_level", "duty_grade")]
-    held = _kept(results) if "data_gapped" in results.columns else None
-    for at, (index, unit, name, level, grade) in enumerate(zip(indexes, *columns, strict=True)):
-        position = kept[index]
+class _Made:
+    """What a chunk's assessments are made from as they are yielded: the table's columns of
+    the fields it graded, and what their deferred parts are built from (:class:`_Chunk`)."""
+
+    def __init__(
+        self, policy: Policy, as_of: dt.date, results: pl.DataFrame, outcomes: pl.DataFrame
+    ) -> None:
+        self.load = _Chunk(policy, as_of, outcomes).load  # one bound method for them all
+        self.as_of = as_of
+        checked = policy.program.policy
+        self.policy = checked.header.name, checked.header.version, checked.content_hash
+        self.ids, self.names = results["id"].to_list(), results["name"].to_list()
+        self.levels = [_LEVELS[level] for level in results["risk_level"].to_list()]
+        self.grades = [_GRADES[grade] for grade in results["duty_grade"].to_list()]
+        self.held = _kept(results) if "data_gapped" in results.columns else None
+
+    def assessment(self, at: int, row: Any) -> Assessment:
+        """The deferred assessment of the table's row ``at``, the copy ``row`` of its input."""
+        name_, version, digest = self.policy
         values = {
-            "entity_id": unit,
-            "name": name,
-            "as_of": as_of,
-            "risk_level": _LEVELS[level],
-            "duty_grade": _GRADES[grade],
+            "entity_id": self.ids[at],
+            "name": self.names[at],
+            "as_of": self.as_of,
+            "risk_level": self.levels[at],
+            "duty_grade": self.grades[at],
             "policy_name": name_,
             "policy_version": version,
             "policy_hash": digest,
             "engine": "columnar",
-            _ROW: rows[position],
+            _ROW: row,
             _AT: at,
         }
-        assessments[position] = Assessment.deferred(load, values)
-        if held is not None:
-            kept_of[position] = next(held)
+        return Assessment.deferred(self.load, values)
+
+    def kept(self, at: int) -> Kept | None:
+        """What was kept of the table's row ``at``, if anything is kept."""
+        if self.held is None:
+            return None
+        facts, records = self.held
+        return Kept(facts[at], records[at])
 
 
-def _kept(results: pl.DataFrame) -> Iterator[Kept]:
-    """What was kept of each unit of ``results`` (its columns of kept facts named
-    :data:`_KEPT` and the fact)."""
+def _kept(results: pl.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What was kept of each unit of ``results``: its kept facts (the columns named
+    :data:`_KEPT` and the fact) and its record (the other columns)."""
     names = [c for c in results.columns if c.startswith(_KEPT)]
     renamed = pl.col(names).name.map(lambda c: c.removeprefix(_KEPT))
     facts = results.select(renamed).to_dicts() if names else [{} for _ in range(results.height)]
-    records = results.drop(names).to_dicts()
-    for record, values in zip(records, facts, strict=True):
-        yield Kept(values, record)
+    return facts, results.drop(names).to_dicts()
 
 
 _KEPT = "riskgrade: kept "  # results columns of the facts grade_rows_keeping keeps
@@ -223,7 +220,7 @@ class _Chunk:
         """The deferred fields of the assessment of ``values`` (its row, and its row ``at`` of
         the outcomes), by the per-unit pipeline on the rule outcomes the table computed; it
         must agree with what the table graded (id, risk level, duty grade)."""
-        enterprise, extras = self.policy.validate(values[_ROW])
+        enterprise, extras = self.policy.validate(thawed(values[_ROW]))
         outcomes = [_OUTCOMES[value] for value in self.outcomes.row(values[_AT])]
         whole = grade_unit(
             self.policy.program, enterprise, extras, self.as_of, "columnar", outcomes
@@ -249,7 +246,7 @@ def _per_row(
     is pydantic's), the valid ones' rules evaluated as one table."""
     checked: list[tuple[Enterprise, dict[str, Any]] | GradeError] = []
     for position in positions:
-        row = rows[position]
+        row = thawed(rows[position])
         try:
             checked.append(policy.validate(row))
         except FactError as exc:
@@ -273,7 +270,7 @@ def _per_row(
             if isinstance(item, GradeError):
                 yield item, None
             else:
-                yield _engine_error(start + position, rows[position], exc), None
+                yield _engine_error(start + position, thawed(rows[position]), exc), None
         return
     for item, ok in zip(checked, unit_ok, strict=True):
         if isinstance(item, GradeError):

@@ -276,7 +276,7 @@ def test_an_unbuilt_assessment_keeps_its_own_row_only(monkeypatch: pytest.Monkey
 
     copies: list[weakref.ref[Row]] = []
 
-    def tracked(row: Any) -> Row:
+    def tracked(row: Any, shapes: Any = None) -> Row:  # (a dict, which a weak reference can name)
         copy = Row(row)
         copies.append(weakref.ref(copy))
         return copy
