@@ -46,6 +46,7 @@ from riskgrade.batch.write import (
     result_record,
 )
 from riskgrade.errors import GradeError, OutputError, RunAborted
+from riskgrade.grading.columnar import unfit
 from riskgrade.policy import Policy, load_policy_source
 
 CHUNK = 500
@@ -304,6 +305,8 @@ def grade_file(
             f"{output}: the columnar engine writes CSV, XLSX or Parquet results "
             "(JSON results hold full assessments: use --engine compiled)"
         )
+    if engine == "columnar" and (reason := unfit(policy.program, policy.validate)):
+        raise InputError(f"policy {policy.name!r}: {reason} (--engine compiled grades it)")
     errors = errors_path(output, errors)
     marker = checkpoint_path(output)
     refuse_overwrite([input_path, *(linked or {}).values()], [output, errors, marker])

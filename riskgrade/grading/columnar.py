@@ -138,6 +138,25 @@ def grade_records(
     return [item for item in out if item is not None]
 
 
+_PROBE = {"id": "probe", "industry": "retail", "employees": 1}
+
+
+def unfit(
+    program: Program, validate: Callable[[Mapping[str, Any]], tuple[Enterprise, dict[str, Any]]]
+) -> str | None:
+    """Why the columnar engine cannot grade ``program``'s units as tables, or None: a
+    property of the policy alone (a derived fact named like a result column, points of more
+    than six decimals), found by grading one unit as a table (None too if that unit does not
+    validate under the policy)."""
+    try:
+        grade_records(program, validate, [_PROBE], dt.date(2026, 1, 1), ["id"])
+    except EngineError as exc:
+        return str(exc)
+    except NotImplementedError as exc:  # what the translation has no expression for
+        return f"the columnar engine cannot grade {exc}: grade on another engine"
+    return None
+
+
 def grade_valid_frame(program: Program, frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """:func:`grade_table` for units validated as one typed table, as
     :func:`riskgrade.grading.columnar_validate.validate_frame` gives them (facts by name, the

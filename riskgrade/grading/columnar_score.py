@@ -25,6 +25,7 @@ import polars as pl
 
 from riskgrade.assessment import SEVERITY_ORDER, DutyGrade, RiskLevel
 from riskgrade.check.checked import SCORING_FACTS, CheckedRule
+from riskgrade.errors import EngineError
 from riskgrade.grading.program import Program
 from riskgrade.rules.columnar import ROW, Columnar, lists_where, texts_where, with_aggregates
 from riskgrade.scoring.bands import first_band
@@ -36,7 +37,10 @@ _SEVERITIES = ("major", "serious", "minor", "info")  # the order findings are li
 def _micro(value: float | Decimal) -> int:
     scaled = Decimal(str(value)) * _MICRO
     if scaled != scaled.to_integral_value():
-        raise NotImplementedError(f"{value} has more than six decimals (columnar path)")
+        raise EngineError(
+            f"the columnar engine counts points to six decimals, and {value} has more: round "
+            "it, or grade on another engine"
+        )
     return int(scaled)
 
 

@@ -58,3 +58,33 @@ def test_columnar_refuses_json_results(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "CSV, XLSX or Parquet" in result.output
     assert not (tmp_path / "r.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (("deduction: 10\n", "deduction: 10.1234567\n"), "10.1234567 has more"),
+        (
+            ("derived:\n", "derived:\n  duty_score: {type: int, expr: 'employees + 1'}\n"),
+            "'duty_score'",
+        ),
+    ],
+)
+def test_a_policy_no_table_can_grade_is_refused_at_the_start(
+    tmp_path: Path, change: tuple[str, str], reason: str
+) -> None:
+    from tests.conftest import MINI
+
+    policy = tmp_path / "mini.yaml"
+    policy.write_text(MINI.replace(*change, 1), encoding="utf-8")
+    source = _ledger(tmp_path)
+    for suffix in ("csv", "xlsx"):
+        output = tmp_path / f"r.{suffix}"
+        result = CliRunner().invoke(
+            main, ["grade", str(source), "-o", str(output), "--policy", str(policy),
+                   "--engine", "columnar", "--as-of", "2026-11-28"]
+        )  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert reason in result.output and "--engine compiled" in result.output
+        assert not output.exists() and not output.with_name("r.errors.csv").exists()
+    assert _grade(source, tmp_path / "c.csv", "compiled", "--policy", str(policy)) == 1
