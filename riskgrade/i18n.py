@@ -141,6 +141,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已忽略 {count} 个无对应事实的列：{names}（--strict-columns 则拒绝）",
         "ignored {count} column(s) that are no fact: {names} (--strict-columns refuses them)",
     ),
+    # Grading: the default engine, columnar, cannot grade this policy as tables.
+    "engine_fallback": (
+        "该政策无法按表评估（{reason}），改用 compiled 引擎逐行评估",
+        "this policy cannot be graded as tables ({reason}): graded on the compiled engine",
+    ),
     "using_sample_district": (
         "未指定输入文件，使用内置样例辖区（400 家单位）",
         "no INPUT given: using the bundled sample district (400 units)",

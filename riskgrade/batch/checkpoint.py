@@ -93,6 +93,18 @@ def save_checkpoint(
 _COUNTS = ("rows", "graded", "failed", "output_bytes", "errors_bytes")
 
 
+def recorded_engine(marker: Path) -> str | None:
+    """The engine the run that left the checkpoint ``marker`` graded on, if it can be read
+    (a resumed run goes on on it unless told otherwise); :func:`load_checkpoint` judges the
+    rest."""
+    try:
+        state = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    engine = state.get("engine") if isinstance(state, dict) else None
+    return engine if isinstance(engine, str) else None
+
+
 def load_checkpoint(marker: Path, key: dict[str, Any]) -> dict[str, Any] | None:
     """The saved state, if there is a checkpoint; InputError if it is unreadable, damaged or
     was written for another run."""

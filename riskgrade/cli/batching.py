@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, get_args
 
 import click
 from rich.console import Console
@@ -21,7 +21,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from riskgrade.batch.read import InputError, load_value_mapping
+from riskgrade.batch.checkpoint import checkpoint_path, recorded_engine
+from riskgrade.batch.read import InputError, detect_format, load_value_mapping
 from riskgrade.batch.run import BatchEngine, BatchSummary, common_gaps, errors_path, grade_file
 from riskgrade.batch.write import refuse_overwrite
 from riskgrade.cli._common import (
@@ -37,7 +38,9 @@ from riskgrade.cli._common import (
 )
 from riskgrade.errors import OutputError, RunAborted
 from riskgrade.facts import fact_label
+from riskgrade.grading.columnar import unfit
 from riskgrade.i18n import t
+from riskgrade.policy import Policy
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -72,10 +75,10 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--engine",
     type=click.Choice(["compiled", "durable", "python", "columnar"]),
-    default="compiled",
-    show_default=True,
-    help="Evaluation path; columnar grades each chunk of rows as one table "
-    "(CSV, XLSX or Parquet results).",
+    default=None,
+    help="Evaluation path (default: columnar for CSV, XLSX or Parquet results, which grades "
+    "each chunk of rows as one table; compiled for JSON results, which hold whole "
+    "assessments). Every engine gives the same results.",
 )
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
@@ -121,7 +124,7 @@ def grade_command(
     errors: Path | None,
     policy_path: Path | None,
     as_of: dt.datetime | None,
-    engine: str,
+    engine: str | None,
     workers: int,
     mapping: Path | None,
     sheet: str | None,
@@ -193,6 +196,36 @@ def _to_stdout(results: Path, errors: Path | None, summary: BatchSummary) -> Non
             shutil.copyfileobj(handle, stream)
 
 
+def _engine(
+    given: BatchEngine | None, output: Path, resume: bool, policy: Policy, lang: str
+) -> BatchEngine:
+    """The engine asked for; else, resuming, the one the interrupted run graded on; else
+    :func:`default_engine`, unless that is columnar and no table can grade ``policy``: then
+    compiled, said on stderr (asked for, columnar refuses such a policy)."""
+    if given is not None:
+        return given
+    if resume:
+        recorded = recorded_engine(checkpoint_path(output))
+        if recorded in get_args(BatchEngine):
+            return recorded  # type: ignore[return-value]
+    engine = default_engine(output)
+    if engine == "columnar" and (reason := unfit(policy.program, policy.validate)):
+        click.echo(t("engine_fallback", lang, reason=reason), err=True)
+        return "compiled"
+    return engine
+
+
+def default_engine(output: Path) -> BatchEngine:
+    """The engine ``riskgrade grade`` grades on unless told: columnar, but for JSON results
+    (whole assessments, which the per-unit engines give) and outputs of no known format
+    (refused later, with their own message)."""
+    try:
+        fmt = detect_format(output)
+    except InputError:
+        return "compiled"
+    return "compiled" if fmt in ("json", "jsonl") else "columnar"
+
+
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null so that closing it at exit raises nothing more."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -204,7 +237,7 @@ def _run(options: dict[str, object]) -> BatchSummary:
     cannot be read exits 2."""
     o: dict[str, Any] = dict(options)
     lang, input_path, mapping = o["lang"], o["input_path"], o["mapping"]
-    chosen: BatchEngine = o["engine"]
+    chosen = _engine(o["engine"], o["output"], o["resume"], o["policy"], lang)
     sides = ("hazards", "buildings", "elevators")
     linked = {k: o[k] for k in sides if o[k]}
     columns = (

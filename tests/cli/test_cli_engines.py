@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,82 @@ def test_a_failure_on_one_engine_only_is_shown_for_that_engine(
     assert "FAILED: big shop without a department [columnar] (" in result.output
     assert "FAILED: big shop without a department (" not in result.output
     assert "policy tests: 3/4 passed" in result.output
+
+
+@pytest.mark.parametrize(
+    ("output", "given", "engine"),
+    [
+        ("out.csv", [], "columnar"),
+        ("out.xlsx", [], "columnar"),
+        ("out.parquet", [], "columnar"),
+        ("out.jsonl", [], "compiled"),  # whole assessments: a per-unit engine
+        ("out.json", [], "compiled"),
+        ("out.csv", ["--engine", "durable"], "durable"),
+        ("-", [], "columnar"),  # CSV to stdout
+        ("-", ["--to", "jsonl"], "compiled"),
+    ],
+)
+def test_grade_picks_columnar_unless_results_are_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, given: list[str], engine: str
+) -> None:
+    from riskgrade.batch.run import BatchSummary
+    from riskgrade.cli import batching
+
+    used: list[str] = []
+
+    def fake(*args: object, **kwargs: object) -> BatchSummary:
+        used.append(str(kwargs["engine"]))
+        return BatchSummary(rows=0, graded=0, failed=0, seconds=0.0)
+
+    monkeypatch.setattr(batching, "grade_file", fake)
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "industry": "retail", "employees": 3}\n', encoding="utf-8")
+    target = output if output == "-" else str(tmp_path / output)
+    CliRunner().invoke(main, ["grade", str(source), "-o", target, *given])
+    assert used == [engine]
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "engine"),
+    [('{"engine": "durable"}', "durable"), ("not json", "columnar"), ('{"engine": 3}', "columnar")],
+)
+def test_a_resumed_run_goes_on_on_the_engine_it_was_graded_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checkpoint: str, engine: str
+) -> None:
+    """Without ``--engine``, ``--resume`` takes the engine the checkpoint names (a run the
+    library started on its default, compiled, resumes from the command line); a checkpoint
+    that names none leaves the default, and ``grade_file`` judges the checkpoint."""
+    from riskgrade.batch.run import BatchSummary
+    from riskgrade.cli import batching
+
+    used: list[str] = []
+
+    def fake(*args: object, **kwargs: object) -> BatchSummary:
+        used.append(str(kwargs["engine"]))
+        return BatchSummary(rows=0, graded=0, failed=0, seconds=0.0)
+
+    monkeypatch.setattr(batching, "grade_file", fake)
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "industry": "retail", "employees": 3}\n', encoding="utf-8")
+    (tmp_path / "out.csv.checkpoint.json").write_text(checkpoint, encoding="utf-8")
+    CliRunner().invoke(main, ["grade", str(source), "-o", str(tmp_path / "out.csv"), "--resume"])
+    assert used == [engine]
+
+
+def test_a_policy_no_table_can_grade_is_graded_on_the_compiled_engine_by_default(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import MINI
+
+    policy = tmp_path / "mini.yaml"
+    policy.write_text(MINI.replace("deduction: 10\n", "deduction: 10.1234567\n", 1), "utf-8")
+    source = tmp_path / "in.jsonl"
+    rows = [{"id": f"u{i}", "industry": "retail", "employees": i} for i in range(1, 4)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    args = ["grade", str(source), "--policy", str(policy), "--as-of", "2026-11-28", "-o"]
+    default = CliRunner().invoke(main, [*args, str(tmp_path / "a.csv")])
+    assert default.exit_code == 0, default.output
+    assert "10.1234567 has more" in default.output and "改用 compiled 引擎" in default.output
+    compiled = CliRunner().invoke(main, [*args, str(tmp_path / "b.csv"), "--engine", "compiled"])
+    assert compiled.exit_code == 0 and "改用 compiled" not in compiled.output
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
