@@ -46,12 +46,15 @@ class Shapes:
         self.seen: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[tuple[Any, int]]]] = {}
 
     def of(self, keys: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[tuple[Any, int]]]:
-        """The shared tuple equal to ``keys``, and the places of its lists of items."""
+        """The shared tuple equal to ``keys``, and the places of its lists of items. Only
+        text keys are shared: ``1``, ``1.0`` and ``True`` are equal keys, named apart."""
         if keys == self.last[0]:
             return self.last
         shape = self.seen.get(keys)
         if shape is None:
             shape = keys, _places(keys)
+            if not all(type(key) is str for key in keys):
+                return shape
             if len(self.seen) < SHARED:
                 self.seen[keys] = shape
         self.last = shape
@@ -65,6 +68,8 @@ def copied(row: Any, shapes: Shapes | None = None) -> Any:
     the batch's (:class:`Shapes`), if it is one."""
     if not isinstance(row, Mapping):
         return row
+    if type(row) is not dict:  # its pairs as the per-unit engines read them (a key once)
+        row = dict(row.items())
     keys = tuple(row)
     keys, places = (keys, _places(keys)) if shapes is None else shapes.of(keys)
     values = list(row.values())
@@ -93,7 +98,13 @@ def _places(keys: tuple[Any, ...]) -> list[tuple[Any, int]]:
 def _block(key: str, items: list[dict[str, Any]]) -> list[Any]:
     """The block of the list ``items`` (of dicts) of the key ``key``."""
     fields = tuple(items[0])
-    if fields and (len(items) == 1 or all(tuple(i) == fields for i in items)):
+    if fields and (
+        len(items) == 1
+        or (
+            all(type(field) is str for field in fields)  # (keys ``1`` and ``1.0`` named apart)
+            and all(tuple(item) == fields for item in items)
+        )
+    ):
         block = [key, len(items), len(fields), *fields]
         for item in items:
             block += item.values()

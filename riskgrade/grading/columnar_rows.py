@@ -78,7 +78,8 @@ def rows_frame(rows: Sequence[Any], policy: CheckedPolicy) -> Framed:
         moved = {kept[i] for i in bad}
         again = rows_frame([rows[i] for i in kept if i not in moved], policy)
         kept_now = [i for i in kept if i not in moved]
-        return Framed(again.frame, [kept_now[i] for i in again.kept], sorted(odd + list(moved)))
+        odd_now = odd + list(moved) + [kept_now[i] for i in again.odd]
+        return Framed(again.frame, [kept_now[i] for i in again.kept], sorted(odd_now))
     return Framed(pl.DataFrame(columns, height=len(kept)), kept, odd)
 
 

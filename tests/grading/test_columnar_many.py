@@ -15,6 +15,7 @@ import json
 import math
 import pickle
 import threading
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,37 @@ from tests.conftest import AS_OF, examples
 from tests.grading.test_columnar_validate import _DEFAULT, _EXTRAS, _rows
 
 _BASE = {"id": "u1", "industry": "retail", "employees": 8}
+
+
+class _SortedKeys(dict[str, Any]):
+    """A dict that names its keys sorted, not in the order it holds them."""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(dict.keys(self)))
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return sorted(dict.keys(self))
+
+
+class _Twice(Mapping[str, Any]):
+    """A mapping that names one key twice (a dict cannot)."""
+
+    def __init__(self, facts: dict[str, Any]) -> None:
+        self.facts = facts
+
+    def __getitem__(self, key: str) -> Any:
+        return self.facts[key]
+
+    def __len__(self) -> int:
+        return len(self.facts) + 1
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.facts
+        yield "employees"
+
+
+_SWAPPED = {"emergency_plan": True, "employees": 8, "id": "s1", "industry": "retail",
+            "safety_rules": True, "ppe_provided": False}  # fmt: skip
 _AWKWARD: list[Any] = [
     42,  # not a mapping
     None,
@@ -57,6 +89,12 @@ _AWKWARD: list[Any] = [
     {**_BASE, "annual_revenue": 120},
     {**_BASE, "annual_revenue": float("nan")},
     {**_BASE, 3: "x"},  # a key that is not text
+    {**_BASE, 1: "x"},  # keys equal to one another, named apart
+    {**_BASE, True: "x"},
+    {**_BASE, 1.0: "x"},
+    {**_BASE, "hazards": [{1: "x"}, {1.0: "y"}]},
+    _SortedKeys(_SWAPPED),  # its values held in another order than it names its keys
+    _Twice(_BASE),
 ]
 
 
@@ -110,6 +148,19 @@ def test_a_policys_extra_facts_grade_as_row_by_row(rows: list[Any]) -> None:
 
 def test_awkward_rows_across_chunks_grade_as_row_by_row(small_chunks: None) -> None:
     _same(_DEFAULT, [*_AWKWARD, _BASE, *reversed(_AWKWARD)])
+
+
+def test_rows_a_table_holds_apart_for_two_reasons_each_get_a_result() -> None:
+    """A row left out of the table (an empty row) beside one a column cannot hold (an item that
+    is no record): the table made again without the second still leaves the first out."""
+    _same(_DEFAULT, [_BASE, {}, {**_BASE, "id": "u2", "hazards": [None]}])
+    tuple_items = {**_BASE, "buildings": [None], "elevators": ()}
+    _same(_DEFAULT, [_BASE, tuple_items, {**_BASE, "elevators": [None]}])
+
+
+def test_keys_named_in_another_order_than_held_grade_as_row_by_row() -> None:
+    _same(_DEFAULT, [_SortedKeys(_SWAPPED), _SortedKeys({**_SWAPPED, "id": "s2"})])
+    _same(_DEFAULT, [_BASE, _Twice(_BASE), _Twice({**_BASE, "id": "u3"})])
 
 
 def test_enterprise_objects_grade_as_row_by_row() -> None:
