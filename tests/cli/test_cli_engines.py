@@ -72,6 +72,25 @@ def test_a_failure_on_one_engine_only_is_shown_for_that_engine(
     assert "policy tests: 3/4 passed" in result.output
 
 
+@pytest.fixture
+def engines_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The engine each ``grade_file`` call is given (the calls do nothing else), for
+    ``tmp_path / "in.jsonl"``, a ledger of one unit."""
+    from riskgrade.batch.run import BatchSummary
+    from riskgrade.cli import batching
+
+    used: list[str] = []
+
+    def fake(*args: object, **kwargs: object) -> BatchSummary:
+        used.append(str(kwargs["engine"]))
+        return BatchSummary(rows=0, graded=0, failed=0, seconds=0.0)
+
+    monkeypatch.setattr(batching, "grade_file", fake)
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "industry": "retail", "employees": 3}\n', encoding="utf-8")
+    return used
+
+
 @pytest.mark.parametrize(
     ("output", "given", "engine"),
     [
@@ -86,23 +105,11 @@ def test_a_failure_on_one_engine_only_is_shown_for_that_engine(
     ],
 )
 def test_grade_picks_columnar_unless_results_are_json(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, given: list[str], engine: str
+    tmp_path: Path, engines_used: list[str], output: str, given: list[str], engine: str
 ) -> None:
-    from riskgrade.batch.run import BatchSummary
-    from riskgrade.cli import batching
-
-    used: list[str] = []
-
-    def fake(*args: object, **kwargs: object) -> BatchSummary:
-        used.append(str(kwargs["engine"]))
-        return BatchSummary(rows=0, graded=0, failed=0, seconds=0.0)
-
-    monkeypatch.setattr(batching, "grade_file", fake)
-    source = tmp_path / "in.jsonl"
-    source.write_text('{"id": "a", "industry": "retail", "employees": 3}\n', encoding="utf-8")
     target = output if output == "-" else str(tmp_path / output)
-    CliRunner().invoke(main, ["grade", str(source), "-o", target, *given])
-    assert used == [engine]
+    CliRunner().invoke(main, ["grade", str(tmp_path / "in.jsonl"), "-o", target, *given])
+    assert engines_used == [engine]
 
 
 @pytest.mark.parametrize(
@@ -110,26 +117,15 @@ def test_grade_picks_columnar_unless_results_are_json(
     [('{"engine": "durable"}', "durable"), ("not json", "columnar"), ('{"engine": 3}', "columnar")],
 )
 def test_a_resumed_run_goes_on_on_the_engine_it_was_graded_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checkpoint: str, engine: str
+    tmp_path: Path, engines_used: list[str], checkpoint: str, engine: str
 ) -> None:
     """Without ``--engine``, ``--resume`` takes the engine the checkpoint names (a run the
     library started on its default, compiled, resumes from the command line); a checkpoint
     that names none leaves the default, and ``grade_file`` judges the checkpoint."""
-    from riskgrade.batch.run import BatchSummary
-    from riskgrade.cli import batching
-
-    used: list[str] = []
-
-    def fake(*args: object, **kwargs: object) -> BatchSummary:
-        used.append(str(kwargs["engine"]))
-        return BatchSummary(rows=0, graded=0, failed=0, seconds=0.0)
-
-    monkeypatch.setattr(batching, "grade_file", fake)
-    source = tmp_path / "in.jsonl"
-    source.write_text('{"id": "a", "industry": "retail", "employees": 3}\n', encoding="utf-8")
     (tmp_path / "out.csv.checkpoint.json").write_text(checkpoint, encoding="utf-8")
-    CliRunner().invoke(main, ["grade", str(source), "-o", str(tmp_path / "out.csv"), "--resume"])
-    assert used == [engine]
+    output = str(tmp_path / "out.csv")
+    CliRunner().invoke(main, ["grade", str(tmp_path / "in.jsonl"), "-o", output, "--resume"])
+    assert engines_used == [engine]
 
 
 def test_a_policy_no_table_can_grade_is_graded_on_the_compiled_engine_by_default(
