@@ -10,11 +10,11 @@ frozen into one such tuple costs it nothing after that.
 
 A frozen copy is ``(marker, keys, *values, *blocks)``: the row's keys (a tuple, shared by the
 copies of one batch) and its values in order (None in the place of a list of items), then a
-block per list of items. A block is
-``(key, count, width, *fields, *cells)`` when every item has the same ``width`` keys in the
-same order (``cells``: each item's values in turn; an empty list is ``(key, 0, 0)``), or
-``(key, -count, *items)`` with each item as ``(width, *fields, *values)``. Rows of another
-shape (items in a tuple, an item that is not a dict) are copied as they are, as dicts.
+block per list of items. A block is ``(key, count, width, *fields, *cells)`` when every item
+has the same ``width`` keys in the same order (``cells``: each item's values in turn; an empty
+list is ``(key, 0, 0)``), or ``(key, -count, *items)`` with each item as ``(width, *fields,
+*values)``. Rows of another shape (items in a tuple, an item that is not a dict) are copied
+as they are, as dicts.
 """
 
 from __future__ import annotations

@@ -192,7 +192,9 @@ class _Made:
         if self.held is None:
             return None
         facts, records = self.held
-        return Kept(facts[at], records[at])
+        kept = Kept(facts[at], records[at])
+        facts[at] = records[at] = None  # type: ignore[call-overload]  # the caller's alone
+        return kept
 
 
 def _kept(results: pl.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
