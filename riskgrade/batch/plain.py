@@ -48,8 +48,10 @@ def plain_csv(path: Path, encoding: str | None = None) -> bool:
 
 
 def tabular_encoding(encoding: str | None) -> bool:
-    """Whether a file read with ``encoding`` (None: not named) may be read as tables."""
-    return encoding in (None, "utf-8", "utf-8-sig", "utf8")
+    """Whether a file read with ``encoding`` (None: not named) may be read as tables. Not
+    ``utf-8-sig``: the row reader then takes a byte order mark off every line (files joined
+    from exports each begin with one), where Polars takes off the file's first only."""
+    return encoding in (None, "utf-8", "utf8")
 
 
 def plain_line(line: bytes) -> bool:

@@ -78,7 +78,8 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     default=None,
     help="Evaluation path (default: columnar for CSV, XLSX or Parquet results, which grades "
     "each chunk of rows as one table; compiled for JSON results, which hold whole "
-    "assessments). Every engine gives the same results.",
+    "assessments). Every engine gives the same results, but for counts beyond 2^53, which "
+    "the columnar engine compares as 64-bit floats.",
 )
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."

@@ -127,7 +127,8 @@ class Columnar:
         if kinds[0] == "date":
             if kinds[1] == "date":
                 return (left - right).dt.total_days().cast(pl.Float64)
-            days = pl.duration(days=right.cast(pl.Int64))
+            # whole days as Python counts them (``timedelta(days=x).days``: rounded down)
+            days = pl.duration(days=right.cast(pl.Float64).floor().cast(pl.Int64))
             return left + days if node.op == "+" else left - days
         if node.op == "+":
             return left + right

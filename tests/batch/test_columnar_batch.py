@@ -88,3 +88,20 @@ def test_a_policy_no_table_can_grade_is_refused_at_the_start(
         assert reason in result.output and "--engine compiled" in result.output
         assert not output.exists() and not output.with_name("r.errors.csv").exists()
     assert _grade(source, tmp_path / "c.csv", "compiled", "--policy", str(policy)) == 1
+
+
+def test_a_byte_order_mark_inside_a_utf8_sig_ledger_reads_as_on_the_row_reader(
+    tmp_path: Path,
+) -> None:
+    """Two exports joined: the second part begins with its own byte order mark. Read with
+    ``--encoding utf-8-sig``, the row reader takes it off every line; the table path kept it
+    (a row failed on ``'\\ufeff零售'``), so such a ledger is read row by row."""
+    first = "\ufeff行业,统一社会信用代码,从业人员数,劳动防护用品\r\n零售,A1,3,是\r\n"
+    second = "\ufeff零售,B1,5,是\r\n餐饮,B2,4,否\r\n"
+    source = tmp_path / "joined.csv"
+    source.write_bytes((first + second).encode("utf-8"))
+    for name, engine in (("a.csv", "compiled"), ("b.csv", "columnar")):
+        assert _grade(source, tmp_path / name, engine, "--encoding", "utf-8-sig") == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert (tmp_path / "a.errors.csv").read_bytes() == (tmp_path / "b.errors.csv").read_bytes()
+    assert len((tmp_path / "b.csv").read_text("utf-8-sig").splitlines()) == 4

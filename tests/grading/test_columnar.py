@@ -247,6 +247,22 @@ def test_a_policy_with_its_own_facts_grades_the_same(tmp_path: Any) -> None:
     assert ["no_ppe" in v.split() for v in table["violations"]] == [True, False, False, False]
 
 
+@pytest.mark.parametrize("days", ["(0 - 0.5)", "0.5", "(0 - 1.5)", "2.9", "annual_revenue"])
+def test_a_fraction_of_a_day_added_to_a_date_counts_as_python_counts_it(
+    tmp_path: Any, days: str
+) -> None:
+    """``date + x`` adds ``timedelta(days=x).days`` whole days (rounded down), on every
+    engine; the columnar engine cut the fraction off (rounded toward zero)."""
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+    when = f"last_drill + {days} < date('2026-01-01') or last_drill - {days} > date('2026-01-01')"
+    path = tmp_path / "dates.yaml"
+    path.write_text(text.replace("when: 'not ppe_provided'", f'when: "{when}"'), "utf-8")
+    policy = riskgrade.load_policy(path)
+    base = {"industry": "retail", "employees": 5, "last_drill": "2026-01-01"}
+    rows = [{**base, "id": f"u{i}", "annual_revenue": r} for i, r in enumerate([0.4, 1.5, 2])]
+    assert _grade_differences(policy, rows, AS_OF) == []
+
+
 @pytest.mark.slow
 def test_the_500_rule_scaling_policy_grades_the_same(tmp_path: Any) -> None:
     import sys
