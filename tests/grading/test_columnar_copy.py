@@ -8,7 +8,7 @@ import gc
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskgrade.grading import columnar_copy, columnar_rows
@@ -18,6 +18,7 @@ from riskgrade.testing import enterprises
 from tests.conftest import AS_OF, examples
 from tests.grading.test_columnar_validate import _DEFAULT
 
+_SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large]  # rows of nested shapes, shared CPUs
 _ATOMS = st.one_of(
     st.none(),
     st.booleans(),
@@ -56,7 +57,7 @@ def _shape(value: Any) -> Any:
     return [type(value), value]
 
 
-@settings(max_examples=examples(200))
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=_SLOW)
 @given(st.lists(_ROWS, min_size=1, max_size=6))
 def test_a_copy_thaws_to_the_row_as_it_was(rows: list[dict[str, Any]]) -> None:
     shapes = Shapes()
@@ -117,7 +118,7 @@ def test_frozen_copies_are_left_alone_by_the_garbage_collector() -> None:
     assert all(gc.is_tracked(columnar_copy._copied(row)) for row in rows)
 
 
-@settings(max_examples=examples(60), deadline=None)
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=_SLOW)
 @given(
     st.lists(
         st.one_of(enterprises(as_of=AS_OF, unknown=0.3), _ROWS, st.just(42)),
@@ -138,7 +139,7 @@ def test_copies_make_the_table_the_rows_make(rows: list[Any], same_order: bool) 
     assert frozen_rows.frame.to_dicts() == given_rows.frame.to_dicts()
 
 
-@settings(max_examples=examples(20), deadline=None)
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=_SLOW)
 @given(st.lists(enterprises(as_of=AS_OF, unknown=0.3), min_size=2, max_size=6))
 def test_copies_of_one_key_order_are_read_at_once(rows: list[dict[str, Any]]) -> None:
     rows = [{key: row.get(key) for key in rows[0]} for row in rows]
