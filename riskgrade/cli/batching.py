@@ -198,22 +198,21 @@ def _to_stdout(results: Path, errors: Path | None, summary: BatchSummary) -> Non
 
 
 def _engine(
-    given: BatchEngine | None, output: Path, resume: bool, policy: Policy, lang: str
-) -> BatchEngine:
+    given: BatchEngine | None, output: Path, resume: bool, policy: Policy
+) -> tuple[BatchEngine, str | None]:
     """The engine asked for; else, resuming, the one the interrupted run graded on; else
     :func:`default_engine`, unless that is columnar and no table can grade ``policy``: then
-    compiled, said on stderr (asked for, columnar refuses such a policy)."""
+    compiled, and why (asked for, columnar refuses such a policy)."""
     if given is not None:
-        return given
+        return given, None
     if resume:
         recorded = recorded_engine(checkpoint_path(output))
         if recorded in get_args(BatchEngine):
-            return recorded  # type: ignore[return-value]
+            return recorded, None  # type: ignore[return-value]
     engine = default_engine(output)
     if engine == "columnar" and (reason := unfit(policy.program, policy.validate)):
-        click.echo(t("engine_fallback", lang, reason=reason), err=True)
-        return "compiled"
-    return engine
+        return "compiled", reason
+    return engine, None
 
 
 def default_engine(output: Path) -> BatchEngine:
@@ -238,7 +237,7 @@ def _run(options: dict[str, object]) -> BatchSummary:
     cannot be read exits 2."""
     o: dict[str, Any] = dict(options)
     lang, input_path, mapping = o["lang"], o["input_path"], o["mapping"]
-    chosen = _engine(o["engine"], o["output"], o["resume"], o["policy"], lang)
+    chosen, fallback = _engine(o["engine"], o["output"], o["resume"], o["policy"])
     sides = ("hazards", "buildings", "elevators")
     linked = {k: o[k] for k in sides if o[k]}
     columns = (
@@ -274,6 +273,8 @@ def _run(options: dict[str, object]) -> BatchSummary:
                 block_size=o["block_mb"] << 20 if o["block_mb"] else None,
                 lang=lang,
             )
+        if fallback:  # said once the run went through (not before a refusal)
+            click.echo(t("engine_fallback", lang, reason=fallback), err=True)
         if header_map.unknown:
             names = ", ".join(header_map.unknown)
             count = len(header_map.unknown)

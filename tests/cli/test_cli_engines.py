@@ -145,3 +145,5 @@ def test_a_policy_no_table_can_grade_is_graded_on_the_compiled_engine_by_default
     compiled = CliRunner().invoke(main, [*args, str(tmp_path / "b.csv"), "--engine", "compiled"])
     assert compiled.exit_code == 0 and "改用 compiled" not in compiled.output
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    refused = CliRunner().invoke(main, [*args, str(tmp_path / "c.xlsx"), "--resume"])
+    assert refused.exit_code == 2 and "改用 compiled" not in refused.output  # not before a refusal
