@@ -51,14 +51,13 @@ def _derived_steps(program: Program, as_of: dt.date) -> list[tuple[Columnar, lis
     """The derived facts' columns in steps, each with the compiler that met their aggregates:
     a fact goes in the step after the last of the derived facts before it that it reads (the
     policy lists them in dependency order), so that one query adds many."""
-    derived = program.policy.derived
+    derived, schema = program.policy.derived, program.policy.schema
     step_of: dict[str, int] = {}
     for fact in derived:
-        schema = program.policy.schema
         reads = {n for case in fact.cases for node in case for n in _reads(node, schema)}
         step_of[fact.name] = 1 + max((step_of[n] for n in reads if n in step_of), default=-1)
     steps: list[tuple[Columnar, list[pl.Expr]]] = [
-        (Columnar(program.policy.schema, as_of), []) for _ in set(step_of.values())
+        (Columnar(schema, as_of), []) for _ in set(step_of.values())
     ]
     for fact in derived:
         compiler, columns = steps[step_of[fact.name]]
@@ -147,7 +146,13 @@ def unfit(
     """Why the columnar engine cannot grade ``program``'s units as tables, or None: a
     property of the policy alone (a derived fact named like a result column, points of more
     than six decimals), found by grading one unit as a table (None too if that unit does not
-    validate under the policy)."""
+    validate under the policy). Found once per policy."""
+    return program.kept(("unfit",), lambda: _probed(program, validate))
+
+
+def _probed(
+    program: Program, validate: Callable[[Mapping[str, Any]], tuple[Enterprise, dict[str, Any]]]
+) -> str | None:
     try:
         grade_records(program, validate, [_PROBE], dt.date(2026, 1, 1), ["id"])
     except EngineError as exc:
